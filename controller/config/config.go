@@ -1,0 +1,190 @@
+package config
+
+import (
+	"time"
+)
+
+// Config is a site's topology. People, credentials, visits and events live in
+// the database, not here.
+type Config struct {
+	Site         string              `yaml:"site"`
+	Name         string              `yaml:"name"`
+	Timezone     string              `yaml:"timezone"`
+	Hardware     string              `yaml:"hardware"` // sim | periph
+	Board        string              `yaml:"board"`
+	DataDir      string              `yaml:"data_dir"`
+	HTTP         HTTP                `yaml:"http"`
+	MQTT         MQTT                `yaml:"mqtt"`
+	Zones        []Zone              `yaml:"zones"`
+	Doors        []Door              `yaml:"doors"`
+	Cameras      []Camera            `yaml:"cameras"`
+	Assets       []Asset             `yaml:"assets"`
+	Schedules    map[string][]string `yaml:"schedules"`
+	AccessLevels []AccessLevel       `yaml:"access_levels"`
+	VisitorCards *VisitorCards       `yaml:"visitor_cards"`
+
+	// Filled by Load.
+	File     string               `yaml:"-"`
+	Location *time.Location       `yaml:"-"`
+	Windows  map[string]Schedule  `yaml:"-"`
+}
+
+// HTTP is the dashboard and API listener.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// MQTT says which broker events go to: the embedded one or an external one.
+type MQTT struct {
+	Embedded    *EmbeddedBroker `yaml:"embedded"`
+	External    *ExternalBroker `yaml:"external"`
+	TopicPrefix string          `yaml:"topic_prefix"`
+}
+
+// EmbeddedBroker runs inside the controller, so a site needs no server.
+type EmbeddedBroker struct {
+	Listen string `yaml:"listen"`
+}
+
+// ExternalBroker is a Mosquitto or EMQX the site already runs.
+type ExternalBroker struct {
+	URL      string `yaml:"url"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	CAFile   string `yaml:"ca_file"`
+}
+
+// Zone is an area people are in: outside, lobby, the die-and-press area.
+type Zone struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Public zones (the street, the car park) may be entered by anyone with a
+	// valid card: leaving the site needs no access level.
+	Public         bool     `yaml:"public"`
+	Restricted     bool     `yaml:"restricted"`
+	NoPhones       bool     `yaml:"no_phones"`
+	EscortRequired []string `yaml:"escort_required"`
+}
+
+// Door joins two zones. Its outside reader is on the From side.
+type Door struct {
+	ID            string        `yaml:"id"`
+	Name          string        `yaml:"name"`
+	From          string        `yaml:"from"`
+	To            string        `yaml:"to"`
+	InsideOnly    bool          `yaml:"inside_only"`
+	Readers       Readers       `yaml:"readers"`
+	Strike        Strike        `yaml:"strike"`
+	Contact       Contact       `yaml:"contact"`
+	HeldOpenAfter time.Duration `yaml:"held_open_after"`
+	AntiPassback  string        `yaml:"anti_passback"`
+	Cameras       []string      `yaml:"cameras"`
+}
+
+// Readers names the badge readers on each side of a door.
+type Readers struct {
+	Outside string `yaml:"outside"`
+	Inside  string `yaml:"inside"`
+}
+
+// Strike is the door's lock.
+type Strike struct {
+	Pulse     time.Duration `yaml:"pulse"`
+	Fail      string        `yaml:"fail"` // secure | safe
+	ActiveLow bool          `yaml:"active_low"`
+}
+
+// Contact is the door position switch.
+type Contact struct {
+	Debounce time.Duration `yaml:"debounce"`
+}
+
+// Camera watches a zone and the doors into it.
+type Camera struct {
+	ID          string   `yaml:"id"`
+	Name        string   `yaml:"name"`
+	Zone        string   `yaml:"zone"`
+	Doors       []string `yaml:"doors"`
+	SnapshotURL string   `yaml:"snapshot_url"`
+	Frigate     *Frigate `yaml:"frigate"`
+}
+
+// Frigate maps a Sekisho camera to Frigate's name for it.
+type Frigate struct {
+	Camera string `yaml:"camera"`
+}
+
+// Asset is a customer's die or part kept in a zone: the cover check (目隠し)
+// asks for it to be covered before another company's visitor enters.
+type Asset struct {
+	ID          string `yaml:"id"`
+	Owner       string `yaml:"owner"`
+	Zone        string `yaml:"zone"`
+	Description string `yaml:"description"`
+}
+
+// AccessLevel grants zones during a schedule (always, when none is named).
+type AccessLevel struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Zones    []string `yaml:"zones"`
+	Schedule string   `yaml:"schedule"`
+}
+
+// VisitorCards is the desk's pool of day badges.
+type VisitorCards struct {
+	Format   string   `yaml:"format"`
+	Facility uint64   `yaml:"facility"`
+	Numbers  []string `yaml:"numbers"` // "1-50", "77"
+}
+
+// Zone returns the zone id, or false.
+func (c *Config) Zone(id string) (Zone, bool) {
+	for _, z := range c.Zones {
+		if z.ID == id {
+			return z, true
+		}
+	}
+	return Zone{}, false
+}
+
+// Door returns the door id, or false.
+func (c *Config) Door(id string) (Door, bool) {
+	for _, d := range c.Doors {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Door{}, false
+}
+
+// Level returns the access level id, or false.
+func (c *Config) Level(id string) (AccessLevel, bool) {
+	for _, l := range c.AccessLevels {
+		if l.ID == id {
+			return l, true
+		}
+	}
+	return AccessLevel{}, false
+}
+
+// Side says which side of its door a reader is on.
+type Side string
+
+const (
+	Outside Side = "outside"
+	Inside  Side = "inside"
+)
+
+// ReaderDoor finds the door a reader belongs to and its side.
+func (c *Config) ReaderDoor(reader string) (Door, Side, bool) {
+	for _, d := range c.Doors {
+		switch reader {
+		case d.Readers.Outside:
+			return d, Outside, true
+		case d.Readers.Inside:
+			return d, Inside, true
+		}
+	}
+	return Door{}, "", false
+}

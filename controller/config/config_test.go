@@ -1,0 +1,117 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDemoFactoryLoads(t *testing.T) {
+	cfg, err := Load("../../configs/demo-factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Site != "hamamatsu-press" || cfg.Location.String() != "Asia/Tokyo" {
+		t.Fatalf("site %q tz %v", cfg.Site, cfg.Location)
+	}
+	d, side, ok := cfg.ReaderDoor("r-main-out")
+	if !ok || d.ID != "main-entrance" || side != Outside || !d.InsideOnly {
+		t.Fatalf("r-main-out: %+v %v %v", d, side, ok)
+	}
+	press, _ := cfg.Zone("die-press")
+	if !press.Restricted || !press.NoPhones {
+		t.Fatalf("die-press %+v", press)
+	}
+	owners := map[string]bool{}
+	for _, a := range cfg.Assets {
+		if a.Zone == "die-press" {
+			owners[a.Owner] = true
+		}
+	}
+	if len(owners) < 2 {
+		t.Fatalf("die-press should hold dies of two customers, has %v", owners)
+	}
+	if cfg.MQTT.TopicPrefix != "sekisho/hamamatsu-press" || cfg.MQTT.Embedded.Listen != ":1883" {
+		t.Fatalf("mqtt %+v", cfg.MQTT)
+	}
+}
+
+const base = `site: s1
+zones:
+  - id: outside
+  - id: hall
+doors:
+  - id: front
+    from: outside
+    to: hall
+    readers: { outside: r1 }
+`
+
+func TestBrokenConfigs(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string // file:line: key: message fragment
+	}{
+		{"unknown key in door", base + "    colour: red\n", "bad.yaml:10: doors[0].colour: unknown key"},
+		{"unknown top-level key", "sight: s1\n" + base, "bad.yaml:1: sight: unknown key"},
+		{"door to missing zone", strings.Replace(base, "to: hall", "to: press", 1), `bad.yaml:8: doors[0].to: no zone "press" is defined`},
+		{"duplicate zone id", strings.Replace(base, "id: hall", "id: outside", 1), `bad.yaml:4: zones[1].id: duplicate id "outside" (first at line 3)`},
+		{"duplicate reader", base + "  - id: back\n    from: hall\n    to: outside\n    readers: { inside: r1 }\n", `bad.yaml:13: doors[1].readers.inside: duplicate id "r1"`},
+		{"bad duration", base + "    strike: { pulse: soon }\n", `bad.yaml:10: (value): cannot unmarshal !!str`},
+		{"bad schedule", base + "schedules:\n  night: [\"Mon-Fry 22:00-06:00\"]\n", `bad.yaml:11: schedules.night[0]: "Mon-Fry 22:00-06:00": unknown day`},
+		{"level with missing schedule", base + "access_levels:\n  - { id: a, zones: [hall], schedule: nights }\n", `bad.yaml:11: access_levels[0].schedule: no schedule "nights" is defined`},
+		{"both brokers", base + "mqtt:\n  embedded: {}\n  external: { url: tcp://x:1883 }\n", `bad.yaml:12: mqtt.external: choose embedded or external, not both`},
+		{"bad hardware", "hardware: gpio\n" + base, `bad.yaml:1: hardware: hardware "gpio": want sim or periph`},
+		{"syntax", base + "  - id: [\n", "bad.yaml:10: (syntax):"},
+		{"missing site", strings.Replace(base, "site: s1\n", "", 1), "bad.yaml:1: site: site is missing"},
+		{"bad time zone", "timezone: Mars/Olympus\n" + base, `bad.yaml:1: timezone: unknown time zone "Mars/Olympus"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(tt.yaml))
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("Parse = %v, want Problems", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error:\n%s\nwant it to contain:\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAllProblemsReportedAtOnce(t *testing.T) {
+	y := strings.Replace(base, "to: hall", "to: nowhere", 1) + "cameras:\n  - { id: c1, zone: attic }\n"
+	_, err := Parse("bad.yaml", []byte(y))
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 2 {
+		t.Fatalf("want 2 problems, got %v", err)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	day, _ := ParseWindow("Mon-Fri 07:00-19:00")
+	night, _ := ParseWindow("Fri 22:00-06:00")
+	s := Schedule{day, night}
+	tz := time.FixedZone("JST", 9*3600)
+	tests := []struct {
+		at   string
+		want bool
+	}{
+		{"2026-11-25T07:00", true},  // Wednesday opening
+		{"2026-11-25T18:59", true},  // Wednesday just before close
+		{"2026-11-25T19:00", false}, // closed
+		{"2026-11-28T10:00", false}, // Saturday day
+		{"2026-11-27T23:00", true},  // Friday night
+		{"2026-11-28T05:59", true},  // Friday night, into Saturday
+		{"2026-11-29T05:00", false}, // Saturday night is not Friday night
+	}
+	for _, tt := range tests {
+		at, _ := time.ParseInLocation("2006-01-02T15:04", tt.at, tz)
+		if got := s.Allows(at); got != tt.want {
+			t.Errorf("Allows(%s %s) = %v, want %v", at.Weekday(), tt.at, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Defaults a site gets when its config leaves them out.
+const (
+	DefaultPulse     = 5 * time.Second
+	DefaultHTTP      = ":8080"
+	DefaultMQTT      = ":1883"
+	DefaultDataDir   = "./data"
+	DefaultTimezone  = "UTC"
+	DefaultHeldAfter = 30 * time.Second
+)
+
+var personKinds = map[string]bool{"employee": true, "contractor": true, "visitor": true}
+
+func (c *checker) id(p path, id string, seen map[string]path) {
+	switch {
+	case id == "":
+		c.at(p, "id is missing")
+	case !idRE.MatchString(id):
+		c.at(p, "id %q: use lower-case letters, digits, - and _", id)
+	case seen[id] != nil:
+		c.at(p, "duplicate id %q (first at line %d)", id, c.lineOf(seen[id]))
+	default:
+		seen[id] = p
+	}
+}
+
+func (c *checker) ref(p path, id, what string, set map[string]path) {
+	if id == "" {
+		c.at(p, "%s is missing", what)
+	} else if set[id] == nil {
+		c.at(p, "no %s %q is defined", what, id)
+	}
+}
+
+func (c *checker) validate(cfg *Config) {
+	if cfg.Site == "" {
+		c.at(path{"site"}, "site is missing: it names the topics and files of this site")
+	} else if !idRE.MatchString(cfg.Site) {
+		c.at(path{"site"}, "site %q: use lower-case letters, digits, - and _", cfg.Site)
+	}
+	if cfg.Timezone == "" {
+		cfg.Timezone = DefaultTimezone
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		c.at(path{"timezone"}, "unknown time zone %q", cfg.Timezone)
+		loc = time.UTC
+	}
+	cfg.Location = loc
+	switch cfg.Hardware {
+	case "":
+		cfg.Hardware = "sim"
+	case "sim":
+	case "periph":
+		if cfg.Board == "" {
+			c.at(path{"board"}, "hardware: periph needs a board file (the pin map)")
+		}
+	default:
+		c.at(path{"hardware"}, "hardware %q: want sim or periph", cfg.Hardware)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.HTTP.Listen == "" {
+		cfg.HTTP.Listen = DefaultHTTP
+	}
+	c.validateMQTT(cfg)
+
+	zones := map[string]path{}
+	for i, z := range cfg.Zones {
+		p := path{"zones", i}
+		c.id(p.with("id"), z.ID, zones)
+		for j, k := range z.EscortRequired {
+			if !personKinds[k] {
+				c.at(p.with("escort_required", j), "%q is not a kind of person (employee, contractor, visitor)", k)
+			}
+		}
+	}
+	if len(cfg.Zones) == 0 {
+		c.at(path{"zones"}, "a site needs zones for its doors to join")
+	}
+
+	doors, readers, cameras := map[string]path{}, map[string]path{}, map[string]path{}
+	for i, cam := range cfg.Cameras {
+		c.id(path{"cameras", i, "id"}, cam.ID, cameras)
+	}
+	for i := range cfg.Doors {
+		d := &cfg.Doors[i]
+		p := path{"doors", i}
+		c.id(p.with("id"), d.ID, doors)
+		c.ref(p.with("from"), d.From, "zone", zones)
+		c.ref(p.with("to"), d.To, "zone", zones)
+		if d.From != "" && d.From == d.To {
+			c.at(p.with("to"), "a door joins two different zones; from and to are both %q", d.From)
+		}
+		if d.Readers.Outside == "" && d.Readers.Inside == "" {
+			c.at(p.with("readers"), "a door needs at least one reader")
+		}
+		for _, side := range []struct{ key, id string }{{"outside", d.Readers.Outside}, {"inside", d.Readers.Inside}} {
+			if side.id != "" {
+				c.id(p.with("readers", side.key), side.id, readers)
+			}
+		}
+		if d.Strike.Pulse == 0 {
+			d.Strike.Pulse = DefaultPulse
+		} else if d.Strike.Pulse < 0 || d.Strike.Pulse > 5*time.Minute {
+			c.at(p.with("strike", "pulse"), "pulse %v: want between 0 and 5m", d.Strike.Pulse)
+		}
+		switch d.Strike.Fail {
+		case "":
+			d.Strike.Fail = "secure"
+		case "secure", "safe":
+		default:
+			c.at(p.with("strike", "fail"), "fail %q: want secure (locked without power) or safe", d.Strike.Fail)
+		}
+		if d.HeldOpenAfter == 0 {
+			d.HeldOpenAfter = DefaultHeldAfter
+		} else if d.HeldOpenAfter < 0 {
+			c.at(p.with("held_open_after"), "must be positive")
+		}
+		switch d.AntiPassback {
+		case "":
+			d.AntiPassback = "none"
+		case "none", "soft", "hard":
+		default:
+			c.at(p.with("anti_passback"), "%q: want none, soft or hard", d.AntiPassback)
+		}
+		for j, cam := range d.Cameras {
+			c.ref(p.with("cameras", j), cam, "camera", cameras)
+		}
+	}
+	for i, cam := range cfg.Cameras {
+		p := path{"cameras", i}
+		c.ref(p.with("zone"), cam.Zone, "zone", zones)
+		for j, d := range cam.Doors {
+			c.ref(p.with("doors", j), d, "door", doors)
+		}
+	}
+	assets := map[string]path{}
+	for i, a := range cfg.Assets {
+		p := path{"assets", i}
+		c.id(p.with("id"), a.ID, assets)
+		c.ref(p.with("zone"), a.Zone, "zone", zones)
+		if strings.TrimSpace(a.Owner) == "" {
+			c.at(p.with("owner"), "owner is missing: the cover check needs to know whose it is")
+		}
+	}
+
+	cfg.Windows = map[string]Schedule{}
+	schedules := map[string]path{}
+	for name, windows := range cfg.Schedules {
+		p := path{"schedules", name}
+		schedules[name] = p
+		if len(windows) == 0 {
+			c.at(p, "schedule has no windows")
+		}
+		for j, w := range windows {
+			win, err := ParseWindow(w)
+			if err != nil {
+				c.at(p.with(j), "%v", err)
+				continue
+			}
+			cfg.Windows[name] = append(cfg.Windows[name], win)
+		}
+	}
+	levels := map[string]path{}
+	for i, l := range cfg.AccessLevels {
+		p := path{"access_levels", i}
+		c.id(p.with("id"), l.ID, levels)
+		if len(l.Zones) == 0 {
+			c.at(p.with("zones"), "an access level needs zones")
+		}
+		for j, z := range l.Zones {
+			c.ref(p.with("zones", j), z, "zone", zones)
+		}
+		if l.Schedule != "" {
+			c.ref(p.with("schedule"), l.Schedule, "schedule", schedules)
+		}
+	}
+	if vc := cfg.VisitorCards; vc != nil {
+		if vc.Format == "" {
+			vc.Format = "H10301"
+		}
+		for j, n := range vc.Numbers {
+			if _, _, err := CardRange(n); err != nil {
+				c.at(path{"visitor_cards", "numbers", j}, "%v", err)
+			}
+		}
+	}
+}
+
+func (c *checker) validateMQTT(cfg *Config) {
+	m := &cfg.MQTT
+	switch {
+	case m.Embedded != nil && m.External != nil:
+		c.at(path{"mqtt", "external"}, "choose embedded or external, not both")
+	case m.External != nil:
+		if m.External.URL == "" {
+			c.at(path{"mqtt", "external", "url"}, "url is missing, e.g. tcp://broker.local:1883")
+		} else if !strings.Contains(m.External.URL, "://") {
+			c.at(path{"mqtt", "external", "url"}, "url %q: want scheme://host:port (tcp, ssl, ws)", m.External.URL)
+		}
+	case m.Embedded == nil:
+		m.Embedded = &EmbeddedBroker{}
+	}
+	if m.Embedded != nil && m.Embedded.Listen == "" {
+		m.Embedded.Listen = DefaultMQTT
+	}
+	if m.TopicPrefix == "" {
+		m.TopicPrefix = "sekisho/" + cfg.Site
+	} else if strings.ContainsAny(m.TopicPrefix, "#+") || strings.HasSuffix(m.TopicPrefix, "/") {
+		c.at(path{"mqtt", "topic_prefix"}, "%q: no wildcards and no trailing /", m.TopicPrefix)
+	}
+}
+
+// CardRange reads "1-50" or "77".
+func CardRange(s string) (from, to uint64, err error) {
+	a, b, isRange := strings.Cut(strings.TrimSpace(s), "-")
+	if from, err = strconv.ParseUint(a, 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("card numbers %q: want N or N-M", s)
+	}
+	to = from
+	if isRange {
+		if to, err = strconv.ParseUint(b, 10, 64); err != nil || to < from {
+			return 0, 0, fmt.Errorf("card numbers %q: want N or N-M with N <= M", s)
+		}
+	}
+	return from, to, nil
+}
