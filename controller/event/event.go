@@ -1,0 +1,128 @@
+// Package event is Sekisho's event record: what the log stores, MQTT
+// publishes, the dashboard streams and CSV exports, in one JSON shape.
+package event
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Types.
+const (
+	AccessGranted   = "access.granted"
+	AccessDenied    = "access.denied"
+	AccessRequested = "access.requested"
+	DoorUnlocked    = "door.unlocked"
+	DoorLocked      = "door.locked"
+	DoorOpened      = "door.opened"
+	DoorClosed      = "door.closed"
+	DoorForced      = "door.forced"
+	DoorHeld        = "door.held"
+	DoorREX         = "door.rex"
+	SystemStarted   = "system.started"
+	SystemStopped   = "system.stopped"
+	PersonAdded     = "person.added"
+	CredentialAdded = "credential.added"
+)
+
+// Denial reasons: stable words that integrations match on.
+const (
+	ReasonUnknownCredential = "unknown_credential"
+	ReasonExpired           = "expired"
+	ReasonOutsideSchedule   = "outside_schedule"
+	ReasonNotAuthorized     = "not_authorized"
+	ReasonInsideOnly        = "inside_only"
+	ReasonBadFrame          = "bad_frame"
+)
+
+// Event is one thing that happened at the site.
+type Event struct {
+	ID         string            `json:"id"`
+	Seq        int64             `json:"seq"`
+	Time       time.Time         `json:"time"`
+	Site       string            `json:"site"`
+	Type       string            `json:"type"`
+	Door       string            `json:"door,omitempty"`
+	Reader     string            `json:"reader,omitempty"`
+	Side       string            `json:"side,omitempty"`
+	ZoneFrom   string            `json:"zone_from,omitempty"`
+	ZoneTo     string            `json:"zone_to,omitempty"`
+	Person     *Person           `json:"person,omitempty"`
+	Visit      string            `json:"visit,omitempty"`
+	Credential *Credential       `json:"credential,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	Camera     *Camera           `json:"camera,omitempty"`
+	Alarm      *Alarm            `json:"alarm,omitempty"`
+	Actor      string            `json:"actor,omitempty"` // the user who did it, for console actions
+	Detail     map[string]string `json:"detail,omitempty"`
+	PrevHash   string            `json:"prev_hash,omitempty"`
+	Hash       string            `json:"hash,omitempty"`
+}
+
+// Person is who an event is about, as they were at the time.
+type Person struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Company string `json:"company"`
+}
+
+// Credential is the card presented, as printed on it.
+type Credential struct {
+	Format   string `json:"format"`
+	Facility uint64 `json:"facility"`
+	Number   uint64 `json:"number"`
+	Hex      string `json:"hex,omitempty"`
+}
+
+// Camera links an event to a camera and the snapshot it took.
+type Camera struct {
+	ID             string `json:"id"`
+	SnapshotSHA256 string `json:"snapshot_sha256,omitempty"`
+}
+
+// Alarm marks an event that needs a guard.
+type Alarm struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+}
+
+// GenesisHash is the prev_hash of a site's first event.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Canonical is the event's JSON without its hashes: the bytes the chain
+// hashes and the log keeps. Field order is the struct's, so it is stable.
+func (e *Event) Canonical() ([]byte, error) {
+	c := *e
+	c.PrevHash, c.Hash = "", ""
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("event: encode %s: %w", e.Type, err)
+	}
+	return b, nil
+}
+
+// ChainHash is SHA-256 over the previous hash and the canonical event.
+func ChainHash(prev string, canonical []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prev))
+	h.Write(canonical)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Label is a short text of who or what presented: the person's name, or the
+// card as printed.
+func (e *Event) Label() string {
+	switch {
+	case e.Person != nil:
+		return e.Person.Name
+	case e.Credential != nil && e.Credential.Format == "raw":
+		return "raw:" + e.Credential.Hex
+	case e.Credential != nil:
+		return fmt.Sprintf("%d:%d", e.Credential.Facility, e.Credential.Number)
+	}
+	return ""
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sekisho/sekisho/controller/event"
+)
+
+func (s *Store) loadHead(ctx context.Context) error {
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`).Scan(&s.head.seq, &s.head.hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		s.head = chainHead{seq: 0, hash: event.GenesisHash}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: read chain head: %w", err)
+	}
+	return nil
+}
+
+// Append adds ev to the log, filling in its id (if empty), seq, time (if
+// zero), site and hashes.
+func (s *Store) Append(ctx context.Context, ev *event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ev.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("store: event id: %w", err)
+		}
+		ev.ID = id.String()
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
+	ev.Site = s.site
+	ev.Seq = s.head.seq + 1
+	body, err := ev.Canonical()
+	if err != nil {
+		return err
+	}
+	ev.PrevHash = s.head.hash
+	ev.Hash = event.ChainHash(ev.PrevHash, body)
+	personID := ""
+	if ev.Person != nil {
+		personID = ev.Person.ID
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO events (seq, id, time, type, door, zone_from, zone_to, person_id, body, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, body, ev.PrevHash, ev.Hash)
+	if err != nil {
+		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
+		return fmt.Errorf("store: append %s: %w", ev.Type, err)
+	}
+	s.head = chainHead{seq: ev.Seq, hash: ev.Hash}
+	return nil
+}
+
+// Head is the seq of the newest event.
+func (s *Store) Head() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.head.seq
+}
+
+// Filter selects events. Empty fields match everything.
+type Filter struct {
+	Door, Zone, Person string
+	// Type matches exactly, or a family when it ends in a dot ("door.").
+	Type         string
+	Since, Until time.Time
+	AfterSeq     int64
+	Limit        int
+}
+
+// MaxLimit caps one page of events.
+const MaxLimit = 1000
+
+// Events returns matching events, newest first.
+func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
+	var where []string
+	var args []any
+	if f.Door != "" {
+		where, args = append(where, "door = ?"), append(args, f.Door)
+	}
+	if f.Zone != "" {
+		where, args = append(where, "(zone_to = ? OR zone_from = ?)"), append(args, f.Zone, f.Zone)
+	}
+	if f.Person != "" {
+		where, args = append(where, "person_id = ?"), append(args, f.Person)
+	}
+	if strings.HasSuffix(f.Type, ".") {
+		where, args = append(where, "type >= ? AND type < ?"), append(args, f.Type, f.Type[:len(f.Type)-1]+"/")
+	} else if f.Type != "" {
+		where, args = append(where, "type = ?"), append(args, f.Type)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "time >= ?"), append(args, f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "time < ?"), append(args, f.Until.UTC().Format(time.RFC3339Nano))
+	}
+	if f.AfterSeq > 0 {
+		where, args = append(where, "seq > ?"), append(args, f.AfterSeq)
+	}
+	q := `SELECT body, prev_hash, hash FROM events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > MaxLimit {
+		limit = MaxLimit
+	}
+	q += " ORDER BY seq DESC LIMIT " + itoa(int64(limit))
+	return s.queryEvents(ctx, q, args...)
+}
+
+// After returns up to limit events after seq, oldest first: the order in
+// which the outbox and live streams deliver them.
+func (s *Store) After(ctx context.Context, seq int64, limit int) ([]event.Event, error) {
+	return s.queryEvents(ctx, `SELECT body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+}
+
+func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]event.Event, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: query events: %w", err)
+	}
+	defer rows.Close()
+	var out []event.Event
+	for rows.Next() {
+		var body, prev, hash string
+		if err := rows.Scan(&body, &prev, &hash); err != nil {
+			return nil, fmt.Errorf("store: read event: %w", err)
+		}
+		var ev event.Event
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			return nil, fmt.Errorf("store: decode event: %w", err)
+		}
+		ev.PrevHash, ev.Hash = prev, hash
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// Delivered is the last seq the named publisher delivered.
+func (s *Store) Delivered(ctx context.Context, name string) (int64, error) {
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `SELECT last_seq FROM outbox WHERE name = ?`, name).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: outbox %s: %w", name, err)
+	}
+	return seq, nil
+}
+
+// SetDelivered records that the named publisher delivered up to seq.
+func (s *Store) SetDelivered(ctx context.Context, name string, seq int64) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO outbox (name, last_seq) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq`, name, seq)
+	if err != nil {
+		return fmt.Errorf("store: outbox %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Person is someone who carries a card: an employee, contractor or visitor.
+type Person struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`
+	Company   string   `json:"company"`
+	Levels    []string `json:"levels"`
+	CreatedAt string   `json:"created_at"`
+}
+
+// Credential is a card bound to a person.
+type Credential struct {
+	ID         int64  `json:"id"`
+	PersonID   string `json:"person_id"`
+	Format     string `json:"format"`
+	Facility   uint64 `json:"facility"`
+	Number     uint64 `json:"number"`
+	RawHex     string `json:"raw_hex,omitempty"`
+	Enabled    bool   `json:"enabled"`
+	ValidFrom  string `json:"valid_from,omitempty"`
+	ValidUntil string `json:"valid_until,omitempty"`
+}
+
+// ErrDuplicate is returned when a card is already bound to someone.
+var ErrDuplicate = errors.New("already exists")
+
+// CreatePerson stores p, giving it an id when it has none.
+func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
+	if p.ID == "" {
+		p.ID = "p-" + uuid.NewString()[:8]
+	}
+	p.CreatedAt = now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.CreatedAt)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return fmt.Errorf("store: person %s: %w", p.ID, ErrDuplicate)
+		}
+		return fmt.Errorf("store: create person %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// Person returns the person id.
+func (s *Store) Person(ctx context.Context, id string) (Person, error) {
+	var p Person
+	var levels string
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, kind, company, levels, created_at FROM people WHERE id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("store: person %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: person %s: %w", id, err)
+	}
+	p.Levels = splitList(levels)
+	return p, nil
+}
+
+// People lists everyone, by name.
+func (s *Store) People(ctx context.Context) ([]Person, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, kind, company, levels, created_at FROM people ORDER BY name, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: people: %w", err)
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		var p Person
+		var levels string
+		if err := rows.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt); err != nil {
+			return nil, fmt.Errorf("store: people: %w", err)
+		}
+		p.Levels = splitList(levels)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// AddCredential binds a card to a person.
+func (s *Store) AddCredential(ctx context.Context, c *Credential) error {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO credentials (person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.PersonID, c.Format, c.Facility, c.Number, c.RawHex, c.Enabled, c.ValidFrom, c.ValidUntil, now())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return fmt.Errorf("store: card %s %d:%d: %w", c.Format, c.Facility, c.Number, ErrDuplicate)
+		}
+		return fmt.Errorf("store: add credential for %s: %w", c.PersonID, err)
+	}
+	c.ID, _ = res.LastInsertId()
+	return nil
+}
+
+// Credentials lists a person's cards.
+func (s *Store) Credentials(ctx context.Context, personID string) ([]Credential, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until
+		FROM credentials WHERE person_id = ? ORDER BY id`, personID)
+	if err != nil {
+		return nil, fmt.Errorf("store: credentials of %s: %w", personID, err)
+	}
+	defer rows.Close()
+	var out []Credential
+	for rows.Next() {
+		var c Credential
+		if err := rows.Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil); err != nil {
+			return nil, fmt.Errorf("store: credentials of %s: %w", personID, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CardHolder finds the credential for a card and the person it belongs to.
+func (s *Store) CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (Credential, Person, error) {
+	var c Credential
+	var p Person
+	var levels string
+	err := s.db.QueryRowContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until,
+			p.id, p.name, p.kind, p.company, p.levels, p.created_at
+		FROM credentials c JOIN people p ON p.id = c.person_id
+		WHERE c.format = ? AND c.facility = ? AND c.number = ? AND c.raw_hex = ?`, format, facility, number, rawHex).
+		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil,
+			&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, ErrNotFound)
+	}
+	if err != nil {
+		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, err)
+	}
+	p.Levels = splitList(levels)
+	return c, p, nil
+}
+
+// ValidAt reports whether the credential is enabled and within its dates.
+func (c Credential) ValidAt(t time.Time) bool {
+	if !c.Enabled {
+		return false
+	}
+	stamp := t.UTC().Format(time.RFC3339)
+	return (c.ValidFrom == "" || stamp >= c.ValidFrom) && (c.ValidUntil == "" || stamp < c.ValidUntil)
+}

@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/event"
+)
+
+func openTest(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sekisho.db")
+	s, err := Open(context.Background(), path, "test-site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func appendN(t *testing.T, s *Store, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		ev := &event.Event{Type: event.AccessGranted, Door: "press-door", ZoneTo: "die-press",
+			Person: &event.Person{ID: "p-1", Name: "Sato", Kind: "employee"}}
+		if err := s.Append(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAppendChainsAndSurvivesReopen(t *testing.T) {
+	s, path := openTest(t)
+	appendN(t, s, 3)
+	evs, err := s.After(context.Background(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3 || evs[0].PrevHash != event.GenesisHash || evs[1].PrevHash != evs[0].Hash || evs[2].Seq != 3 {
+		t.Fatalf("chain: %+v", evs)
+	}
+	s.Close()
+	s2, err := Open(context.Background(), path, "test-site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ev := &event.Event{Type: event.DoorOpened, Door: "press-door"}
+	if err := s2.Append(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Seq != 4 || ev.PrevHash != evs[2].Hash {
+		t.Fatalf("after reopen: seq %d prev %s", ev.Seq, ev.PrevHash)
+	}
+	v, err := s2.Verify(context.Background())
+	if err != nil || !v.OK || v.Count != 4 {
+		t.Fatalf("verify %+v %v", v, err)
+	}
+}
+
+func TestAppendOnlyTriggers(t *testing.T) {
+	s, _ := openTest(t)
+	appendN(t, s, 1)
+	if _, err := s.DB().Exec(`UPDATE events SET door = 'x'`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Fatalf("update: %v", err)
+	}
+	if _, err := s.DB().Exec(`DELETE FROM events`); err == nil {
+		t.Fatal("delete allowed")
+	}
+}
+
+func TestVerifyFindsTampering(t *testing.T) {
+	tests := []struct {
+		name    string
+		tamper  []string
+		badSeq  int64
+		problem string
+	}{
+		{"edited body", []string{`UPDATE events SET body = replace(body, '"Sato"', '"Suzuki"') WHERE seq = 3`}, 3, "hash does not match"},
+		{"edited column", []string{`UPDATE events SET door = 'dev-door' WHERE seq = 2`}, 2, "columns differ"},
+		{"deleted row", []string{`DELETE FROM events WHERE seq = 3`}, 3, "seq 3 is missing"},
+		{"swapped pair", []string{
+			`UPDATE events SET seq = -1 WHERE seq = 2`,
+			`UPDATE events SET seq = 2 WHERE seq = 3`,
+			`UPDATE events SET seq = 3 WHERE seq = -1`,
+		}, 2, "prev_hash does not match"},
+		{"rehashed edit", []string{
+			// Editing a row and fixing its own hash still breaks the link of the next row.
+			`UPDATE events SET hash = '` + strings.Repeat("a", 64) + `' WHERE seq = 2`,
+		}, 2, "hash does not match"},
+		{"truncated tail", []string{`INSERT INTO outbox VALUES ('mqtt', 5)`, `DELETE FROM events WHERE seq = 5`}, 5, "published but are gone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openTest(t)
+			appendN(t, s, 5)
+			for _, tr := range []string{"events_append_only_update", "events_append_only_delete"} {
+				if _, err := s.DB().Exec(`DROP TRIGGER ` + tr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, q := range tt.tamper {
+				if _, err := s.DB().Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			v, err := s.Verify(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.OK || v.BadSeq != tt.badSeq || !strings.Contains(v.Problem, tt.problem) {
+				t.Fatalf("verify = %+v, want bad seq %d with %q", v, tt.badSeq, tt.problem)
+			}
+		})
+	}
+}
+
+func TestEventFilters(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	for _, ev := range []*event.Event{
+		{Type: event.AccessGranted, Door: "press-door", ZoneFrom: "floor", ZoneTo: "die-press"},
+		{Type: event.DoorOpened, Door: "press-door"},
+		{Type: event.AccessDenied, Door: "main-entrance", ZoneFrom: "outside", ZoneTo: "lobby", Reason: event.ReasonUnknownCredential},
+		{Type: event.AccessGranted, Door: "press-door", ZoneFrom: "die-press", ZoneTo: "floor"},
+	} {
+		if err := s.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		f    Filter
+		seqs []int64
+	}{
+		{Filter{}, []int64{4, 3, 2, 1}},
+		{Filter{Door: "press-door"}, []int64{4, 2, 1}},
+		{Filter{Zone: "die-press"}, []int64{4, 1}},
+		{Filter{Type: "access."}, []int64{4, 3, 1}},
+		{Filter{Type: event.AccessDenied}, []int64{3}},
+		{Filter{AfterSeq: 2}, []int64{4, 3}},
+		{Filter{Limit: 1}, []int64{4}},
+		{Filter{Until: time.Now().Add(-time.Hour)}, nil},
+	}
+	for _, tt := range tests {
+		evs, err := s.Events(ctx, tt.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range evs {
+			got = append(got, e.Seq)
+		}
+		if len(got) != len(tt.seqs) || (len(got) > 0 && got[0] != tt.seqs[0]) {
+			t.Errorf("%+v: seqs %v, want %v", tt.f, got, tt.seqs)
+		}
+	}
+}
+
+func TestCardHolderAndValidity(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	p := &Person{Name: "佐藤 健二", Kind: "employee", Levels: []string{"press-operators"}}
+	if err := s.CreatePerson(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	c := &Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 345, Enabled: true}
+	if err := s.AddCredential(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCredential(ctx, &Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 345}); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate card: %v", err)
+	}
+	got, who, err := s.CardHolder(ctx, "H10301", 12, 345, "")
+	if err != nil || who.Name != "佐藤 健二" || got.ID != c.ID || who.Levels[0] != "press-operators" {
+		t.Fatalf("CardHolder: %+v %+v %v", got, who, err)
+	}
+	if _, _, err := s.CardHolder(ctx, "H10301", 12, 999, ""); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown card: %v", err)
+	}
+	c.ValidUntil = "2026-01-01T00:00:00Z"
+	if c.ValidAt(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatal("expired credential valid")
+	}
+}
+
+func TestLoginSessionsAndTokens(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	if err := s.CreateUser(ctx, "yamada", RoleGuard, nil, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Login(ctx, "yamada", "wrong", time.Hour); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, _, err := s.Login(ctx, "nobody", "x", time.Hour); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	tok, p, err := s.Login(ctx, "yamada", "correct horse", time.Hour)
+	if err != nil || p.Role != RoleGuard {
+		t.Fatal(err)
+	}
+	if got, err := s.Session(ctx, tok); err != nil || got.Name != "yamada" {
+		t.Fatalf("session: %+v %v", got, err)
+	}
+	expired, _, _ := s.Login(ctx, "yamada", "correct horse", -time.Minute)
+	if _, err := s.Session(ctx, expired); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired session: %v", err)
+	}
+	api, err := s.CreateToken(ctx, RoleManager, []string{"die-press"}, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Token(ctx, api); err != nil || got.Role != RoleManager || got.Zones[0] != "die-press" {
+		t.Fatalf("token: %+v %v", got, err)
+	}
+	var stored int
+	s.DB().QueryRow(`SELECT COUNT(*) FROM tokens WHERE token_hash = ?`, api).Scan(&stored)
+	if stored != 0 {
+		t.Fatal("token stored in plain text")
+	}
+}
