@@ -83,8 +83,8 @@ type Door struct {
 
 // Readers names the badge readers on each side of a door.
 type Readers struct {
-	Outside string `yaml:"outside"`
-	Inside  string `yaml:"inside"`
+	Outside string `yaml:"outside" json:"outside,omitempty"`
+	Inside  string `yaml:"inside" json:"inside,omitempty"`
 }
 
 // Strike is the door's lock.

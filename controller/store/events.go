@@ -62,7 +62,18 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 		return fmt.Errorf("store: append %s: %w", ev.Type, err)
 	}
 	s.head = chainHead{seq: ev.Seq, hash: ev.Hash}
+	close(s.changed)
+	s.changed = make(chan struct{})
 	return nil
+}
+
+// Changed returns a channel that is closed at the next append. Readers that
+// follow the log (the outbox, live streams) wait on it, then read from the
+// store, so none of them can miss or reorder an event.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
 }
 
 // Head is the seq of the newest event.
@@ -75,6 +86,9 @@ func (s *Store) Head() int64 {
 // Filter selects events. Empty fields match everything.
 type Filter struct {
 	Door, Zone, Person string
+	// Zones, when set, keeps to events into or out of these zones (a
+	// manager's own areas).
+	Zones []string
 	// Type matches exactly, or a family when it ends in a dot ("door.").
 	Type         string
 	Since, Until time.Time
@@ -94,6 +108,15 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
 	}
 	if f.Zone != "" {
 		where, args = append(where, "(zone_to = ? OR zone_from = ?)"), append(args, f.Zone, f.Zone)
+	}
+	if len(f.Zones) > 0 {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Zones)), ",")
+		where = append(where, "(zone_to IN ("+marks+") OR zone_from IN ("+marks+"))")
+		for range 2 {
+			for _, z := range f.Zones {
+				args = append(args, z)
+			}
+		}
 	}
 	if f.Person != "" {
 		where, args = append(where, "person_id = ?"), append(args, f.Person)

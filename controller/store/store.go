@@ -27,8 +27,9 @@ type Store struct {
 	db   *sql.DB
 	site string
 
-	mu   sync.Mutex // one appender at a time keeps seq gap-free
-	head chainHead
+	mu      sync.Mutex // one appender at a time keeps seq gap-free
+	head    chainHead
+	changed chan struct{} // closed and replaced on every append
 }
 
 type chainHead struct {
@@ -45,7 +46,7 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, site: site}
+	s := &Store{db: db, site: site, changed: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)

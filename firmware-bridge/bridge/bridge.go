@@ -83,6 +83,8 @@ type Hardware interface {
 
 // Local drives readers and doors wired to this machine.
 type Local struct {
+	Log *slog.Logger // slog.Default() when nil
+
 	layout  Layout
 	hw      Hardware
 	strikes map[string]*doorio.Strike
@@ -196,7 +198,11 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 		}()
 	}
 	close(l.ready)
-	slog.Info("bridge running", "readers", len(l.layout.Readers), "doors", len(l.layout.Doors))
+	log := l.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("bridge running", "readers", len(l.layout.Readers), "doors", len(l.layout.Doors))
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)

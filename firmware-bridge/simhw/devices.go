@@ -3,6 +3,7 @@ package simhw
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -22,11 +23,18 @@ const (
 type Reader struct {
 	ID     string
 	D0, D1 *Pin
+
+	mu sync.Mutex // one frame at a time, as from a real reader
 }
 
 // Send plays a frame as a pulse train: for each bit, the line for that bit
-// is pulled low for a pulse width, then released.
+// is pulled low for a pulse width, then released. It returns after the
+// lines have been quiet long enough for the frame to end, so two sends never
+// run together into one frame.
 func (r *Reader) Send(ctx context.Context, bits wiegand.Bits) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer time.Sleep(wiegand.DefaultFrameGap + 10*time.Millisecond)
 	for i, b := range bits {
 		line := r.D0
 		if b == 1 {

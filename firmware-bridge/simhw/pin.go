@@ -2,22 +2,26 @@ package simhw
 
 import (
 	"context"
-
-	"github.com/jonboulle/clockwork"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 )
 
 // Pin is a gpiotest.Pin that reports only the edges its reader asked for in
 // In, as a real line does, and keeps a history of every level driven by Out.
+//
+// The line's level is kept here, set at once by whoever drives it:
+// gpiotest sets its level only when WaitForEdge takes an edge, which may be
+// after the outside world has already moved the line again.
 type Pin struct {
 	*gpiotest.Pin
 
 	mu      sync.Mutex
+	level   gpio.Level
 	edge    gpio.Edge
 	history []Change
 }
@@ -32,7 +36,7 @@ var _ gpio.PinIO = (*Pin)(nil)
 
 // NewPin makes a fake pin idling at level idle.
 func NewPin(name string, num int, idle gpio.Level) *Pin {
-	return &Pin{Pin: &gpiotest.Pin{
+	return &Pin{level: idle, Pin: &gpiotest.Pin{
 		N: name, Num: num, L: idle,
 		Clock:     clockwork.NewRealClock(),
 		EdgesChan: make(chan gpio.Level),
@@ -40,22 +44,26 @@ func NewPin(name string, num int, idle gpio.Level) *Pin {
 }
 
 // In remembers which edges the reader wants, then sets the pin up as gpiotest
-// does (which flushes pending edges).
+// does (which flushes pending edges). The level stays what the outside world
+// drives, not the pull.
 func (p *Pin) In(pull gpio.Pull, edge gpio.Edge) error {
 	p.mu.Lock()
 	p.edge = edge
 	p.mu.Unlock()
-	// gpiotest forces the level to the pull; a real line keeps what the
-	// outside world drives, so restore it.
-	l := p.Read()
-	err := p.Pin.In(pull, edge)
-	_ = p.Pin.Out(l)
-	return err
+	return p.Pin.In(pull, edge)
+}
+
+// Read returns the line's level.
+func (p *Pin) Read() gpio.Level {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.level
 }
 
 // Out drives the pin and records the level.
 func (p *Pin) Out(l gpio.Level) error {
 	p.mu.Lock()
+	p.level = l
 	p.history = append(p.history, Change{Level: l, At: time.Now()})
 	p.mu.Unlock()
 	return p.Pin.Out(l)
@@ -72,21 +80,22 @@ func (p *Pin) History() []Change {
 // the reader listens for, Drive waits until the reader takes it, like the
 // kernel's edge queue handing it to WaitForEdge.
 func (p *Pin) Drive(ctx context.Context, l gpio.Level) error {
-	prev := p.Pin.Read()
-	if prev == l {
+	p.mu.Lock()
+	if p.level == l {
+		p.mu.Unlock()
 		return nil
 	}
-	p.mu.Lock()
+	p.level = l
 	edge := p.edge
 	p.mu.Unlock()
 	wanted := edge == gpio.BothEdges ||
 		(edge == gpio.FallingEdge && l == gpio.Low) ||
 		(edge == gpio.RisingEdge && l == gpio.High)
 	if !wanted {
-		return p.Pin.Out(l)
+		return nil
 	}
 	select {
-	case p.EdgesChan <- l: // WaitForEdge sets the level as it takes the edge
+	case p.EdgesChan <- l:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("simhw: nobody is reading %s: %w", p.Name(), ctx.Err())

@@ -45,7 +45,8 @@ type edge struct {
 	at  time.Time
 }
 
-// Run delivers each complete frame to onFrame until ctx ends.
+// Run delivers each complete frame to onFrame, stamped with the time of its
+// last bit, until ctx ends.
 func (r *Receiver) Run(ctx context.Context, onFrame func(Bits, time.Time)) error {
 	gap := r.Gap
 	if gap <= 0 {
@@ -84,7 +85,7 @@ func (r *Receiver) Run(ctx context.Context, onFrame func(Bits, time.Time)) error
 			for i, e := range frame {
 				bits[i] = e.bit
 			}
-			onFrame(bits, frame[0].at)
+			onFrame(bits, frame[len(frame)-1].at)
 			frame = frame[:0]
 		}
 	}

@@ -1,0 +1,47 @@
+// Package broker runs the embedded MQTT broker (mochi-mqtt), so a site needs
+// no server of its own. An external Mosquitto or EMQX replaces it by config.
+package broker
+
+import (
+	"fmt"
+	"log/slog"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// Broker is a running embedded broker.
+type Broker struct {
+	server *mqtt.Server
+	tcp    *listeners.TCP
+}
+
+// Start listens on addr (":1883", or ":0" for any free port).
+func Start(addr string, log *slog.Logger) (*Broker, error) {
+	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: log.With("part", "broker")})
+	// Anyone on the network may connect, as with Mosquitto's local-only
+	// default; per-client credentials and ACLs come with remote bridges.
+	if err := server.AddHook(new(auth.AllowHook), nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
+	if err := server.AddListener(tcp); err != nil {
+		return nil, fmt.Errorf("broker: listen %s: %w", addr, err)
+	}
+	if err := server.Serve(); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	return &Broker{server: server, tcp: tcp}, nil
+}
+
+// Addr is the address the broker listens on, with the real port.
+func (b *Broker) Addr() string { return b.tcp.Address() }
+
+// URL is how an MQTT client on this machine reaches the broker.
+func (b *Broker) URL() string {
+	return "tcp://" + loopback(b.Addr())
+}
+
+// Close stops the broker and disconnects its clients.
+func (b *Broker) Close() error { return b.server.Close() }

@@ -1,0 +1,337 @@
+// Package cli is the controller's command line.
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/site"
+	"github.com/sekisho/sekisho/controller/store"
+)
+
+// DefaultConfig is the demo factory, so `controller run` works in a checkout.
+const DefaultConfig = "configs/demo-factory.yaml"
+
+const usage = `Sekisho controller — door and camera event controller for factory floors.
+
+Usage:
+  controller run [--config F] [--data-dir D] [--http ADDR] [--mqtt-listen ADDR]
+  controller check-config F
+  controller verify --db F | --config F
+  controller user add NAME --role guard|manager|admin [--zones a,b] [--password P] [--config F | --db F]
+  controller token create --role guard|manager|admin [--zones a,b] [--label L] [--config F | --db F]
+  controller sim swipe --reader R (--facility F --number N | --bits 0101…) [--url http://localhost:8080]
+  controller sim shift [--url http://localhost:8080]
+`
+
+// errUsage marks a command line mistake (exit 2).
+var errUsage = errors.New("usage")
+
+// errFailed marks a check that ran and found a problem (exit 1), already reported.
+var errFailed = errors.New("failed")
+
+// Run runs one command and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errFailed):
+		return 1
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, err)
+		}
+		fmt.Fprint(stderr, usage)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "controller:", err)
+		return 1
+	}
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	sub := func() (string, []string) {
+		if len(rest) == 0 {
+			return "", nil
+		}
+		return rest[0], rest[1:]
+	}
+	switch cmd {
+	case "run":
+		return runCmd(ctx, rest, stdout, stderr)
+	case "check-config":
+		return checkConfig(rest, stdout, stderr)
+	case "verify":
+		return verify(ctx, rest, stdout, stderr)
+	case "user":
+		if s, r := sub(); s == "add" {
+			return userAdd(ctx, r, stdout, stderr)
+		}
+	case "token":
+		if s, r := sub(); s == "create" {
+			return tokenCreate(ctx, r, stdout, stderr)
+		}
+	case "sim":
+		switch s, r := sub(); s {
+		case "swipe":
+			return simSwipe(ctx, r, stdout, stderr)
+		case "shift":
+			return simShift(ctx, r, stdout, stderr)
+		}
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, strings.Join(args[:min(2, len(args))], " "))
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses flags that may come before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	cfgPath := fs.String("config", DefaultConfig, "site config file")
+	var opts site.Options
+	fs.StringVar(&opts.DataDir, "data-dir", "", "directory for the database (overrides data_dir)")
+	fs.StringVar(&opts.HTTPListen, "http", "", "dashboard and API address (overrides http.listen)")
+	fs.StringVar(&opts.MQTTListen, "mqtt-listen", "", "embedded broker address (overrides mqtt.embedded.listen)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	opts.Out = stdout
+	opts.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return site.Run(ctx, cfg, opts)
+}
+
+func checkConfig(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check-config", stderr)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: check-config takes one file", errUsage)
+	}
+	cfg, err := config.Load(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errFailed
+	}
+	fmt.Fprintf(stdout, "%s: ok — site %s, %d zones, %d doors, %d cameras, %d access levels\n",
+		pos[0], cfg.Site, len(cfg.Zones), len(cfg.Doors), len(cfg.Cameras), len(cfg.AccessLevels))
+	return nil
+}
+
+// openDB opens the database named by --db, or the one of --config's site.
+func openDB(ctx context.Context, dbPath, cfgPath, dataDir string) (*store.Store, error) {
+	siteName := ""
+	if dbPath == "" {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		if dataDir != "" {
+			cfg.DataDir = dataDir
+		}
+		dbPath, siteName = site.DBPath(cfg.DataDir, cfg.Site), cfg.Site
+	}
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil, fmt.Errorf("database %s: %w (start the site once with `controller run` to create it)", dbPath, err)
+	}
+	return store.Open(ctx, dbPath, siteName)
+}
+
+type dbFlags struct{ db, config, dataDir *string }
+
+func addDBFlags(fs *flag.FlagSet) dbFlags {
+	return dbFlags{
+		db:      fs.String("db", "", "database file"),
+		config:  fs.String("config", DefaultConfig, "site config, to find the database when --db is not given"),
+		dataDir: fs.String("data-dir", "", "data directory (overrides the config's data_dir)"),
+	}
+}
+
+func (f dbFlags) open(ctx context.Context) (*store.Store, error) {
+	return openDB(ctx, *f.db, *f.config, *f.dataDir)
+}
+
+func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verify", stderr)
+	db := addDBFlags(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := st.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if !v.OK {
+		fmt.Fprintf(stdout, "TAMPERED: first bad seq %d: %s (%d events before it are intact)\n", v.BadSeq, v.Problem, v.Count)
+		return errFailed
+	}
+	fmt.Fprintf(stdout, "ok: %d events, chain intact, head %s\n", v.Count, v.Head)
+	return nil
+}
+
+func zonesList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user add", stderr)
+	db := addDBFlags(fs)
+	role := fs.String("role", "", "guard, manager or admin")
+	zones := fs.String("zones", "", "a manager's zones, comma separated")
+	password := fs.String("password", "", "password (a random one is made and printed when empty)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || !store.ValidRole(*role) {
+		return fmt.Errorf("%w: user add NAME --role guard|manager|admin", errUsage)
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pw := *password
+	if pw == "" {
+		pw = store.NewSecret(12)
+	}
+	if err := st.CreateUser(ctx, pos[0], *role, zonesList(*zones), pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s (%s) created", pos[0], *role)
+	if *password == "" {
+		fmt.Fprintf(stdout, "; password: %s (shown only now)", pw)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token create", stderr)
+	db := addDBFlags(fs)
+	role := fs.String("role", "", "guard, manager or admin")
+	zones := fs.String("zones", "", "zones the token may see, comma separated")
+	label := fs.String("label", "", "what the token is for")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if !store.ValidRole(*role) {
+		return fmt.Errorf("%w: token create --role guard|manager|admin", errUsage)
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	token, err := st.CreateToken(ctx, *role, zonesList(*zones), *label)
+	if err != nil {
+		return err
+	}
+	// The token alone on stdout, so scripts can capture it.
+	fmt.Fprintln(stdout, token)
+	fmt.Fprintln(stderr, "token created; it is shown only now and stored hashed")
+	return nil
+}
+
+func simPost(ctx context.Context, url, path string, body any, stdout io.Writer) error {
+	b, _ := json.Marshal(body)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(url, "/")+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("is the controller running in sim mode? %w", err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	if res.StatusCode >= 300 {
+		return fmt.Errorf("%s: %s", res.Status, bytes.TrimSpace(out))
+	}
+	fmt.Fprintf(stdout, "%s\n", bytes.TrimSpace(out))
+	return nil
+}
+
+func simSwipe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sim swipe", stderr)
+	url := fs.String("url", "http://localhost:8080", "the controller's address")
+	reader := fs.String("reader", "", "reader id, e.g. r-floor-out")
+	format := fs.String("format", "H10301", "card format")
+	facility := fs.Uint64("facility", 0, "facility code")
+	number := fs.Uint64("number", 0, "card number")
+	bits := fs.String("bits", "", "a raw frame instead, e.g. 0101…")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *reader == "" {
+		return fmt.Errorf("%w: sim swipe needs --reader", errUsage)
+	}
+	body := map[string]any{"format": *format, "facility": *facility, "number": *number}
+	if *bits != "" {
+		body = map[string]any{"bits": *bits}
+	}
+	return simPost(ctx, *url, "/api/sim/readers/"+*reader+"/wiegand", body, stdout)
+}
+
+func simShift(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sim shift", stderr)
+	url := fs.String("url", "http://localhost:8080", "the controller's address")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	return simPost(ctx, *url, "/api/sim/shift", map[string]any{}, stdout)
+}

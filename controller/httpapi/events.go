@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+)
+
+// parseFilter reads the event query parameters, answering 400 on a bad one.
+func parseFilter(w http.ResponseWriter, r *http.Request) (store.Filter, bool) {
+	q := r.URL.Query()
+	f := store.Filter{Door: q.Get("door"), Zone: q.Get("zone"), Type: q.Get("type"), Person: q.Get("person")}
+	bad := func(key, want string) (store.Filter, bool) {
+		writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("%s=%q: want %s", key, q.Get(key), want))
+		return f, false
+	}
+	for _, t := range []struct {
+		key string
+		dst *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(t.key); v != "" {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return bad(t.key, "an RFC 3339 time like 2026-11-25T08:00:00+09:00")
+			}
+			*t.dst = at
+		}
+	}
+	if v := q.Get("after_seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return bad("after_seq", "a seq number, 0 or more")
+		}
+		f.AfterSeq = n
+	}
+	f.Limit = 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxLimit {
+			return bad("limit", fmt.Sprintf("1 to %d", store.MaxLimit))
+		}
+		f.Limit = n
+	}
+	return f, true
+}
+
+// scopeZones keeps a manager to the zones they answer for.
+func scopeZones(w http.ResponseWriter, p store.Principal, f *store.Filter) bool {
+	if len(p.Zones) == 0 || p.Role == store.RoleAdmin {
+		return true
+	}
+	if f.Zone != "" && !slices.Contains(p.Zones, f.Zone) {
+		writeError(w, http.StatusForbidden, "zone_not_yours", fmt.Sprintf("you review %v, not %s", p.Zones, f.Zone))
+		return false
+	}
+	f.Zones = p.Zones
+	return true
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	f, ok := parseFilter(w, r)
+	if !ok || !scopeZones(w, principal(r), &f) {
+		return
+	}
+	evs, err := s.Store.Events(r.Context(), f)
+	if err != nil {
+		s.internal(w, "reading events", err)
+		return
+	}
+	if evs == nil {
+		evs = []event.Event{}
+	}
+	writeJSON(w, http.StatusOK, evs)
+}
+
+// stream sends events as Server-Sent Events, oldest first, from after_seq
+// (or the Last-Event-ID a reconnecting browser sends, or the last `backlog`
+// events). It reads the log itself, so a slow client can fall behind but
+// never misses an event.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "no_streaming", "this connection cannot stream")
+		return
+	}
+	q := r.URL.Query()
+	after := s.Store.Head()
+	backlog := 50
+	if v := q.Get("backlog"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > store.MaxLimit {
+			writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("backlog: want 0 to %d", store.MaxLimit))
+			return
+		}
+		backlog = n
+	}
+	after = max(after-int64(backlog), 0)
+	for _, v := range []string{r.Header.Get("Last-Event-ID"), q.Get("after_seq")} {
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "bad_parameter", "after_seq: want a seq number")
+			return
+		}
+		after = n
+	}
+	zones := principal(r).Zones
+	if principal(r).Role != store.RoleManager {
+		zones = nil // guards watch every door
+	}
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 2000\n\n")
+	flusher.Flush()
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
+	for {
+		changed := s.Store.Changed()
+		evs, err := s.Store.After(r.Context(), after, 200)
+		if err != nil {
+			s.Log.Warn("stream read", "err", err)
+			return
+		}
+		for i := range evs {
+			ev := &evs[i]
+			after = ev.Seq
+			if len(zones) > 0 && !slices.Contains(zones, ev.ZoneFrom) && !slices.Contains(zones, ev.ZoneTo) {
+				continue
+			}
+			b, _ := json.Marshal(ev)
+			fmt.Fprintf(w, "id: %d\nevent: event\ndata: %s\n\n", ev.Seq, b)
+		}
+		if len(evs) > 0 {
+			flusher.Flush()
+			if len(evs) == 200 {
+				continue
+			}
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changed:
+		case <-heartbeat.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			flusher.Flush()
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+type personRequest struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Company string   `json:"company"`
+	Levels  []string `json:"levels"`
+}
+
+func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
+	people, err := s.Store.People(r.Context())
+	if err != nil {
+		s.internal(w, "listing people", err)
+		return
+	}
+	if people == nil {
+		people = []store.Person{}
+	}
+	writeJSON(w, http.StatusOK, people)
+}
+
+func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
+	var req personRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Kind == "" {
+		req.Kind = "employee"
+	}
+	var problems []string
+	if req.Name == "" {
+		problems = append(problems, "name is missing")
+	}
+	if req.Kind != "employee" && req.Kind != "contractor" && req.Kind != "visitor" {
+		problems = append(problems, fmt.Sprintf("kind %q: want employee, contractor or visitor", req.Kind))
+	}
+	for _, l := range req.Levels {
+		if _, ok := s.Config.Level(l); !ok {
+			problems = append(problems, fmt.Sprintf("no access level %q in the site config", l))
+		}
+	}
+	if len(problems) > 0 {
+		writeError(w, http.StatusBadRequest, "invalid_person", strings.Join(problems, "; "))
+		return
+	}
+	p := &store.Person{ID: req.ID, Name: req.Name, Kind: req.Kind, Company: req.Company, Levels: req.Levels}
+	if err := s.Store.CreatePerson(r.Context(), p); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			writeError(w, http.StatusConflict, "duplicate", "a person with id "+req.ID+" exists")
+			return
+		}
+		s.internal(w, "creating a person", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := s.Store.Person(r.Context(), id); err != nil {
+		s.personError(w, id, err)
+		return
+	}
+	creds, err := s.Store.Credentials(r.Context(), id)
+	if err != nil {
+		s.internal(w, "listing cards", err)
+		return
+	}
+	if creds == nil {
+		creds = []store.Credential{}
+	}
+	writeJSON(w, http.StatusOK, creds)
+}
+
+type credentialRequest struct {
+	Format     string  `json:"format"`
+	Facility   uint64  `json:"facility"`
+	Number     uint64  `json:"number"`
+	RawHex     string  `json:"raw_hex"`
+	Enabled    *bool   `json:"enabled"`
+	ValidFrom  *string `json:"valid_from"`
+	ValidUntil *string `json:"valid_until"`
+}
+
+func (s *Server) addCredential(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req credentialRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	if _, err := s.Store.Person(r.Context(), id); err != nil {
+		s.personError(w, id, err)
+		return
+	}
+	if req.Format == "" {
+		req.Format = wiegand.FormatH10301
+	}
+	c := &store.Credential{PersonID: id, Format: req.Format, Facility: req.Facility, Number: req.Number, Enabled: true}
+	switch req.Format {
+	case wiegand.FormatRaw:
+		c.RawHex, c.Facility, c.Number = strings.ToUpper(req.RawHex), 0, 0
+		if c.RawHex == "" {
+			writeError(w, http.StatusBadRequest, "invalid_card", "a raw card needs raw_hex")
+			return
+		}
+	default:
+		// Encoding checks the format and that the numbers fit it.
+		if _, err := wiegand.Encode(req.Format, req.Facility, req.Number); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_card", err.Error())
+			return
+		}
+	}
+	if req.Enabled != nil {
+		c.Enabled = *req.Enabled
+	}
+	for _, t := range []struct {
+		name string
+		in   *string
+		out  *string
+	}{{"valid_from", req.ValidFrom, &c.ValidFrom}, {"valid_until", req.ValidUntil, &c.ValidUntil}} {
+		if t.in == nil || *t.in == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, *t.in)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_card", t.name+": want an RFC 3339 time")
+			return
+		}
+		*t.out = at.UTC().Format(time.RFC3339)
+	}
+	if err := s.Store.AddCredential(r.Context(), c); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			writeError(w, http.StatusConflict, "card_in_use", fmt.Sprintf("card %d:%d is already bound to someone", c.Facility, c.Number))
+			return
+		}
+		s.internal(w, "adding a card", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) personError(w http.ResponseWriter, id string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no_such_person", "no person "+id)
+		return
+	}
+	s.internal(w, "reading a person", err)
+}

@@ -1,0 +1,128 @@
+// Package httpapi is the controller's HTTP API and the server of the
+// embedded dashboard. Every endpoint but health, login and the simulator's
+// needs a bearer token or a browser session.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/doors"
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+// Simulator drives simulated hardware; nil on a real site.
+type Simulator interface {
+	Swipe(ctx context.Context, reader string, bits wiegand.Bits) error
+	SetContact(ctx context.Context, door string, open bool) error
+	PressREX(ctx context.Context, door string) error
+	Shift(ctx context.Context) error
+}
+
+// Server holds what the API needs; it has no package state, so tests run
+// several side by side.
+type Server struct {
+	Config *config.Config
+	Store  *store.Store
+	Doors  *doors.Tracker
+	Sim    Simulator
+	Log    *slog.Logger
+	// SessionTTL is how long a browser session lasts; 12 h (a shift) when zero.
+	SessionTTL time.Duration
+	// Background bounds work that outlives a request (the demo shift).
+	Background context.Context
+
+	shiftRunning atomic.Bool
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/health", s.health)
+	mux.HandleFunc("GET /api/me", s.need(store.RoleGuard, s.me))
+	mux.HandleFunc("GET /api/doors", s.need(store.RoleGuard, s.listDoors))
+	mux.HandleFunc("GET /api/events", s.need(store.RoleManager, s.listEvents))
+	mux.HandleFunc("GET /api/stream", s.need(store.RoleGuard, s.stream))
+	mux.HandleFunc("GET /api/people", s.need(store.RoleAdmin, s.listPeople))
+	mux.HandleFunc("POST /api/people", s.need(store.RoleAdmin, s.createPerson))
+	mux.HandleFunc("GET /api/people/{id}/credentials", s.need(store.RoleAdmin, s.listCredentials))
+	mux.HandleFunc("POST /api/people/{id}/credentials", s.need(store.RoleAdmin, s.addCredential))
+	if s.Sim != nil {
+		mux.HandleFunc("POST /api/sim/readers/{id}/wiegand", s.simWiegand)
+		mux.HandleFunc("POST /api/sim/doors/{id}/contact", s.simContact)
+		mux.HandleFunc("POST /api/sim/doors/{id}/rex", s.simREX)
+		mux.HandleFunc("POST /api/sim/shift", s.simShift)
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no_such_endpoint", r.Method+" "+r.URL.Path+" is not part of the API")
+	})
+	s.dashboardRoutes(mux)
+	return mux
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status":   "ok",
+		"site":     s.Config.Site,
+		"name":     s.Config.Name,
+		"hardware": s.Config.Hardware,
+		"head_seq": s.Store.Head(),
+		"sim":      s.Sim != nil,
+	})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, principal(r))
+}
+
+func (s *Server) listDoors(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Doors.States())
+}
+
+// apiError is the body of every 4xx and 5xx: a stable word and a sentence.
+type apiError struct {
+	Error  string `json:"error"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, detail string) {
+	writeJSON(w, status, apiError{Error: code, Detail: detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// maxBody caps request bodies; nothing the API takes is larger.
+const maxBody = 64 << 10
+
+// decode reads a JSON body strictly: unknown fields are a mistake worth
+// telling the caller about.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the body is over 64 KiB")
+		} else {
+			writeError(w, http.StatusBadRequest, "bad_json", err.Error())
+		}
+		return false
+	}
+	return true
+}
+
+func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	s.Log.Error("api failure", "what", what, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", what+" failed; see the controller log")
+}

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+type wiegandRequest struct {
+	Bits     string `json:"bits"`
+	Format   string `json:"format"`
+	Facility uint64 `json:"facility"`
+	Number   uint64 `json:"number"`
+}
+
+// simWiegand plays a frame on a simulated reader's D0/D1 pins. It answers
+// 202 once the pulse train is sent; the decision follows on the stream.
+func (s *Server) simWiegand(w http.ResponseWriter, r *http.Request) {
+	reader := r.PathValue("id")
+	if _, _, ok := s.Config.ReaderDoor(reader); !ok {
+		writeError(w, http.StatusNotFound, "no_such_reader", "no reader "+reader+" in the site config")
+		return
+	}
+	var req wiegandRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	var bits wiegand.Bits
+	var err error
+	switch {
+	case req.Bits != "" && req.Format != "":
+		writeError(w, http.StatusBadRequest, "invalid_frame", "give bits or format with facility and number, not both")
+		return
+	case req.Bits != "":
+		bits, err = wiegand.ParseBits(req.Bits)
+		if err == nil && len(bits) > 128 {
+			writeError(w, http.StatusBadRequest, "invalid_frame", "a frame is at most 128 bits")
+			return
+		}
+	case req.Format != "":
+		bits, err = wiegand.Encode(req.Format, req.Facility, req.Number)
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_frame", `give {"bits":"0101…"} or {"format":"H10301","facility":F,"number":N}`)
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_frame", err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.Sim.Swipe(ctx, reader, bits); err != nil {
+		s.internal(w, "simulated swipe", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"reader": reader, "bits": bits.String(), "hex": bits.Hex()})
+}
+
+func (s *Server) simDoor(w http.ResponseWriter, r *http.Request) (string, bool) {
+	door := r.PathValue("id")
+	if _, ok := s.Config.Door(door); !ok {
+		writeError(w, http.StatusNotFound, "no_such_door", "no door "+door+" in the site config")
+		return "", false
+	}
+	return door, true
+}
+
+func (s *Server) simContact(w http.ResponseWriter, r *http.Request) {
+	door, ok := s.simDoor(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Open *bool `json:"open"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Open == nil {
+		writeError(w, http.StatusBadRequest, "invalid_contact", `give {"open":true} or {"open":false}`)
+		return
+	}
+	if err := s.Sim.SetContact(r.Context(), door, *req.Open); err != nil {
+		s.internal(w, "simulated contact", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"door": door, "open": *req.Open})
+}
+
+func (s *Server) simREX(w http.ResponseWriter, r *http.Request) {
+	door, ok := s.simDoor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.Sim.PressREX(r.Context(), door); err != nil {
+		s.internal(w, "simulated REX", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"door": door, "rex": true})
+}
+
+// simShift starts the scripted morning and answers at once; it plays for
+// half a minute in the background.
+func (s *Server) simShift(w http.ResponseWriter, r *http.Request) {
+	if !s.shiftRunning.CompareAndSwap(false, true) {
+		writeError(w, http.StatusConflict, "shift_running", "the demo shift is already playing")
+		return
+	}
+	base := s.Background
+	if base == nil {
+		base = context.Background()
+	}
+	go func() {
+		defer s.shiftRunning.Store(false)
+		ctx, cancel := context.WithTimeout(base, 2*time.Minute)
+		defer cancel()
+		if err := s.Sim.Shift(ctx); err != nil {
+			s.Log.Warn("demo shift stopped", "err", err)
+		}
+	}()
+	writeJSON(w, http.StatusAccepted, map[string]any{"shift": "started"})
+}

@@ -1,0 +1,129 @@
+package site
+
+import (
+	"context"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/doorio"
+)
+
+type bridgeStrike = doorio.StrikeConfig
+
+// emit is called by the bridge from its goroutines.
+func (s *Site) emit(sig bridge.Signal) { s.signals <- sig }
+
+// loop handles one signal at a time, so a door's events are logged in the
+// order its hardware saw them.
+func (s *Site) loop(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case sig := <-s.signals:
+			s.handle(ctx, sig)
+		case task := <-s.tasks:
+			task(ctx)
+		}
+	}
+}
+
+func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
+	switch sig.Kind {
+	case bridge.SignalCard:
+		s.onCard(ctx, sig)
+	case bridge.SignalBadFrame:
+		ev := s.readerEvent(sig)
+		ev.Type, ev.Reason = event.AccessDenied, event.ReasonBadFrame
+		ev.Detail = map[string]string{"bits": sig.Bits, "error": sig.Error}
+		s.record(ctx, ev)
+	default:
+		s.onDoor(ctx, sig)
+	}
+}
+
+// onCard decides, moves the relay, then logs: the door never waits on more
+// than the decision and one SQLite append.
+func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
+	dec, err := s.decider.Decide(ctx, sig.Reader, *sig.Card, sig.At)
+	if err != nil {
+		s.log.Error("access decision failed; door stays locked", "reader", sig.Reader, "err", err)
+		return
+	}
+	if dec.Granted() {
+		if err := s.link.Unlock(dec.Door.ID, dec.Door.Strike.Pulse); err != nil {
+			s.log.Error("unlock failed", "door", dec.Door.ID, "err", err)
+		}
+	}
+	ev := s.readerEvent(sig)
+	ev.Type, ev.Reason = dec.Type, dec.Reason
+	ev.ZoneFrom, ev.ZoneTo = dec.From, dec.To
+	if p := dec.Person; p != nil {
+		ev.Person = &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
+	}
+	s.record(ctx, ev)
+}
+
+func (s *Site) readerEvent(sig bridge.Signal) *event.Event {
+	ev := &event.Event{Time: sig.At, Reader: sig.Reader, Door: sig.Door}
+	if d, side, ok := s.Config.ReaderDoor(sig.Reader); ok {
+		ev.Door, ev.Side = d.ID, string(side)
+		ev.ZoneFrom, ev.ZoneTo = d.From, d.To
+		if side == config.Inside {
+			ev.ZoneFrom, ev.ZoneTo = d.To, d.From
+		}
+	}
+	if c := sig.Card; c != nil {
+		ev.Credential = &event.Credential{Format: c.Format, Facility: c.Facility, Number: c.Number}
+		if c.Format == "raw" {
+			ev.Credential.Hex = c.Hex
+		}
+	}
+	return ev
+}
+
+func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
+	out := s.Doors.Apply(sig)
+	for i := range out.Events {
+		s.record(ctx, &out.Events[i])
+	}
+	door, _ := s.Config.Door(sig.Door)
+	switch {
+	case out.Relock:
+		if err := s.link.Lock(sig.Door); err != nil {
+			s.log.Error("relock failed", "door", sig.Door, "err", err)
+		}
+	case sig.Kind == bridge.SignalREX:
+		// Egress is never blocked by software.
+		if err := s.link.Unlock(sig.Door, door.Strike.Pulse); err != nil {
+			s.log.Error("REX unlock failed", "door", sig.Door, "err", err)
+		}
+	}
+	if out.HeldCheck > 0 {
+		id, opening := sig.Door, out.Opening
+		time.AfterFunc(out.HeldCheck, func() {
+			s.do(ctx, func(ctx context.Context) {
+				for _, ev := range s.Doors.Held(id, opening, time.Now()) {
+					s.record(ctx, &ev)
+				}
+			})
+		})
+	}
+}
+
+// do runs f on the loop, unless the site is stopping.
+func (s *Site) do(ctx context.Context, f func(context.Context)) {
+	select {
+	case s.tasks <- f:
+	case <-ctx.Done():
+	}
+}
+
+// record appends to the log; the outbox and live streams follow from there.
+func (s *Site) record(ctx context.Context, ev *event.Event) {
+	if err := s.Store.Append(ctx, ev); err != nil {
+		s.log.Error("event not logged", "type", ev.Type, "door", ev.Door, "err", err)
+	}
+}

@@ -1,0 +1,257 @@
+// Package site runs one site: it wires the hardware bridge, the access rules,
+// the door states, the log, the MQTT outbox and the HTTP API together, and
+// turns each signal from the doors into a decision, a relay command and a
+// row in the log.
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/access"
+	"github.com/sekisho/sekisho/controller/broker"
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/demo"
+	"github.com/sekisho/sekisho/controller/doors"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/httpapi"
+	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/simhw"
+)
+
+// Options override the config for one run, so two sites can run side by side.
+type Options struct {
+	DataDir    string
+	HTTPListen string
+	MQTTListen string
+	Out        io.Writer // first-start accounts are printed here; os.Stdout when nil
+	Log        *slog.Logger
+}
+
+// Site is a running site.
+type Site struct {
+	Config *config.Config
+	Store  *store.Store
+	Doors  *doors.Tracker
+	Sim    *simhw.Board // nil unless hardware: sim
+
+	link    bridge.Link
+	decider *access.Decider
+	log     *slog.Logger
+	signals chan bridge.Signal
+	tasks   chan func(context.Context)
+
+	httpAddr string
+	mqttURL  string
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	errMu    sync.Mutex
+	err      error
+}
+
+// DBPath is where a site keeps its database.
+func DBPath(dataDir, site string) string { return filepath.Join(dataDir, site+".db") }
+
+// Run runs a site until ctx ends.
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	s, err := Start(ctx, cfg, opts)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return s.Wait()
+}
+
+// Start brings a site up and returns once its doors are locked, its readers
+// listen and its API answers.
+func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error) {
+	if opts.DataDir != "" {
+		cfg.DataDir = opts.DataDir
+	}
+	if opts.HTTPListen != "" {
+		cfg.HTTP.Listen = opts.HTTPListen
+	}
+	if opts.MQTTListen != "" && cfg.MQTT.Embedded != nil {
+		cfg.MQTT.Embedded.Listen = opts.MQTTListen
+	}
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("site", cfg.Site)
+
+	s := &Site{
+		Config:  cfg,
+		Doors:   doors.NewTracker(cfg),
+		log:     log,
+		signals: make(chan bridge.Signal, 1024),
+		tasks:   make(chan func(context.Context), 64),
+	}
+	// The doors lock before anything else happens: no pulse on start.
+	local, err := s.startHardware()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("site: data dir: %w", err)
+	}
+	st, err := store.Open(ctx, DBPath(cfg.DataDir, cfg.Site), cfg.Site)
+	if err != nil {
+		return nil, err
+	}
+	s.Store = st
+	s.decider = &access.Decider{Config: cfg, Cards: st}
+	if err := demo.Seed(ctx, st, cfg, s.Sim != nil, opts.Out); err != nil {
+		st.Close()
+		return nil, err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
+	fail := func(err error) (*Site, error) {
+		cancel()
+		s.wg.Wait()
+		st.Close()
+		return nil, err
+	}
+
+	var brokerURL outbox.Broker
+	if cfg.MQTT.Embedded != nil {
+		b, err := broker.Start(cfg.MQTT.Embedded.Listen, log)
+		if err != nil {
+			return fail(err)
+		}
+		s.goRun("broker", func(ctx context.Context) error {
+			<-ctx.Done()
+			return b.Close()
+		}, ctx)
+		brokerURL = outbox.Broker{URL: b.URL()}
+		log.Info("embedded MQTT broker listening", "addr", b.Addr())
+	} else {
+		e := cfg.MQTT.External
+		brokerURL = outbox.Broker{URL: e.URL, Username: e.Username, Password: e.Password, CAFile: e.CAFile}
+	}
+	s.mqttURL = brokerURL.URL
+
+	bridgeReady := make(chan error, 1)
+	s.goRun("bridge", func(ctx context.Context) error {
+		err := s.link.Run(ctx, s.emit)
+		bridgeReady <- err
+		return err
+	}, ctx)
+	select {
+	case <-local.Ready():
+	case err := <-bridgeReady:
+		return fail(fmt.Errorf("site: bridge: %w", err))
+	}
+	s.goRun("doors", s.loop, ctx)
+	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
+	s.goRun("outbox", ob.Run, ctx)
+
+	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Log: log, Background: ctx}
+	if s.Sim != nil {
+		api.Sim = &simulator{site: s}
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fail(fmt.Errorf("site: http listen %s: %w", cfg.HTTP.Listen, err))
+	}
+	s.httpAddr = ln.Addr().String()
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.goRun("http", func(ctx context.Context) error {
+		go func() {
+			<-ctx.Done()
+			shut, done := context.WithTimeout(context.Background(), 3*time.Second)
+			defer done()
+			_ = srv.Shutdown(shut)
+		}()
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}, ctx)
+	log.Info("dashboard and API listening", "addr", s.httpAddr, "hardware", cfg.Hardware)
+	s.record(ctx, &event.Event{Type: event.SystemStarted, Detail: map[string]string{"hardware": cfg.Hardware}})
+	return s, nil
+}
+
+func (s *Site) startHardware() (*bridge.Local, error) {
+	layout := bridge.Layout{}
+	for _, d := range s.Config.Doors {
+		layout.Doors = append(layout.Doors, bridge.DoorLayout{ID: d.ID, Strike: strikeConfig(d)})
+		for _, r := range []string{d.Readers.Outside, d.Readers.Inside} {
+			if r != "" {
+				layout.Readers = append(layout.Readers, bridge.ReaderLayout{ID: r, Door: d.ID})
+			}
+		}
+	}
+	var hw bridge.Hardware
+	switch s.Config.Hardware {
+	case "sim":
+		s.Sim = simhw.NewBoard()
+		hw = s.Sim
+	default:
+		return nil, fmt.Errorf("site: hardware %q: only the simulated doors are in this build; the Pi backend comes with the periph board loader", s.Config.Hardware)
+	}
+	local, err := bridge.NewLocal(layout, hw)
+	if err != nil {
+		return nil, err
+	}
+	local.Log = s.log
+	s.link = local
+	return local, nil
+}
+
+func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Context) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := f(ctx); err != nil {
+			s.log.Error("stopped with error", "part", name, "err", err)
+			s.errMu.Lock()
+			s.err = errors.Join(s.err, fmt.Errorf("%s: %w", name, err))
+			s.errMu.Unlock()
+			s.cancel()
+		}
+	}()
+}
+
+// Stop ends the site and waits for it.
+func (s *Site) Stop() error {
+	s.cancel()
+	return s.Wait()
+}
+
+// Wait waits for a stopping site, logs that it stopped and closes the store.
+func (s *Site) Wait() error {
+	s.wg.Wait()
+	s.record(context.Background(), &event.Event{Type: event.SystemStopped})
+	s.errMu.Lock()
+	err := s.err
+	s.errMu.Unlock()
+	return errors.Join(err, s.Store.Close())
+}
+
+// HTTPAddr is the address the API listens on.
+func (s *Site) HTTPAddr() string { return s.httpAddr }
+
+// MQTTURL is the broker the site publishes to.
+func (s *Site) MQTTURL() string { return s.mqttURL }
+
+func strikeConfig(d config.Door) bridgeStrike {
+	return bridgeStrike{ActiveLow: d.Strike.ActiveLow, FailSafe: d.Strike.Fail == "safe"}
+}

@@ -1,0 +1,143 @@
+// The guard board: door states and the live entry log, fed by the
+// Server-Sent Events stream so a guard never reloads the page.
+(() => {
+  const $ = sel => document.querySelector(sel);
+  const rows = $("#events tbody");
+  const seen = new Map(); // seq -> event, newest kept on screen
+  const MAX_ROWS = 300;
+  let doors = [];
+
+  async function api(path, opts = {}) {
+    const res = await fetch(path, { credentials: "same-origin", ...opts,
+      headers: { "Content-Type": "application/json", ...(opts.headers || {}) } });
+    if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.detail || body.error || res.statusText);
+    return body;
+  }
+
+  const pad = n => String(n).padStart(2, "0");
+  const clock = iso => { const d = new Date(iso); return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
+  const doorName = id => (doors.find(d => d.id === id) || {}).name || id || "";
+
+  function who(ev) {
+    if (ev.person) return ev.person.company ? `${ev.person.name} — ${ev.person.company}` : ev.person.name;
+    const c = ev.credential;
+    if (!c) return ev.actor || "";
+    return c.format === "raw" ? `raw:${c.hex}` : `${c.facility}:${c.number}`;
+  }
+
+  function rowFor(ev) {
+    const tr = document.createElement("tr");
+    tr.dataset.seq = ev.seq;
+    tr.dataset.type = ev.type;
+    tr.className = "ev " + ev.type.replace(".", "-") + (ev.alarm ? " alarm" : "");
+    const what = I18N.t("type." + ev.type, ev.type) + (ev.reason ? ` · ${I18N.t("reason." + ev.reason, ev.reason)}` : "");
+    const where = ev.door ? doorName(ev.door) + (ev.side ? ` (${ev.side === "outside" ? "→" : "←"})` : "") : "";
+    for (const text of [clock(ev.time), where, who(ev), what]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    tr.cells[3].className = "what";
+    return tr;
+  }
+
+  function add(ev) {
+    if (seen.has(ev.seq)) return;
+    seen.set(ev.seq, ev);
+    const tr = rowFor(ev);
+    // Newest on top; a late-arriving older event still lands in its place.
+    let before = rows.firstElementChild;
+    while (before && Number(before.dataset.seq) > ev.seq) before = before.nextElementSibling;
+    rows.insertBefore(tr, before);
+    while (rows.children.length > MAX_ROWS) {
+      seen.delete(Number(rows.lastElementChild.dataset.seq));
+      rows.lastElementChild.remove();
+    }
+  }
+
+  function rerender() {
+    const evs = [...seen.values()].sort((a, b) => b.seq - a.seq);
+    rows.replaceChildren(...evs.map(rowFor));
+    renderDoors();
+  }
+
+  function renderDoors() {
+    const box = $("#doors");
+    box.replaceChildren(...doors.map(d => {
+      const card = document.createElement("div");
+      card.className = "door" + (d.locked ? " locked" : " unlocked") + (d.open ? " open" : "") + (d.alarm ? " alarm" : "");
+      card.dataset.door = d.id;
+      const name = document.createElement("strong");
+      name.textContent = d.name || d.id;
+      const state = document.createElement("span");
+      state.className = "state";
+      state.textContent = [I18N.t(d.locked ? "door.locked" : "door.unlocked"), I18N.t(d.open ? "door.open" : "door.closed")].join(" · ");
+      const route = document.createElement("small");
+      route.textContent = `${d.from} → ${d.to}` + (d.inside_only ? ` · ${I18N.t("door.inside_only")}` : "");
+      card.append(name, state, route);
+      if (d.alarm) {
+        const a = document.createElement("em");
+        a.textContent = I18N.t("type.door." + d.alarm, d.alarm);
+        card.append(a);
+      }
+      return card;
+    }));
+  }
+
+  let doorTimer = null;
+  function refreshDoors() {
+    clearTimeout(doorTimer);
+    doorTimer = setTimeout(async () => { doors = await api("/api/doors"); renderDoors(); }, 100);
+  }
+
+  function connect() {
+    const es = new EventSource("/api/stream?backlog=100");
+    es.addEventListener("open", () => { $("#live").className = "live on"; $("#live").dataset.i18n = "board.live"; $("#live").textContent = I18N.t("board.live"); });
+    es.addEventListener("error", () => { $("#live").className = "live off"; $("#live").dataset.i18n = "board.offline"; $("#live").textContent = I18N.t("board.offline"); });
+    es.addEventListener("event", msg => {
+      const ev = JSON.parse(msg.data);
+      add(ev);
+      if (ev.type.startsWith("door.")) refreshDoors();
+    });
+  }
+
+  function setupSim() {
+    $("#sim").hidden = false;
+    const readers = $("#swipe-reader"), simDoor = $("#sim-door");
+    for (const d of doors) {
+      for (const [side, id] of Object.entries(d.readers || {})) {
+        readers.add(new Option(`${id} — ${d.name || d.id} (${side})`, id));
+      }
+      simDoor.add(new Option(d.name || d.id, d.id));
+    }
+    const status = text => { $("#sim-status").textContent = text; };
+    const run = async (path, body) => {
+      try { await api(path, { method: "POST", body: JSON.stringify(body || {}) }); status(I18N.t("sim.sent")); }
+      catch (e) { status(e.message); }
+    };
+    $("#swipe-form").addEventListener("submit", e => {
+      e.preventDefault();
+      run(`/api/sim/readers/${encodeURIComponent(readers.value)}/wiegand`,
+        { format: "H10301", facility: Number($("#swipe-facility").value), number: Number($("#swipe-number").value) });
+    });
+    $("#sim-open").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/contact`, { open: true }));
+    $("#sim-close").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/contact`, { open: false }));
+    $("#sim-rex").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/rex`));
+    $("#sim-shift").addEventListener("click", async () => { await run("/api/sim/shift"); status(I18N.t("sim.playing")); });
+  }
+
+  async function start() {
+    I18N.apply();
+    I18N.onChange(rerender);
+    const [health, me] = await Promise.all([api("/api/health"), api("/api/me")]);
+    $("#site-name").textContent = health.name || health.site;
+    $("#me").textContent = `${me.name} (${me.role})`;
+    doors = await api("/api/doors");
+    renderDoors();
+    if (health.sim) setupSim();
+    connect();
+  }
+  start().catch(e => console.error(e));
+})();

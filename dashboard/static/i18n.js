@@ -1,0 +1,68 @@
+// Words of the dashboard in Japanese and English. Guards on a Japanese floor
+// read Japanese; visiting engineers and integrators often read English.
+const I18N = (() => {
+  const words = {
+    ja: {
+      "login.name": "名前", "login.password": "パスワード", "login.submit": "ログイン",
+      "login.failed": "名前またはパスワードが違います",
+      "board.doors": "扉", "board.events": "入退室ログ（新しい順）", "board.logout": "ログアウト",
+      "board.live": "ライブ", "board.offline": "未接続",
+      "col.time": "時刻", "col.door": "扉", "col.who": "人 / カード", "col.what": "結果",
+      "door.locked": "施錠", "door.unlocked": "解錠", "door.open": "開", "door.closed": "閉",
+      "door.inside_only": "内側からのみ解錠",
+      "sim.title": "シミュレーター", "sim.reader": "カードリーダー", "sim.swipe": "カードをかざす",
+      "sim.open": "開ける", "sim.close": "閉める", "sim.rex": "退出ボタン",
+      "sim.shift": "朝のシフトを再生", "sim.playing": "再生中…", "sim.sent": "送信しました",
+      "type.access.granted": "許可", "type.access.denied": "拒否", "type.access.requested": "入館要求（警備員へ）",
+      "type.door.unlocked": "解錠", "type.door.locked": "施錠", "type.door.opened": "開いた",
+      "type.door.closed": "閉じた", "type.door.forced": "こじ開け！", "type.door.held": "開放しすぎ！",
+      "type.door.rex": "退出ボタン", "type.system.started": "システム起動", "type.system.stopped": "システム停止",
+      "reason.unknown_credential": "未登録のカード", "reason.expired": "期限切れ",
+      "reason.outside_schedule": "時間外", "reason.not_authorized": "権限なし",
+      "reason.anti_passback": "アンチパスバック", "reason.escort_required": "同行者が必要",
+      "reason.cover_check_pending": "目隠し確認待ち", "reason.nda_missing": "秘密保持契約なし",
+      "reason.lockdown": "ロックダウン中", "reason.inside_only": "内側からのみ",
+      "reason.bad_frame": "読み取りエラー",
+    },
+    en: {
+      "login.name": "Name", "login.password": "Password", "login.submit": "Log in",
+      "login.failed": "Wrong name or password",
+      "board.doors": "Doors", "board.events": "Entry log (newest first)", "board.logout": "Log out",
+      "board.live": "Live", "board.offline": "Offline",
+      "col.time": "Time", "col.door": "Door", "col.who": "Person / card", "col.what": "Result",
+      "door.locked": "Locked", "door.unlocked": "Unlocked", "door.open": "Open", "door.closed": "Closed",
+      "door.inside_only": "Unlocks from inside only",
+      "sim.title": "Simulator", "sim.reader": "Reader", "sim.swipe": "Swipe card",
+      "sim.open": "Open", "sim.close": "Close", "sim.rex": "Exit button",
+      "sim.shift": "Play a morning shift", "sim.playing": "Playing…", "sim.sent": "Sent",
+      "type.access.granted": "Granted", "type.access.denied": "Denied", "type.access.requested": "Asks to enter (guard)",
+      "type.door.unlocked": "Unlocked", "type.door.locked": "Locked", "type.door.opened": "Opened",
+      "type.door.closed": "Closed", "type.door.forced": "FORCED OPEN", "type.door.held": "HELD OPEN",
+      "type.door.rex": "Exit button", "type.system.started": "System started", "type.system.stopped": "System stopped",
+      "reason.unknown_credential": "unknown card", "reason.expired": "expired",
+      "reason.outside_schedule": "outside schedule", "reason.not_authorized": "not authorised",
+      "reason.anti_passback": "anti-passback", "reason.escort_required": "escort required",
+      "reason.cover_check_pending": "cover check pending", "reason.nda_missing": "no NDA",
+      "reason.lockdown": "lockdown", "reason.inside_only": "inside only",
+      "reason.bad_frame": "bad read",
+    },
+  };
+  let lang = localStorage.getItem("sekisho.lang") ||
+    ((navigator.language || "ja").toLowerCase().startsWith("ja") ? "ja" : "en");
+  const t = (key, fallback) => words[lang][key] ?? words.en[key] ?? fallback ?? key;
+  const listeners = [];
+  function apply() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach(el => { el.textContent = t(el.dataset.i18n); });
+    const toggle = document.getElementById("lang-toggle");
+    if (toggle) toggle.textContent = lang === "ja" ? "English" : "日本語";
+    listeners.forEach(f => f());
+  }
+  document.addEventListener("click", e => {
+    if (e.target.id !== "lang-toggle") return;
+    lang = lang === "ja" ? "en" : "ja";
+    localStorage.setItem("sekisho.lang", lang);
+    apply();
+  });
+  return { t, apply, onChange: f => listeners.push(f), get lang() { return lang; } };
+})();
