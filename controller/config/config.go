@@ -24,9 +24,9 @@ type Config struct {
 	VisitorCards *VisitorCards       `yaml:"visitor_cards"`
 
 	// Filled by Load.
-	File     string               `yaml:"-"`
-	Location *time.Location       `yaml:"-"`
-	Windows  map[string]Schedule  `yaml:"-"`
+	File     string              `yaml:"-"`
+	Location *time.Location      `yaml:"-"`
+	Windows  map[string]Schedule `yaml:"-"`
 }
 
 // HTTP is the dashboard and API listener.

@@ -3,7 +3,6 @@
 package doors
 
 import (
-	"sort"
 	"sync"
 	"time"
 
@@ -43,6 +42,7 @@ type door struct {
 type Tracker struct {
 	mu    sync.Mutex
 	doors map[string]*door
+	order []string // config order: the walk from the entrance inwards
 }
 
 // NewTracker starts with every door locked and closed.
@@ -50,6 +50,7 @@ func NewTracker(cfg *config.Config) *Tracker {
 	t := &Tracker{doors: map[string]*door{}}
 	now := time.Now()
 	for _, d := range cfg.Doors {
+		t.order = append(t.order, d.ID)
 		t.doors[d.ID] = &door{cfg: d, State: State{ID: d.ID, Name: d.Name, From: d.From, To: d.To,
 			Readers: d.Readers, InsideOnly: d.InsideOnly, Locked: true, Updated: now}}
 	}
@@ -136,15 +137,14 @@ func (t *Tracker) Held(id string, opening int, at time.Time) []event.Event {
 		Alarm: &event.Alarm{ID: "door-held-" + d.ID, Severity: "warning"}}}
 }
 
-// States lists every door, by id.
+// States lists every door in config order.
 func (t *Tracker) States() []State {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]State, 0, len(t.doors))
-	for _, d := range t.doors {
-		out = append(out, d.State)
+	out := make([]State, 0, len(t.order))
+	for _, id := range t.order {
+		out = append(out, t.doors[id].State)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

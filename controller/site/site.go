@@ -52,6 +52,7 @@ type Site struct {
 	signals chan bridge.Signal
 	tasks   chan func(context.Context)
 
+	broker   *broker.Broker // nil with an external broker
 	httpAddr string
 	mqttURL  string
 	cancel   context.CancelFunc
@@ -125,6 +126,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	fail := func(err error) (*Site, error) {
 		cancel()
 		s.wg.Wait()
+		if s.broker != nil {
+			s.broker.Close()
+		}
 		st.Close()
 		return nil, err
 	}
@@ -135,10 +139,8 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		if err != nil {
 			return fail(err)
 		}
-		s.goRun("broker", func(ctx context.Context) error {
-			<-ctx.Done()
-			return b.Close()
-		}, ctx)
+		// Closed in Wait, after the outbox has said offline through it.
+		s.broker = b
 		brokerURL = outbox.Broker{URL: b.URL()}
 		log.Info("embedded MQTT broker listening", "addr", b.Addr())
 	} else {
@@ -171,7 +173,12 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return fail(fmt.Errorf("site: http listen %s: %w", cfg.HTTP.Listen, err))
 	}
 	s.httpAddr = ln.Addr().String()
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests end with the site, so live streams don't hold up Shutdown.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 	s.goRun("http", func(ctx context.Context) error {
 		go func() {
 			<-ctx.Done()
@@ -243,6 +250,9 @@ func (s *Site) Wait() error {
 	s.errMu.Lock()
 	err := s.err
 	s.errMu.Unlock()
+	if s.broker != nil {
+		err = errors.Join(err, s.broker.Close())
+	}
 	return errors.Join(err, s.Store.Close())
 }
 

@@ -1,0 +1,156 @@
+package site_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sekisho/sekisho/controller/testtool"
+)
+
+// browser starts Debian's Chromium headless, fenced off from the network
+// (FIELD-NOTES: without these flags it floods a closed network and stalls).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	exe := testtool.Need(t, "chromium", "chromium-browser", "google-chrome")
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// shoot saves what the guard would have seen when a browser test fails.
+func shoot(t *testing.T, ctx context.Context) {
+	if !t.Failed() {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("no screenshot: %v", err)
+		return
+	}
+	dir := os.Getenv("SEKISHO_SCREENSHOTS")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".png")
+	if err := os.WriteFile(path, png, 0o644); err == nil {
+		t.Logf("screenshot of the failing page: %s", path)
+	}
+}
+
+func TestBoardShowsSwipeWithoutReload(t *testing.T) {
+	ts := startSite(t, "")
+	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	defer shoot(t, ctx)
+
+	granted := chromedp.CSS(`#events tbody tr[data-type="access.granted"]`)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.base+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-button")), // no session: sent to the login page
+		chromedp.SendKeys(chromedp.ID("name"), "yamada"),
+		chromedp.SendKeys(chromedp.ID("password"), "shift-a-2026"),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(`#doors .door[data-door="press-door"]`)),
+		chromedp.WaitVisible(chromedp.ID("swipe-button")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("me")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A mark on the page: if the page reloads, it is gone.
+	err = chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](`window.sekishoMark = "still here"`)(ctx, tg)
+			return err
+		}),
+		chromedp.SetValue(chromedp.ID("swipe-reader"), "r-floor-out"),
+		chromedp.SetValue(chromedp.ID("swipe-facility"), "12"),
+		chromedp.SetValue(chromedp.ID("swipe-number"), "345"),
+		chromedp.Click(chromedp.ID("swipe-button")),
+		chromedp.WaitVisible(granted),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Text(granted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.sekishoMark`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(who, "yamada") {
+		t.Errorf("board shows user %q", who)
+	}
+	if marker != "still here" {
+		t.Errorf("the page reloaded (mark %q)", marker)
+	}
+	if !strings.Contains(row, "Sato") || !strings.Contains(row, "工場入口") {
+		t.Errorf("new row %q: want Sato at 工場入口", row)
+	}
+
+	// The board speaks Japanese and English, switched without a reload.
+	result := chromedp.Text(chromedp.CSS(`#events tbody tr[data-type="access.granted"] .what`))
+	want := map[string]string{"ja": "許可", "en": "Granted"}
+	for range 2 {
+		lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := chromedp.Run(ctx, result); err != nil || got != want[lang] {
+			t.Errorf("result in %q: %q (%v), want %q", lang, got, err, want[lang])
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang-toggle"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBoardNeedsLogin(t *testing.T) {
+	ts := startSite(t, "")
+	res, err := noRedirect.Get(ts.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 303 || res.Header.Get("Location") != "/login" {
+		t.Fatalf("GET / without session: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	for _, path := range []string{"/api/doors", "/api/events", "/api/stream", "/api/people"} {
+		res, err := noRedirect.Get(ts.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Errorf("%s without token: %d", path, res.StatusCode)
+		}
+	}
+}

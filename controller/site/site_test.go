@@ -1,0 +1,190 @@
+package site_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/testtool"
+	"github.com/sekisho/sekisho/firmware-bridge/simhw"
+)
+
+func TestBadgeToRelayLogMQTTAndStream(t *testing.T) {
+	ts := startSite(t, "")
+	badgePath(t, ts, ts.MQTTURL())
+}
+
+func TestBadgeToMosquitto(t *testing.T) {
+	m := testtool.StartMosquitto(t)
+	ts := startSite(t, m.URL)
+	badgePath(t, ts, m.URL)
+}
+
+// badgePath is the walking skeleton: a card known in SQLite opens the
+// press door; an unknown one does not; both reach SQLite, MQTT and the stream.
+func badgePath(t *testing.T, ts *testSite, brokerURL string) {
+	mqttEvents := subscribe(t, brokerURL, "sekisho/hamamatsu-press/events")
+	live := ts.stream()
+	pid := ts.addCardholder("Test Operator", []string{"press-operators"}, 42, 4242)
+	strike := ts.Sim.Door("press-door").Strike
+
+	ts.swipe("r-press-out", 42, 4242)
+	isGrant := func(ev event.Event) bool {
+		return ev.Type == event.AccessGranted && ev.Person != nil && ev.Person.ID == pid
+	}
+	fromMQTT := await(t, mqttEvents, "access.granted on MQTT", isGrant)
+	fromStream := await(t, live, "access.granted on the stream", isGrant)
+	if fromMQTT.ID != fromStream.ID || fromMQTT.Seq != fromStream.Seq || fromMQTT.Hash == "" {
+		t.Fatalf("MQTT %s/%d and stream %s/%d differ", fromMQTT.ID, fromMQTT.Seq, fromStream.ID, fromStream.Seq)
+	}
+	if fromMQTT.Door != "press-door" || fromMQTT.ZoneTo != "die-press" || fromMQTT.Credential.Number != 4242 {
+		t.Fatalf("granted event %+v", fromMQTT)
+	}
+	assertLogged(t, ts, fromMQTT)
+
+	// The strike went High for its pulse, then Low by itself.
+	waitFor(t, "strike relock", func() bool { return len(strike.History()) >= 3 })
+	h := strike.History()
+	if len(h) != 3 || h[0].Level != gpio.Low || h[1].Level != gpio.High || h[2].Level != gpio.Low {
+		t.Fatalf("strike history %v, want Low (boot) High Low", levels(h))
+	}
+	if held := h[2].At.Sub(h[1].At); held < 400*time.Millisecond || held > 2*time.Second {
+		t.Fatalf("strike held %v for a 400ms pulse", held)
+	}
+
+	// An unknown card: denied, logged, published, and the strike never moves.
+	ts.swipe("r-press-out", 99, 9999)
+	isDenial := func(ev event.Event) bool {
+		return ev.Type == event.AccessDenied && ev.Credential != nil && ev.Credential.Number == 9999
+	}
+	denied := await(t, mqttEvents, "access.denied on MQTT", isDenial)
+	streamed := await(t, live, "access.denied on the stream", isDenial)
+	if denied.Reason != event.ReasonUnknownCredential || denied.ID != streamed.ID || denied.Seq != streamed.Seq {
+		t.Fatalf("denial %+v / stream %+v", denied, streamed)
+	}
+	assertLogged(t, ts, denied)
+	if got := len(strike.History()); got != 3 {
+		t.Fatalf("strike moved for an unknown card: %v", levels(strike.History()))
+	}
+}
+
+func assertLogged(t *testing.T, ts *testSite, want event.Event) {
+	t.Helper()
+	evs, err := ts.Store.Events(context.Background(), store.Filter{Type: want.Type, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range evs {
+		if ev.ID == want.ID {
+			found = ev.Seq == want.Seq && ev.Hash == want.Hash && ev.PrevHash == want.PrevHash
+		}
+	}
+	if !found {
+		t.Fatalf("event %s seq %d not in SQLite as published", want.ID, want.Seq)
+	}
+	v, err := ts.Store.Verify(context.Background())
+	if err != nil || !v.OK {
+		t.Fatalf("chain: %+v %v", v, err)
+	}
+}
+
+func TestDoorRelocksWhenItClosesBehindThePerson(t *testing.T) {
+	// A long pulse, so only the door closing can explain a quick relock.
+	ts := startSite(t, "", func(cfg *config.Config) { cfg.Doors[1].Strike.Pulse = time.Minute })
+	ts.addCardholder("Walker", []string{"staff"}, 42, 1)
+	live := ts.stream()
+	door := ts.Sim.Door("floor-door")
+	ctx := context.Background()
+
+	ts.swipe("r-floor-out", 42, 1)
+	await(t, live, "door.unlocked", func(ev event.Event) bool { return ev.Type == event.DoorUnlocked && ev.Door == "floor-door" })
+	if err := door.SetOpen(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	await(t, live, "door.opened", func(ev event.Event) bool { return ev.Type == event.DoorOpened && ev.Door == "floor-door" })
+	if err := door.SetOpen(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	await(t, live, "door.closed", func(ev event.Event) bool { return ev.Type == event.DoorClosed })
+	locked := await(t, live, "door.locked", func(ev event.Event) bool { return ev.Type == event.DoorLocked && ev.Door == "floor-door" })
+	if h := door.Strike.History(); h[len(h)-1].Level != gpio.Low {
+		t.Fatalf("strike %v", levels(h))
+	}
+	if st, _ := ts.Doors.Get("floor-door"); !st.Locked || st.Open || st.Alarm != "" {
+		t.Fatalf("door state %+v after %s", st, locked.Type)
+	}
+}
+
+func TestForcedDoorAndREX(t *testing.T) {
+	ts := startSite(t, "")
+	live := ts.stream()
+	door := ts.Sim.Door("dev-door")
+	ctx := context.Background()
+
+	// Opened with nothing letting it open: forced, an alarm.
+	if err := door.SetOpen(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	forced := await(t, live, "door.forced", func(ev event.Event) bool { return ev.Type == event.DoorForced })
+	if forced.Alarm == nil || forced.Door != "dev-door" {
+		t.Fatalf("forced %+v", forced)
+	}
+	if st, _ := ts.Doors.Get("dev-door"); st.Alarm != "forced" {
+		t.Fatalf("state %+v", st)
+	}
+	door.SetOpen(ctx, false)
+	await(t, live, "door.closed", func(ev event.Event) bool { return ev.Type == event.DoorClosed })
+
+	// The exit button unlocks for egress and never raises forced.
+	if err := door.PressREX(ctx); err != nil {
+		t.Fatal(err)
+	}
+	await(t, live, "door.rex", func(ev event.Event) bool { return ev.Type == event.DoorREX })
+	await(t, live, "door.unlocked", func(ev event.Event) bool { return ev.Type == event.DoorUnlocked && ev.Door == "dev-door" })
+	door.SetOpen(ctx, true)
+	ev := await(t, live, "door.opened", func(ev event.Event) bool { return ev.Type == event.DoorOpened || ev.Type == event.DoorForced })
+	if ev.Type != event.DoorOpened {
+		t.Fatalf("REX exit raised %s", ev.Type)
+	}
+}
+
+func TestGarbledFrameIsAnEvent(t *testing.T) {
+	ts := startSite(t, "")
+	live := ts.stream()
+	if code := ts.call("POST", "/api/sim/readers/r-dev-out/wiegand", map[string]any{"bits": "10101010101010101010101011"}, nil); code != http.StatusAccepted {
+		t.Fatalf("swipe %d", code)
+	}
+	ev := await(t, live, "bad_frame", func(ev event.Event) bool { return ev.Reason == event.ReasonBadFrame })
+	if ev.Type != event.AccessDenied || ev.Detail["bits"] != "10101010101010101010101011" || ev.Door != "dev-door" {
+		t.Fatalf("bad frame %+v", ev)
+	}
+	if got := len(ts.Sim.Door("dev-door").Strike.History()); got != 1 {
+		t.Fatal("strike moved for a garbled frame")
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func levels(h []simhw.Change) []string {
+	out := make([]string, len(h))
+	for i, c := range h {
+		out[i] = c.Level.String()
+	}
+	return out
+}
