@@ -76,6 +76,13 @@ func (p *Pin) History() []Change {
 	return append([]Change(nil), p.history...)
 }
 
+// Changes is how many times the pin was driven, without copying the history.
+func (p *Pin) Changes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.history)
+}
+
 // Drive is the outside world pulling the line to l. If the change is an edge
 // the reader listens for, Drive waits until the reader takes it, like the
 // kernel's edge queue handing it to WaitForEdge.

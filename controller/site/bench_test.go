@@ -1,0 +1,81 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+// BenchmarkCardToStrike measures a decoded card at the press door to the
+// strike pin set and the event appended to SQLite, with 10,000 cardholders
+// on file and 1,000 other events a second being logged meanwhile.
+func BenchmarkCardToStrike(b *testing.B) {
+	cfg, err := config.Load("../../configs/demo-factory.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := Start(ctx, cfg, Options{DataDir: b.TempDir(), HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0",
+		Out: io.Discard, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+	const people = 10000
+	for i := range people {
+		p := &store.Person{ID: fmt.Sprintf("p-bench-%d", i), Name: fmt.Sprintf("Worker %d", i), Kind: "employee", Levels: []string{"press-operators"}}
+		if err := s.Store.CreatePerson(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+		c := &store.Credential{PersonID: p.ID, Format: "H10301", Facility: uint64(100 + i/65536), Number: uint64(i % 65536), Enabled: true}
+		if err := s.Store.AddCredential(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go func() { // other doors' traffic, 1,000 events a second
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-tick.C:
+				_ = s.Store.Append(bg, &event.Event{Type: event.DoorOpened, Door: "floor-door"})
+			}
+		}
+	}()
+
+	strike := s.Sim.Door("press-door").Strike
+	var took []time.Duration
+	i := 0
+	for b.Loop() {
+		n := i % people
+		i++
+		card := wiegand.Card{Format: "H10301", Facility: uint64(100 + n/65536), Number: uint64(n % 65536)}
+		sig := bridge.Signal{Kind: bridge.SignalCard, Reader: "r-press-out", Door: "press-door", Card: &card, At: time.Now()}
+		before := strike.Changes()
+		start := time.Now()
+		s.onCard(ctx, sig)
+		took = append(took, time.Since(start))
+		if strike.Changes() == before {
+			b.Fatal("strike did not move")
+		}
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+}
