@@ -57,6 +57,8 @@ type Site struct {
 	mqttURL  string
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	waitOnce sync.Once
+	waitErr  error
 	errMu    sync.Mutex
 	err      error
 }
@@ -244,7 +246,13 @@ func (s *Site) Stop() error {
 }
 
 // Wait waits for a stopping site, logs that it stopped and closes the store.
+// Calling it again returns the same result.
 func (s *Site) Wait() error {
+	s.waitOnce.Do(func() { s.waitErr = s.finish() })
+	return s.waitErr
+}
+
+func (s *Site) finish() error {
 	s.wg.Wait()
 	s.record(context.Background(), &event.Event{Type: event.SystemStopped})
 	s.errMu.Lock()

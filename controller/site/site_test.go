@@ -2,10 +2,12 @@ package site_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/sekisho/sekisho/controller/config"
@@ -187,4 +189,43 @@ func levels(h []simhw.Change) []string {
 		out[i] = c.Level.String()
 	}
 	return out
+}
+
+func TestStatusAndRetainedDoorState(t *testing.T) {
+	m := testtool.StartMosquitto(t)
+	ts := startSite(t, m.URL)
+	retained := func(topic string) string {
+		t.Helper()
+		got := make(chan string, 1)
+		opts := paho.NewClientOptions().AddBroker(m.URL).SetClientID("probe-" + store.NewSecret(4))
+		c := paho.NewClient(opts)
+		if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("connect: %v", tok.Error())
+		}
+		defer c.Disconnect(50)
+		c.Subscribe(topic, 1, func(_ paho.Client, msg paho.Message) {
+			select {
+			case got <- string(msg.Payload()):
+			default:
+			}
+		})
+		select {
+		case v := <-got:
+			return v
+		case <-time.After(5 * time.Second):
+			t.Fatalf("nothing retained on %s", topic)
+			return ""
+		}
+	}
+	waitFor(t, "status online", func() bool { return retained("sekisho/hamamatsu-press/status") == "online" })
+	var door struct{ Locked, Open bool }
+	if err := json.Unmarshal([]byte(retained("sekisho/hamamatsu-press/doors/press-door/state")), &door); err != nil || !door.Locked || door.Open {
+		t.Fatalf("press door state %+v %v", door, err)
+	}
+	if err := ts.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := retained("sekisho/hamamatsu-press/status"); got != "offline" {
+		t.Fatalf("status after stop: %q", got)
+	}
 }
