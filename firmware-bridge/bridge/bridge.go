@@ -56,7 +56,6 @@ type Layout struct {
 type ReaderLayout struct {
 	ID   string
 	Door string
-	Gap  time.Duration // frame-end gap; wiegand.DefaultFrameGap when zero
 }
 
 // DoorLayout is one door's lock wiring.
@@ -143,13 +142,13 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 		if err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
-		rx := &wiegand.Receiver{D0: pins.D0, D1: pins.D1, Gap: r.Gap}
+		rx := &wiegand.Receiver{D0: pins.D0, D1: pins.D1}
 		if err := rx.Listen(); err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
 		runs = append(runs, func(ctx context.Context) error {
-			return rx.Run(ctx, func(bits wiegand.Bits, at time.Time) {
-				emit(frameSignal(r, bits, at))
+			return rx.Run(ctx, func(res wiegand.Result) {
+				emit(frameSignal(r, res))
 			})
 		})
 	}
@@ -216,12 +215,18 @@ func collect(errs <-chan error) []error {
 	return all
 }
 
-func frameSignal(r ReaderLayout, bits wiegand.Bits, at time.Time) Signal {
-	card, err := wiegand.Decode(bits)
-	if err != nil {
-		return Signal{Kind: SignalBadFrame, Reader: r.ID, Door: r.Door, Bits: bits.String(), Error: err.Error(), At: at}
+func frameSignal(r ReaderLayout, res wiegand.Result) Signal {
+	bad := func(err error) Signal {
+		return Signal{Kind: SignalBadFrame, Reader: r.ID, Door: r.Door, Bits: res.Bits.String(), Error: err.Error(), At: res.At}
 	}
-	return Signal{Kind: SignalCard, Reader: r.ID, Door: r.Door, Card: &card, Bits: bits.String(), At: at}
+	if res.Err != nil {
+		return bad(res.Err)
+	}
+	card, err := wiegand.Decode(res.Bits)
+	if err != nil {
+		return bad(err)
+	}
+	return Signal{Kind: SignalCard, Reader: r.ID, Door: r.Door, Card: &card, Bits: res.Bits.String(), At: res.At}
 }
 
 // Unlock releases a door for pulse.

@@ -34,7 +34,7 @@ type Reader struct {
 func (r *Reader) Send(ctx context.Context, bits wiegand.Bits) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	defer time.Sleep(wiegand.DefaultFrameGap + 10*time.Millisecond)
+	defer time.Sleep(wiegand.DefaultIsolation + 10*time.Millisecond)
 	for i, b := range bits {
 		line := r.D0
 		if b == 1 {

@@ -3,17 +3,11 @@ package wiegand
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
 )
-
-// DefaultFrameGap ends a frame when no bit arrived for this long. The SIA
-// spec lets readers space bits up to 20 ms apart, so anything shorter splits
-// frames from slow readers; 25 ms adds barely a blink to the unlock.
-const DefaultFrameGap = 25 * time.Millisecond
 
 // edgePoll bounds each WaitForEdge so the loop notices its context ending.
 // periph's chardev driver returns at once on a negative timeout (host#78).
@@ -23,7 +17,7 @@ const edgePoll = 200 * time.Millisecond
 // falling edge on D0 is a 0 bit, on D1 a 1 bit.
 type Receiver struct {
 	D0, D1 gpio.PinIn
-	Gap    time.Duration // DefaultFrameGap when zero
+	Framer Framer // timing; the zero value uses the defaults
 
 	listening bool
 }
@@ -41,17 +35,14 @@ func (r *Receiver) Listen() error {
 }
 
 type edge struct {
-	bit uint8
-	at  time.Time
+	line     uint8
+	at       time.Time
+	otherLow bool
 }
 
-// Run delivers each complete frame to onFrame, stamped with the time of its
-// last bit, until ctx ends.
-func (r *Receiver) Run(ctx context.Context, onFrame func(Bits, time.Time)) error {
-	gap := r.Gap
-	if gap <= 0 {
-		gap = DefaultFrameGap
-	}
+// Run delivers each burst that stood alone on the lines to onFrame, until
+// ctx ends. Bursts with glitches or too close to another carry Err.
+func (r *Receiver) Run(ctx context.Context, onFrame func(Result)) error {
 	if !r.listening {
 		if err := r.Listen(); err != nil {
 			return err
@@ -59,16 +50,17 @@ func (r *Receiver) Run(ctx context.Context, onFrame func(Bits, time.Time)) error
 	}
 	edges := make(chan edge, 256)
 	var wg sync.WaitGroup
-	for bit, p := range []gpio.PinIn{r.D0, r.D1} {
+	lines := []gpio.PinIn{r.D0, r.D1}
+	for line, p := range lines {
+		other := lines[1-line]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			watch(ctx, p, uint8(bit), edges)
+			watch(ctx, p, other, uint8(line), edges)
 		}()
 	}
 	defer wg.Wait()
 
-	var frame []edge
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -76,31 +68,30 @@ func (r *Receiver) Run(ctx context.Context, onFrame func(Bits, time.Time)) error
 		case <-ctx.Done():
 			return nil
 		case e := <-edges:
-			frame = append(frame, e)
-			timer.Reset(gap)
-		case <-timer.C:
-			// Two goroutines stamp the two lines; order by stamp, not arrival.
-			slices.SortStableFunc(frame, func(a, b edge) int { return a.at.Compare(b.at) })
-			bits := make(Bits, len(frame))
-			for i, e := range frame {
-				bits[i] = e.bit
+			r.Framer.Fall(e.line, e.at, e.otherLow)
+		case now := <-timer.C:
+			for _, res := range r.Framer.Poll(now) {
+				onFrame(res)
 			}
-			onFrame(bits, frame[len(frame)-1].at)
-			frame = frame[:0]
+		}
+		if next := r.Framer.Next(); !next.IsZero() {
+			timer.Reset(max(time.Until(next), 0))
 		}
 	}
 }
 
-func watch(ctx context.Context, p gpio.PinIn, bit uint8, edges chan<- edge) {
+func watch(ctx context.Context, p, other gpio.PinIn, line uint8, edges chan<- edge) {
 	stop := context.AfterFunc(ctx, func() { _ = p.Halt() })
 	defer stop()
 	for ctx.Err() == nil {
-		if p.WaitForEdge(edgePoll) {
-			select {
-			case edges <- edge{bit: bit, at: time.Now()}:
-			case <-ctx.Done():
-				return
-			}
+		if !p.WaitForEdge(edgePoll) {
+			continue
+		}
+		e := edge{line: line, at: time.Now(), otherLow: other.Read() == gpio.Low}
+		select {
+		case edges <- e:
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -1,0 +1,153 @@
+package wiegand
+
+import (
+	"errors"
+	"time"
+)
+
+// Frame-level rejects.
+var (
+	// ErrGlitch: a pulse shorter than MinPulse, or both lines low at once.
+	ErrGlitch = errors.New("glitch on the data lines")
+	// ErrSplit: another burst came within Isolation of this one, so this may
+	// be part of a frame broken by a pause, not a whole frame.
+	ErrSplit = errors.New("burst too close to another: frame split by a pause")
+)
+
+// Timing defaults. A frame ends after Gap of quiet; SIA lets bits be up to
+// 20 ms apart, so 25 ms keeps slow readers' frames whole. A frame is only
+// believed once the lines stay quiet for Isolation after it: a pause longer
+// than Gap inside a frame would otherwise cut it into two shorter frames, and
+// a fragment can pass a shorter format's parity by chance. Readers never send
+// two frames within 60 ms, so nothing real is lost, and the door waits 60 ms.
+const (
+	DefaultGap       = 25 * time.Millisecond
+	DefaultIsolation = 60 * time.Millisecond
+	MinPulse         = 10 * time.Microsecond
+)
+
+// Result is one burst of bits that stood alone on the lines.
+type Result struct {
+	Bits Bits
+	At   time.Time // the last bit
+	Err  error     // ErrGlitch or ErrSplit; the bits are kept for the log
+}
+
+type edgeBit struct {
+	bit uint8
+	at  time.Time
+}
+
+type burst struct {
+	bits   []edgeBit
+	glitch bool
+	split  bool
+}
+
+func (b *burst) last() time.Time { return b.bits[len(b.bits)-1].at }
+
+// Framer turns timestamped edges into frames. It holds no clock and starts
+// no goroutine: the caller feeds edges and asks for frames with Poll, so the
+// same code runs on a Pi and under a test that plays a million edges.
+type Framer struct {
+	Gap, Isolation time.Duration
+
+	cur     *burst // bits still arriving
+	pending *burst // ended, waiting to be isolated
+	ready   []Result
+	fallAt  [2]time.Time
+}
+
+func (f *Framer) gap() time.Duration {
+	if f.Gap > 0 {
+		return f.Gap
+	}
+	return DefaultGap
+}
+
+func (f *Framer) isolation() time.Duration {
+	if f.Isolation > f.gap() {
+		return f.Isolation
+	}
+	return max(DefaultIsolation, f.gap())
+}
+
+// advance moves time to now: a burst quiet for Gap ends, an ended burst
+// quiet for Isolation is ready.
+func (f *Framer) advance(now time.Time) {
+	if f.pending != nil && now.Sub(f.pending.last()) >= f.isolation() {
+		f.ready = append(f.ready, f.pending.result())
+		f.pending = nil
+	}
+	if f.cur != nil && now.Sub(f.cur.last()) >= f.gap() {
+		if f.pending != nil {
+			// Both were marked split when this burst began.
+			f.ready = append(f.ready, f.pending.result())
+		}
+		f.pending, f.cur = f.cur, nil
+		if now.Sub(f.pending.last()) >= f.isolation() {
+			f.ready = append(f.ready, f.pending.result())
+			f.pending = nil
+		}
+	}
+}
+
+// Fall is a falling edge on line 0 (D0) or 1 (D1) at at: one bit. otherLow
+// says the other line was low at that moment, which no reader does.
+func (f *Framer) Fall(line uint8, at time.Time, otherLow bool) {
+	f.advance(at)
+	if f.cur == nil {
+		f.cur = &burst{}
+		if f.pending != nil {
+			f.pending.split, f.cur.split = true, true
+		}
+	}
+	// Two goroutines stamp the two lines; keep bits in time order.
+	bits := append(f.cur.bits, edgeBit{line, at})
+	for i := len(bits) - 1; i > 0 && bits[i].at.Before(bits[i-1].at); i-- {
+		bits[i], bits[i-1] = bits[i-1], bits[i]
+	}
+	f.cur.bits = bits
+	f.cur.glitch = f.cur.glitch || otherLow
+	f.fallAt[line&1] = at
+}
+
+// Rise is a rising edge, where the caller sees them: it measures the pulse.
+func (f *Framer) Rise(line uint8, at time.Time) {
+	if f.cur != nil && at.Sub(f.fallAt[line&1]) < MinPulse {
+		f.cur.glitch = true
+	}
+}
+
+// Poll returns the frames settled by now, oldest first.
+func (f *Framer) Poll(now time.Time) []Result {
+	f.advance(now)
+	out := f.ready
+	f.ready = nil
+	return out
+}
+
+// Next is when Poll may next have something: zero when nothing is waiting.
+func (f *Framer) Next() time.Time {
+	switch {
+	case f.cur != nil:
+		return f.cur.last().Add(f.gap())
+	case f.pending != nil:
+		return f.pending.last().Add(f.isolation())
+	}
+	return time.Time{}
+}
+
+func (b *burst) result() Result {
+	r := Result{Bits: make(Bits, len(b.bits)), At: b.last()}
+	for i, e := range b.bits {
+		r.Bits[i] = e.bit
+	}
+	switch {
+	case b.glitch:
+		r.Err = ErrGlitch
+	case b.split:
+		r.Err = ErrSplit
+	}
+	return r
+}
