@@ -43,8 +43,19 @@ func (d Decision) Granted() bool { return d.Type == event.AccessGranted }
 // ErrUnknownReader is returned for a reader no door names.
 var ErrUnknownReader = errors.New("access: reader is on no door")
 
-// Decide judges card at reader, at time at.
-func (d *Decider) Decide(ctx context.Context, reader string, card wiegand.Card, at time.Time) (Decision, error) {
+// Request is a card presented at a reader, with its PIN where the reader
+// asks for one.
+type Request struct {
+	Reader     string
+	Card       wiegand.Card
+	PIN        string
+	PINMissing bool
+	At         time.Time
+}
+
+// Decide judges one card at one reader.
+func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
+	reader, card, at := req.Reader, req.Card, req.At
 	door, side, ok := d.Config.ReaderDoor(reader)
 	if !ok {
 		return Decision{}, fmt.Errorf("%w: %s", ErrUnknownReader, reader)
@@ -68,6 +79,14 @@ func (d *Decider) Decide(ctx context.Context, reader string, card wiegand.Card, 
 	dec.Person, dec.Credential = &person, &cred
 	if !cred.ValidAt(at) {
 		return deny(event.ReasonExpired)
+	}
+	if door.WantsPIN(side) {
+		switch {
+		case req.PINMissing || req.PIN == "" || !cred.HasPIN:
+			return deny(event.ReasonPINRequired)
+		case !cred.CheckPIN(req.PIN):
+			return deny(event.ReasonBadPIN)
+		}
 	}
 	// The outside reader of an inside-only door never unlocks it: the swipe
 	// asks the guard, who lets the person in from inside.

@@ -70,7 +70,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dec, err := d.Decide(ctx, tt.reader, tt.card, tt.at)
+			dec, err := d.Decide(ctx, Request{Reader: tt.reader, Card: tt.card, At: tt.at})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestDecide(t *testing.T) {
 			}
 		})
 	}
-	if _, err := d.Decide(ctx, "r-nowhere", card(1), wednesdayNoon); err == nil {
+	if _, err := d.Decide(ctx, Request{Reader: "r-nowhere", Card: card(1), At: wednesdayNoon}); err == nil {
 		t.Fatal("unknown reader decided")
 	}
 }

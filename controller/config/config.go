@@ -2,6 +2,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
 // Config is a site's topology. People, credentials, visits and events live in
@@ -22,11 +24,19 @@ type Config struct {
 	Schedules    map[string][]string `yaml:"schedules"`
 	AccessLevels []AccessLevel       `yaml:"access_levels"`
 	VisitorCards *VisitorCards       `yaml:"visitor_cards"`
+	Wiegand      Wiegand             `yaml:"wiegand"`
 
 	// Filled by Load.
 	File     string              `yaml:"-"`
 	Location *time.Location      `yaml:"-"`
 	Windows  map[string]Schedule `yaml:"-"`
+	Decoder  *wiegand.Decoder    `yaml:"-"`
+}
+
+// Wiegand says which card formats the site's readers send, tried in order.
+type Wiegand struct {
+	Formats []string         `yaml:"formats"` // built-in names; the defaults when empty
+	Custom  []wiegand.Format `yaml:"custom"`
 }
 
 // HTTP is the dashboard and API listener.
@@ -73,6 +83,8 @@ type Door struct {
 	From          string        `yaml:"from"`
 	To            string        `yaml:"to"`
 	InsideOnly    bool          `yaml:"inside_only"`
+	CardAndPIN    []Side        `yaml:"card_and_pin"` // sides whose reader wants a PIN after the card
+	PINTimeout    time.Duration `yaml:"pin_timeout"`
 	Readers       Readers       `yaml:"readers"`
 	Strike        Strike        `yaml:"strike"`
 	Contact       Contact       `yaml:"contact"`
@@ -97,6 +109,17 @@ type Strike struct {
 // Contact is the door position switch.
 type Contact struct {
 	Debounce time.Duration `yaml:"debounce"`
+	Normally string        `yaml:"normally"` // closed (the usual: opens with the door) | open
+}
+
+// WantsPIN reports whether the reader on side asks for a PIN after the card.
+func (d Door) WantsPIN(side Side) bool {
+	for _, s := range d.CardAndPIN {
+		if s == side {
+			return true
+		}
+	}
+	return false
 }
 
 // Camera watches a zone and the doors into it.

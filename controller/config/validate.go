@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
 var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -139,7 +141,27 @@ func (c *checker) validate(cfg *Config) {
 		for j, cam := range d.Cameras {
 			c.ref(p.with("cameras", j), cam, "camera", cameras)
 		}
+		if d.PINTimeout < 0 || d.PINTimeout > time.Minute {
+			c.at(p.with("pin_timeout"), "%v: want up to 1m", d.PINTimeout)
+		}
+		for j, side := range d.CardAndPIN {
+			if side != Outside && side != Inside {
+				c.at(p.with("card_and_pin", j), "%q: want outside or inside", side)
+			}
+		}
+		switch d.Contact.Normally {
+		case "":
+			d.Contact.Normally = "closed"
+		case "closed", "open":
+		default:
+			c.at(p.with("contact", "normally"), "%q: want closed (opens with the door) or open", d.Contact.Normally)
+		}
 	}
+	dec, err := wiegand.NewDecoder(cfg.Wiegand.Formats, cfg.Wiegand.Custom)
+	if err != nil {
+		c.at(path{"wiegand"}, "%v", err)
+	}
+	cfg.Decoder = dec
 	for i, cam := range cfg.Cameras {
 		p := path{"cameras", i}
 		c.ref(p.with("zone"), cam.Zone, "zone", zones)

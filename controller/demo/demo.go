@@ -18,15 +18,16 @@ type Cardholder struct {
 	ID, Name, Kind, Company, Role string
 	Levels                        []string
 	Facility, Number              uint64
+	PIN                           string
 }
 
 // Cardholders are the demo factory's people. Their levels are the demo
 // config's; on another config they are created only if those levels exist.
 var Cardholders = []Cardholder{
-	{"p-sato", "佐藤 健二 (Sato Kenji)", "employee", "", "press operator", []string{"press-operators"}, 12, 345},
-	{"p-suzuki", "鈴木 由美 (Suzuki Yumi)", "employee", "", "office", []string{"staff"}, 12, 346},
-	{"p-tanaka", "田中 浩 (Tanaka Hiroshi)", "employee", "", "development", []string{"developers"}, 12, 347},
-	{"p-kato", "加藤 翼 (Kato Tsubasa)", "contractor", "遠州設備 (Enshu Setsubi)", "maintenance", []string{"staff"}, 12, 348},
+	{"p-sato", "佐藤 健二 (Sato Kenji)", "employee", "", "press operator", []string{"press-operators"}, 12, 345, ""},
+	{"p-suzuki", "鈴木 由美 (Suzuki Yumi)", "employee", "", "office", []string{"staff"}, 12, 346, ""},
+	{"p-tanaka", "田中 浩 (Tanaka Hiroshi)", "employee", "", "development", []string{"developers"}, 12, 347, "2468"},
+	{"p-kato", "加藤 翼 (Kato Tsubasa)", "contractor", "遠州設備 (Enshu Setsubi)", "maintenance", []string{"staff"}, 12, 348, ""},
 }
 
 // UnknownCard is a card no one holds, for showing a denial.
@@ -79,10 +80,17 @@ func Seed(ctx context.Context, st *store.Store, cfg *config.Config, sim bool, ou
 			return fmt.Errorf("demo: %w", err)
 		}
 		cred := &store.Credential{PersonID: p.ID, Format: "H10301", Facility: c.Facility, Number: c.Number, Enabled: true}
+		if c.PIN != "" {
+			cred.PINHash = store.HashPIN(c.PIN)
+		}
 		if err := st.AddCredential(ctx, cred); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		fmt.Fprintf(tw, "  %d:%d\t%s\t%s\n", c.Facility, c.Number, c.Name, c.Role)
+		role := c.Role
+		if c.PIN != "" {
+			role += " (PIN " + c.PIN + " at the development room)"
+		}
+		fmt.Fprintf(tw, "  %d:%d\t%s\t%s\n", c.Facility, c.Number, c.Name, role)
 	}
 	fmt.Fprintf(tw, "  %d:%d\t(nobody: an unknown card)\n", UnknownCard.Facility, UnknownCard.Number)
 	fmt.Fprintln(tw)

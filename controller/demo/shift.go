@@ -16,6 +16,7 @@ type step struct {
 	facility uint64
 	number   uint64
 	garble   bool   // flip a bit: a dirty card or a bad cable
+	keys     string // typed on the last reader's keypad
 	rex      string // door whose exit button is pressed (a guard letting someone in)
 	walk     string // door walked through: opened, then closed
 }
@@ -36,17 +37,22 @@ var morning = []step{
 	{swipe: "r-floor-out", facility: 12, number: 346},
 	{walk: "floor-door"},
 	{swipe: "r-press-out", facility: 12, number: 346}, // not hers: denied
-	{swipe: "r-dev-out", facility: UnknownCard.Facility, number: UnknownCard.Number},
+	{swipe: "r-floor-out", facility: UnknownCard.Facility, number: UnknownCard.Number},
 	{swipe: "r-dev-out", facility: 12, number: 347, garble: true},
 	{swipe: "r-dev-out", facility: 12, number: 347}, // Tanaka tries again
+	{keys: "2468#"}, // and gives his PIN
 	{walk: "dev-door"},
 	{swipe: "r-press-in", facility: 12, number: 345}, // Sato leaves the press area
 	{walk: "press-door"},
 }
 
-// Shift plays the morning on the simulated pins. Steps that name readers or
-// doors the config lacks are skipped, so it runs on trimmed demo configs too.
-func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board) error {
+// DefaultPace is the pause between steps of the demo: slow enough to watch.
+const DefaultPace = 700 * time.Millisecond
+
+// Shift plays the morning on the simulated pins, pace apart (a door stays
+// open for two paces). Steps that name readers or doors the config lacks are
+// skipped, so it runs on trimmed demo configs too.
+func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board, pace time.Duration) error {
 	pause := func(d time.Duration) error {
 		select {
 		case <-ctx.Done():
@@ -55,9 +61,15 @@ func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board) error {
 			return nil
 		}
 	}
+	lastReader := ""
 	for i, st := range morning {
 		var err error
 		switch {
+		case st.keys != "":
+			if lastReader == "" {
+				continue
+			}
+			err = board.Reader(lastReader).PressKeys(ctx, st.keys, false)
 		case st.swipe != "":
 			if _, _, ok := cfg.ReaderDoor(st.swipe); !ok {
 				continue
@@ -70,6 +82,7 @@ func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board) error {
 				bits[7] ^= 1
 			}
 			err = board.Reader(st.swipe).Send(ctx, bits)
+			lastReader = st.swipe
 		case st.rex != "":
 			if _, ok := cfg.Door(st.rex); !ok {
 				continue
@@ -80,7 +93,7 @@ func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board) error {
 				continue
 			}
 			if err = board.Door(st.walk).SetOpen(ctx, true); err == nil {
-				if err = pause(1500 * time.Millisecond); err == nil {
+				if err = pause(2 * pace); err == nil {
 					err = board.Door(st.walk).SetOpen(ctx, false)
 				}
 			}
@@ -88,7 +101,7 @@ func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board) error {
 		if err != nil {
 			return fmt.Errorf("demo: shift step %d: %w", i+1, err)
 		}
-		if err := pause(700 * time.Millisecond); err != nil {
+		if err := pause(pace); err != nil {
 			return err
 		}
 	}

@@ -29,6 +29,7 @@ type State struct {
 const (
 	AlarmForced = "forced"
 	AlarmHeld   = "held"
+	AlarmTamper = "tamper"
 )
 
 type door struct {
@@ -36,6 +37,8 @@ type door struct {
 	cfg      config.Door
 	known    bool // the contact has reported once
 	openings int  // counts openings, so a held check knows it is still the same one
+
+	tamperKnown, tampered bool
 }
 
 // Tracker holds every door's state. It is safe for concurrent use.
@@ -117,6 +120,27 @@ func (t *Tracker) Apply(sig bridge.Signal) Outcome {
 		}
 	case bridge.SignalREX:
 		out.Events = append(out.Events, ev(event.DoorREX))
+	case bridge.SignalTamper:
+		if d.tampered == sig.On {
+			return out
+		}
+		first := !d.tamperKnown
+		d.tamperKnown, d.tampered = true, sig.On
+		if first && !sig.On {
+			break // an intact loop at start is no news
+		}
+		t := ev(event.DoorTamper)
+		if sig.On {
+			d.Alarm = AlarmTamper
+			t.Alarm = &event.Alarm{ID: "door-tamper-" + d.ID, Severity: "critical"}
+			t.Detail = map[string]string{"state": "tampered"}
+		} else {
+			if d.Alarm == AlarmTamper {
+				d.Alarm = ""
+			}
+			t.Detail = map[string]string{"state": "restored"}
+		}
+		out.Events = append(out.Events, t)
 	default:
 		return out
 	}

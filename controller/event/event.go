@@ -22,6 +22,7 @@ const (
 	DoorForced      = "door.forced"
 	DoorHeld        = "door.held"
 	DoorREX         = "door.rex"
+	DoorTamper      = "door.tamper"
 	SystemStarted   = "system.started"
 	SystemStopped   = "system.stopped"
 	PersonAdded     = "person.added"
@@ -36,6 +37,8 @@ const (
 	ReasonNotAuthorized     = "not_authorized"
 	ReasonInsideOnly        = "inside_only"
 	ReasonBadFrame          = "bad_frame"
+	ReasonPINRequired       = "pin_required"
+	ReasonBadPIN            = "bad_pin"
 )
 
 // Event is one thing that happened at the site.

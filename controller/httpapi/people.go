@@ -90,6 +90,7 @@ type credentialRequest struct {
 	Facility   uint64  `json:"facility"`
 	Number     uint64  `json:"number"`
 	RawHex     string  `json:"raw_hex"`
+	PIN        string  `json:"pin"`
 	Enabled    *bool   `json:"enabled"`
 	ValidFrom  *string `json:"valid_from"`
 	ValidUntil *string `json:"valid_until"`
@@ -126,6 +127,13 @@ func (s *Server) addCredential(w http.ResponseWriter, r *http.Request) {
 	if req.Enabled != nil {
 		c.Enabled = *req.Enabled
 	}
+	if req.PIN != "" {
+		if !validPIN(req.PIN) {
+			writeError(w, http.StatusBadRequest, "invalid_card", "a PIN is 4 to 12 digits")
+			return
+		}
+		c.PINHash = store.HashPIN(req.PIN)
+	}
 	for _, t := range []struct {
 		name string
 		in   *string
@@ -158,4 +166,16 @@ func (s *Server) personError(w http.ResponseWriter, id string, err error) {
 		return
 	}
 	s.internal(w, "reading a person", err)
+}
+
+func validPIN(pin string) bool {
+	if len(pin) < 4 || len(pin) > 12 {
+		return false
+	}
+	for _, r := range pin {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -21,8 +21,10 @@ import (
 // Simulator drives simulated hardware; nil on a real site.
 type Simulator interface {
 	Swipe(ctx context.Context, reader string, bits wiegand.Bits) error
+	Keys(ctx context.Context, reader string, keys string) error
 	SetContact(ctx context.Context, door string, open bool) error
 	PressREX(ctx context.Context, door string) error
+	SetTampered(ctx context.Context, door string, tampered bool) error
 	Shift(ctx context.Context) error
 }
 
@@ -56,8 +58,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/people/{id}/credentials", s.need(store.RoleAdmin, s.addCredential))
 	if s.Sim != nil {
 		mux.HandleFunc("POST /api/sim/readers/{id}/wiegand", s.simWiegand)
+		mux.HandleFunc("POST /api/sim/readers/{id}/keys", s.simKeys)
 		mux.HandleFunc("POST /api/sim/doors/{id}/contact", s.simContact)
 		mux.HandleFunc("POST /api/sim/doors/{id}/rex", s.simREX)
+		mux.HandleFunc("POST /api/sim/doors/{id}/tamper", s.simTamper)
 		mux.HandleFunc("POST /api/sim/shift", s.simShift)
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

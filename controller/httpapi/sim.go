@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
@@ -58,6 +59,32 @@ func (s *Server) simWiegand(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"reader": reader, "bits": bits.String(), "hex": bits.Hex()})
 }
 
+// simKeys types on a simulated reader's keypad: 0–9, * (clear) and # (enter).
+func (s *Server) simKeys(w http.ResponseWriter, r *http.Request) {
+	reader := r.PathValue("id")
+	if _, _, ok := s.Config.ReaderDoor(reader); !ok {
+		writeError(w, http.StatusNotFound, "no_such_reader", "no reader "+reader+" in the site config")
+		return
+	}
+	var req struct {
+		Keys string `json:"keys"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Keys == "" || len(req.Keys) > 32 || strings.Trim(req.Keys, "0123456789*#") != "" {
+		writeError(w, http.StatusBadRequest, "invalid_keys", `keys are up to 32 of 0–9, * and #, e.g. {"keys":"2468#"}`)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.Sim.Keys(ctx, reader, req.Keys); err != nil {
+		s.internal(w, "simulated keypad", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"reader": reader, "keys": req.Keys})
+}
+
 func (s *Server) simDoor(w http.ResponseWriter, r *http.Request) (string, bool) {
 	door := r.PathValue("id")
 	if _, ok := s.Config.Door(door); !ok {
@@ -87,6 +114,28 @@ func (s *Server) simContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"door": door, "open": *req.Open})
+}
+
+func (s *Server) simTamper(w http.ResponseWriter, r *http.Request) {
+	door, ok := s.simDoor(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Tampered *bool `json:"tampered"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Tampered == nil {
+		writeError(w, http.StatusBadRequest, "invalid_tamper", `give {"tampered":true} or {"tampered":false}`)
+		return
+	}
+	if err := s.Sim.SetTampered(r.Context(), door, *req.Tampered); err != nil {
+		s.internal(w, "simulated tamper", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"door": door, "tampered": *req.Tampered})
 }
 
 func (s *Server) simREX(w http.ResponseWriter, r *http.Request) {

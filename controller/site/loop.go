@@ -4,13 +4,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
-	"github.com/sekisho/sekisho/firmware-bridge/doorio"
 )
-
-type bridgeStrike = doorio.StrikeConfig
 
 // emit is called by the bridge from its goroutines.
 func (s *Site) emit(sig bridge.Signal) { s.signals <- sig }
@@ -47,7 +45,7 @@ func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
 // onCard decides, moves the relay, then logs: the door never waits on more
 // than the decision and one SQLite append.
 func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
-	dec, err := s.decider.Decide(ctx, sig.Reader, *sig.Card, sig.At)
+	dec, err := s.decider.Decide(ctx, access.Request{Reader: sig.Reader, Card: *sig.Card, PIN: sig.PIN, PINMissing: sig.PINMissing, At: sig.At})
 	if err != nil {
 		s.log.Error("access decision failed; door stays locked", "reader", sig.Reader, "err", err)
 		return
@@ -56,6 +54,9 @@ func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
 		if err := s.link.Unlock(dec.Door.ID, dec.Door.Strike.Pulse); err != nil {
 			s.log.Error("unlock failed", "door", dec.Door.ID, "err", err)
 		}
+	}
+	if err := s.link.Feedback(sig.Reader, dec.Granted(), dec.Door.Strike.Pulse); err != nil {
+		s.log.Warn("reader feedback", "reader", sig.Reader, "err", err)
 	}
 	ev := s.readerEvent(sig)
 	ev.Type, ev.Reason = dec.Type, dec.Reason
@@ -74,6 +75,9 @@ func (s *Site) readerEvent(sig bridge.Signal) *event.Event {
 		if side == config.Inside {
 			ev.ZoneFrom, ev.ZoneTo = d.To, d.From
 		}
+	}
+	if sig.PIN != "" || sig.PINMissing {
+		ev.Detail = map[string]string{"pin": map[bool]string{true: "entered", false: "missing"}[sig.PIN != ""]}
 	}
 	if c := sig.Card; c != nil {
 		ev.Credential = &event.Credential{Format: c.Format, Facility: c.Facility, Number: c.Number}

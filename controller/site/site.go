@@ -27,6 +27,7 @@ import (
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/doorio"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
 )
 
@@ -199,15 +200,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 }
 
 func (s *Site) startHardware() (*bridge.Local, error) {
-	layout := bridge.Layout{}
-	for _, d := range s.Config.Doors {
-		layout.Doors = append(layout.Doors, bridge.DoorLayout{ID: d.ID, Strike: strikeConfig(d)})
-		for _, r := range []string{d.Readers.Outside, d.Readers.Inside} {
-			if r != "" {
-				layout.Readers = append(layout.Readers, bridge.ReaderLayout{ID: r, Door: d.ID})
-			}
-		}
-	}
+	layout := Layout(s.Config)
 	var hw bridge.Hardware
 	switch s.Config.Hardware {
 	case "sim":
@@ -270,6 +263,25 @@ func (s *Site) HTTPAddr() string { return s.httpAddr }
 // MQTTURL is the broker the site publishes to.
 func (s *Site) MQTTURL() string { return s.mqttURL }
 
-func strikeConfig(d config.Door) bridgeStrike {
-	return bridgeStrike{ActiveLow: d.Strike.ActiveLow, FailSafe: d.Strike.Fail == "safe"}
+// Layout is what the bridge needs to know of a site's doors and readers.
+func Layout(cfg *config.Config) bridge.Layout {
+	layout := bridge.Layout{Decoder: cfg.Decoder}
+	for _, d := range cfg.Doors {
+		layout.Doors = append(layout.Doors, bridge.DoorLayout{
+			ID:                  d.ID,
+			Strike:              doorio.StrikeConfig{ActiveLow: d.Strike.ActiveLow, FailSafe: d.Strike.Fail == "safe"},
+			ContactNormallyOpen: d.Contact.Normally == "open",
+			Debounce:            d.Contact.Debounce,
+		})
+		for _, side := range []config.Side{config.Outside, config.Inside} {
+			id := d.Readers.Outside
+			if side == config.Inside {
+				id = d.Readers.Inside
+			}
+			if id != "" {
+				layout.Readers = append(layout.Readers, bridge.ReaderLayout{ID: id, Door: d.ID, CardAndPIN: d.WantsPIN(side), PINTimeout: d.PINTimeout})
+			}
+		}
+	}
+	return layout
 }

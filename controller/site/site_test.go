@@ -3,7 +3,9 @@ package site_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/demo"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/controller/testtool"
@@ -227,5 +230,103 @@ func TestStatusAndRetainedDoorState(t *testing.T) {
 	}
 	if got := retained("sekisho/hamamatsu-press/status"); got != "offline" {
 		t.Fatalf("status after stop: %q", got)
+	}
+}
+
+func TestCardAndPINAtTheDevelopmentRoom(t *testing.T) {
+	ts := startSite(t, "", func(cfg *config.Config) {
+		for i := range cfg.Doors {
+			cfg.Doors[i].PINTimeout = 300 * time.Millisecond
+		}
+	})
+	var p struct{ ID string }
+	ts.call("POST", "/api/people", map[string]any{"name": "Dev", "levels": []string{"developers"}}, &p)
+	if code := ts.call("POST", "/api/people/"+p.ID+"/credentials", map[string]any{"facility": 30, "number": 1, "pin": "2468"}, nil); code != http.StatusCreated {
+		t.Fatalf("card with PIN: %d", code)
+	}
+	live := ts.stream()
+	keys := func(k string) {
+		if code := ts.call("POST", "/api/sim/readers/r-dev-out/keys", map[string]any{"keys": k}, nil); code != http.StatusAccepted {
+			t.Fatalf("keys: %d", code)
+		}
+	}
+	access := func(ev event.Event) bool { return ev.Door == "dev-door" && strings.HasPrefix(ev.Type, "access.") }
+
+	ts.swipe("r-dev-out", 30, 1)
+	keys("1357#")
+	if ev := await(t, live, "wrong PIN", access); ev.Type != event.AccessDenied || ev.Reason != event.ReasonBadPIN {
+		t.Fatalf("wrong PIN: %s %s", ev.Type, ev.Reason)
+	}
+	ts.swipe("r-dev-out", 30, 1)
+	if ev := await(t, live, "no PIN", access); ev.Reason != event.ReasonPINRequired || ev.Detail["pin"] != "missing" {
+		t.Fatalf("no PIN: %s %s %v", ev.Type, ev.Reason, ev.Detail)
+	}
+	ts.swipe("r-dev-out", 30, 1)
+	keys("2468#")
+	if ev := await(t, live, "right PIN", access); ev.Type != event.AccessGranted {
+		t.Fatalf("right PIN: %s %s", ev.Type, ev.Reason)
+	}
+	// The PIN never reaches the log.
+	evs, _ := ts.Store.Events(context.Background(), store.Filter{Door: "dev-door"})
+	for _, ev := range evs {
+		b, _ := json.Marshal(ev)
+		if strings.Contains(string(b), "2468") || strings.Contains(string(b), "1357") {
+			t.Fatalf("PIN in the log: %s", b)
+		}
+	}
+	// Tampering with the reader housing raises an alarm; closing it clears it.
+	tamper := func(on bool) {
+		if code := ts.call("POST", "/api/sim/doors/dev-door/tamper", map[string]any{"tampered": on}, nil); code != http.StatusAccepted {
+			t.Fatalf("tamper: %d", code)
+		}
+	}
+	tamper(true)
+	if ev := await(t, live, "door.tamper", func(ev event.Event) bool { return ev.Type == event.DoorTamper }); ev.Alarm == nil {
+		t.Fatalf("tamper without alarm: %+v", ev)
+	}
+	tamper(false)
+	await(t, live, "tamper restored", func(ev event.Event) bool { return ev.Type == event.DoorTamper && ev.Detail["state"] == "restored" })
+	if st, _ := ts.Doors.Get("dev-door"); st.Alarm != "" {
+		t.Fatalf("alarm after restore: %q", st.Alarm)
+	}
+}
+
+// The demo morning tells the story the README promises.
+func TestDemoShift(t *testing.T) {
+	ts := startSite(t, "")
+	if err := demo.Shift(context.Background(), ts.Config, ts.Sim, 150*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the last exit", func() bool {
+		evs, _ := ts.Store.Events(context.Background(), store.Filter{Door: "press-door", Type: event.DoorLocked})
+		return len(evs) >= 2
+	})
+	evs, err := ts.Store.After(context.Background(), 0, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var story []string
+	for _, ev := range evs {
+		if strings.HasPrefix(ev.Type, "access.") {
+			story = append(story, fmt.Sprintf("%s %s %s %s", ev.Label(), ev.Door, ev.Type, ev.Reason))
+		}
+	}
+	want := []string{
+		"佐藤 健二 (Sato Kenji) main-entrance access.requested inside_only",
+		"佐藤 健二 (Sato Kenji) floor-door access.granted ",
+		"佐藤 健二 (Sato Kenji) press-door access.granted ",
+		"鈴木 由美 (Suzuki Yumi) main-entrance access.requested inside_only",
+		"鈴木 由美 (Suzuki Yumi) floor-door access.granted ",
+		"鈴木 由美 (Suzuki Yumi) press-door access.denied not_authorized",
+		"99:9999 floor-door access.denied unknown_credential",
+		" dev-door access.denied bad_frame",
+		"田中 浩 (Tanaka Hiroshi) dev-door access.granted ",
+		"佐藤 健二 (Sato Kenji) press-door access.granted ",
+	}
+	if strings.Join(story, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the morning went:\n%s\nwant:\n%s", strings.Join(story, "\n"), strings.Join(want, "\n"))
+	}
+	if v, _ := ts.Store.Verify(context.Background()); !v.OK {
+		t.Fatalf("chain %+v", v)
 	}
 }

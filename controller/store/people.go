@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,6 +35,26 @@ type Credential struct {
 	Enabled    bool   `json:"enabled"`
 	ValidFrom  string `json:"valid_from,omitempty"`
 	ValidUntil string `json:"valid_until,omitempty"`
+	PINHash    string `json:"-"`
+	HasPIN     bool   `json:"has_pin"`
+}
+
+// HashPIN salts and hashes a PIN for storage. PINs are short, so the hash is
+// a guard against reading them off a copied file, not against a search.
+func HashPIN(pin string) string {
+	salt := NewSecret(9)
+	sum := sha256.Sum256([]byte(salt + pin))
+	return salt + "$" + hex.EncodeToString(sum[:])
+}
+
+// CheckPIN reports whether pin is the card's PIN.
+func (c Credential) CheckPIN(pin string) bool {
+	salt, want, ok := strings.Cut(c.PINHash, "$")
+	if !ok {
+		return false
+	}
+	sum := sha256.Sum256([]byte(salt + pin))
+	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(want)) == 1
 }
 
 // ErrDuplicate is returned when a card is already bound to someone.
@@ -92,9 +115,9 @@ func (s *Store) People(ctx context.Context) ([]Person, error) {
 
 // AddCredential binds a card to a person.
 func (s *Store) AddCredential(ctx context.Context, c *Credential) error {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO credentials (person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.PersonID, c.Format, c.Facility, c.Number, c.RawHex, c.Enabled, c.ValidFrom, c.ValidUntil, now())
+	res, err := s.db.ExecContext(ctx, `INSERT INTO credentials (person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.PersonID, c.Format, c.Facility, c.Number, c.RawHex, c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, now())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("store: card %s %d:%d: %w", c.Format, c.Facility, c.Number, ErrDuplicate)
@@ -102,12 +125,13 @@ func (s *Store) AddCredential(ctx context.Context, c *Credential) error {
 		return fmt.Errorf("store: add credential for %s: %w", c.PersonID, err)
 	}
 	c.ID, _ = res.LastInsertId()
+	c.HasPIN = c.PINHash != ""
 	return nil
 }
 
 // Credentials lists a person's cards.
 func (s *Store) Credentials(ctx context.Context, personID string) ([]Credential, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until
+	rows, err := s.db.QueryContext(ctx, `SELECT id, person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash
 		FROM credentials WHERE person_id = ? ORDER BY id`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("store: credentials of %s: %w", personID, err)
@@ -116,9 +140,10 @@ func (s *Store) Credentials(ctx context.Context, personID string) ([]Credential,
 	var out []Credential
 	for rows.Next() {
 		var c Credential
-		if err := rows.Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil); err != nil {
+		if err := rows.Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash); err != nil {
 			return nil, fmt.Errorf("store: credentials of %s: %w", personID, err)
 		}
+		c.HasPIN = c.PINHash != ""
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -129,11 +154,11 @@ func (s *Store) CardHolder(ctx context.Context, format string, facility, number 
 	var c Credential
 	var p Person
 	var levels string
-	err := s.db.QueryRowContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until,
+	err := s.db.QueryRowContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
 			p.id, p.name, p.kind, p.company, p.levels, p.created_at
 		FROM credentials c JOIN people p ON p.id = c.person_id
 		WHERE c.format = ? AND c.facility = ? AND c.number = ? AND c.raw_hex = ?`, format, facility, number, rawHex).
-		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil,
+		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash,
 			&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, ErrNotFound)
@@ -142,6 +167,7 @@ func (s *Store) CardHolder(ctx context.Context, format string, facility, number 
 		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, err)
 	}
 	p.Levels = splitList(levels)
+	c.HasPIN = c.PINHash != ""
 	return c, p, nil
 }
 

@@ -125,6 +125,10 @@
     $("#sim-open").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/contact`, { open: true }));
     $("#sim-close").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/contact`, { open: false }));
     $("#sim-rex").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/rex`));
+    $("#sim-tamper").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/tamper`, { tampered: true }));
+    $("#sim-untamper").addEventListener("click", () => run(`/api/sim/doors/${simDoor.value}/tamper`, { tampered: false }));
+    $("#keys-button").addEventListener("click", () =>
+      run(`/api/sim/readers/${encodeURIComponent(readers.value)}/keys`, { keys: $("#keys").value }));
     $("#sim-shift").addEventListener("click", async () => { await run("/api/sim/shift"); status(I18N.t("sim.playing")); });
   }
 

@@ -16,23 +16,26 @@ import (
 
 // Signal kinds.
 const (
-	SignalCard     = "card"      // a frame decoded to a card
-	SignalBadFrame = "bad_frame" // a frame that is no card: parity, length
+	SignalCard     = "card"      // a card (with its PIN, at a card+PIN reader)
+	SignalBadFrame = "bad_frame" // a burst that is no card: parity, length, glitch, split
 	SignalContact  = "contact"   // door contact changed; On = open
 	SignalREX      = "rex"       // exit button; On = pressed
+	SignalTamper   = "tamper"    // tamper loop; On = tampered
 	SignalStrike   = "strike"    // lock relay changed; On = unlocked
 )
 
 // Signal is one thing the hardware sensed or did.
 type Signal struct {
-	Kind   string        `json:"kind"`
-	Reader string        `json:"reader,omitempty"`
-	Door   string        `json:"door,omitempty"`
-	Card   *wiegand.Card `json:"card,omitempty"`
-	Bits   string        `json:"bits,omitempty"`
-	Error  string        `json:"error,omitempty"`
-	On     bool          `json:"on"`
-	At     time.Time     `json:"at"`
+	Kind       string        `json:"kind"`
+	Reader     string        `json:"reader,omitempty"`
+	Door       string        `json:"door,omitempty"`
+	Card       *wiegand.Card `json:"card,omitempty"`
+	Bits       string        `json:"bits,omitempty"`
+	PIN        string        `json:"pin,omitempty"`
+	PINMissing bool          `json:"pin_missing,omitempty"` // card+PIN reader, no PIN came
+	Error      string        `json:"error,omitempty"`
+	On         bool          `json:"on"`
+	At         time.Time     `json:"at"`
 }
 
 // Link is what the controller needs of a bridge, wherever it runs.
@@ -44,33 +47,47 @@ type Link interface {
 	Unlock(door string, pulse time.Duration) error
 	// Lock locks a door at once.
 	Lock(door string) error
+	// Feedback shows a reader's answer on its LED and buzzer.
+	Feedback(reader string, granted bool, ledFor time.Duration) error
 }
 
 // Layout names the readers and doors a bridge drives.
 type Layout struct {
 	Readers []ReaderLayout
 	Doors   []DoorLayout
+	// Decoder reads cards; the default formats when nil.
+	Decoder *wiegand.Decoder
 }
 
 // ReaderLayout is one Wiegand reader and the door it sits at.
 type ReaderLayout struct {
-	ID   string
-	Door string
+	ID         string
+	Door       string
+	CardAndPIN bool          // a card is followed by its PIN, ended with #
+	PINTimeout time.Duration // DefaultPINTimeout when zero
 }
 
-// DoorLayout is one door's lock wiring.
+// DoorLayout is one door's wiring.
 type DoorLayout struct {
 	ID     string
 	Strike doorio.StrikeConfig
+	// ContactNormallyOpen is a contact that closes when the door opens; the
+	// usual NC contact opens with the door, so a cut wire reads open.
+	ContactNormallyOpen bool
+	Debounce            time.Duration // doorio.DefaultDebounce when zero
 }
 
-// ReaderPins are a reader's data lines.
-type ReaderPins struct{ D0, D1 gpio.PinIn }
+// ReaderPins are a reader's lines. LED and Buzzer may be nil.
+type ReaderPins struct {
+	D0, D1      gpio.PinIn
+	LED, Buzzer gpio.PinOut
+}
 
-// DoorPins are a door's lines. Contact and REX may be nil when not wired.
+// DoorPins are a door's lines. Contact, REX and Tamper may be nil when not
+// wired.
 type DoorPins struct {
-	Strike       gpio.PinOut
-	Contact, REX gpio.PinIn
+	Strike               gpio.PinOut
+	Contact, REX, Tamper gpio.PinIn
 }
 
 // Hardware hands out the pins of named readers and doors: simulated pins or
@@ -84,10 +101,11 @@ type Hardware interface {
 type Local struct {
 	Log *slog.Logger // slog.Default() when nil
 
-	layout  Layout
-	hw      Hardware
-	strikes map[string]*doorio.Strike
-	pins    map[string]DoorPins
+	layout   Layout
+	hw       Hardware
+	strikes  map[string]*doorio.Strike
+	pins     map[string]DoorPins
+	feedback map[string]*doorio.Feedback
 
 	ready chan struct{}
 	mu    sync.Mutex
@@ -98,7 +116,15 @@ var _ Link = (*Local)(nil)
 
 // NewLocal locks every door at once, before any reader is listened to.
 func NewLocal(layout Layout, hw Hardware) (*Local, error) {
-	l := &Local{layout: layout, hw: hw, strikes: map[string]*doorio.Strike{}, pins: map[string]DoorPins{}, ready: make(chan struct{})}
+	if layout.Decoder == nil {
+		d, err := wiegand.NewDecoder(nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		layout.Decoder = d
+	}
+	l := &Local{layout: layout, hw: hw, strikes: map[string]*doorio.Strike{}, pins: map[string]DoorPins{},
+		feedback: map[string]*doorio.Feedback{}, ready: make(chan struct{})}
 	for _, d := range layout.Doors {
 		pins, err := hw.DoorPins(d.ID)
 		if err != nil {
@@ -128,11 +154,13 @@ func (l *Local) send(s Signal) {
 // Ready is closed once every line is set up and signals are being reported.
 func (l *Local) Ready() <-chan struct{} { return l.ready }
 
-// Run listens to every reader and input until ctx ends.
+// Run listens to every reader and input until ctx ends, then locks every
+// door: a bridge that stops leaves nothing open.
 func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 	l.mu.Lock()
 	l.emit = emit
 	l.mu.Unlock()
+	defer l.lockAll()
 
 	// Every line is set up before any goroutine starts, so no edge sent
 	// after Ready is lost.
@@ -142,14 +170,16 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 		if err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
+		l.mu.Lock()
+		l.feedback[r.ID] = doorio.NewFeedback(pins.LED, pins.Buzzer)
+		l.mu.Unlock()
 		rx := &wiegand.Receiver{D0: pins.D0, D1: pins.D1}
 		if err := rx.Listen(); err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
+		pad := newPINPad(r, emit)
 		runs = append(runs, func(ctx context.Context) error {
-			return rx.Run(ctx, func(res wiegand.Result) {
-				emit(frameSignal(r, res))
-			})
+			return rx.Run(ctx, func(res wiegand.Result) { pad.frame(res, l.layout.Decoder) })
 		})
 	}
 	for _, d := range l.layout.Doors {
@@ -159,14 +189,15 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 			kind       string
 			activeHigh bool
 		}{
-			{pins.Contact, SignalContact, true},
+			{pins.Contact, SignalContact, !d.ContactNormallyOpen},
 			{pins.REX, SignalREX, false},
+			{pins.Tamper, SignalTamper, true}, // a closed loop holds the line low
 		}
 		for _, input := range inputs {
 			if input.pin == nil {
 				continue
 			}
-			in := &doorio.Input{Pin: input.pin, ActiveHigh: input.activeHigh}
+			in := &doorio.Input{Pin: input.pin, ActiveHigh: input.activeHigh, Debounce: d.Debounce}
 			if err := in.Listen(); err != nil {
 				return fmt.Errorf("bridge: door %s %s: %w", d.ID, input.kind, err)
 			}
@@ -204,29 +235,19 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 	log.Info("bridge running", "readers", len(l.layout.Readers), "doors", len(l.layout.Doors))
 	wg.Wait()
 	close(errs)
-	return errors.Join(collect(errs)...)
-}
-
-func collect(errs <-chan error) []error {
 	var all []error
 	for err := range errs {
 		all = append(all, err)
 	}
-	return all
+	return errors.Join(all...)
 }
 
-func frameSignal(r ReaderLayout, res wiegand.Result) Signal {
-	bad := func(err error) Signal {
-		return Signal{Kind: SignalBadFrame, Reader: r.ID, Door: r.Door, Bits: res.Bits.String(), Error: err.Error(), At: res.At}
+func (l *Local) lockAll() {
+	for id, s := range l.strikes {
+		if err := s.Lock(); err != nil && l.Log != nil {
+			l.Log.Error("lock at stop failed", "door", id, "err", err)
+		}
 	}
-	if res.Err != nil {
-		return bad(res.Err)
-	}
-	card, err := wiegand.Decode(res.Bits)
-	if err != nil {
-		return bad(err)
-	}
-	return Signal{Kind: SignalCard, Reader: r.ID, Door: r.Door, Card: &card, Bits: res.Bits.String(), At: res.At}
 }
 
 // Unlock releases a door for pulse.
@@ -245,4 +266,16 @@ func (l *Local) Lock(door string) error {
 		return fmt.Errorf("bridge: no door %q", door)
 	}
 	return s.Lock()
+}
+
+// Feedback shows a decision on a reader's LED and buzzer.
+func (l *Local) Feedback(reader string, granted bool, ledFor time.Duration) error {
+	l.mu.Lock()
+	f, ok := l.feedback[reader]
+	l.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("bridge: no reader %q", reader)
+	}
+	f.Show(granted, ledFor)
+	return nil
 }

@@ -12,12 +12,15 @@ import (
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
-func startBridge(t *testing.T) (*simhw.Board, *bridge.Local, chan bridge.Signal) {
+func startBridge(t *testing.T, layouts ...bridge.Layout) (*simhw.Board, *bridge.Local, chan bridge.Signal) {
 	t.Helper()
 	board := simhw.NewBoard()
 	layout := bridge.Layout{
 		Readers: []bridge.ReaderLayout{{ID: "r1", Door: "d1"}},
 		Doors:   []bridge.DoorLayout{{ID: "d1"}},
+	}
+	if len(layouts) > 0 {
+		layout = layouts[0]
 	}
 	l, err := bridge.NewLocal(layout, board)
 	if err != nil {
@@ -138,5 +141,164 @@ func TestManyCardsDecodeExactly(t *testing.T) {
 		if s.Card.Facility != fc || s.Card.Number != cn {
 			t.Fatalf("card %d: sent %d:%d, decoded %s (%s)", i, fc, cn, s.Card.Printed(), s.Bits)
 		}
+	}
+}
+
+func TestCardAndPIN(t *testing.T) {
+	layout := bridge.Layout{
+		Readers: []bridge.ReaderLayout{{ID: "r1", Door: "d1", CardAndPIN: true, PINTimeout: 500 * time.Millisecond}},
+		Doors:   []bridge.DoorLayout{{ID: "d1"}},
+	}
+	board, _, signals := startBridge(t, layout)
+	ctx := context.Background()
+	r := board.Reader("r1")
+	card, _ := wiegand.Encode(wiegand.FormatH10301, 12, 345)
+
+	for _, eight := range []bool{false, true} {
+		if err := r.Send(ctx, card); err != nil {
+			t.Fatal(err)
+		}
+		// A slip corrected with * before the real PIN.
+		if err := r.PressKeys(ctx, "9*4711#", eight); err != nil {
+			t.Fatal(err)
+		}
+		s := next(t, signals, bridge.SignalCard)
+		if s.PIN != "4711" || s.PINMissing || s.Card.Number != 345 {
+			t.Fatalf("8-bit %v: card+PIN signal %+v", eight, s)
+		}
+	}
+
+	// No PIN in time: the card goes on marked as missing its PIN.
+	if err := r.Send(ctx, card); err != nil {
+		t.Fatal(err)
+	}
+	if s := next(t, signals, bridge.SignalCard); !s.PINMissing || s.PIN != "" {
+		t.Fatalf("timed-out card %+v", s)
+	}
+
+	// A garbled 8-bit key is a bad frame, not a digit.
+	bad, _ := wiegand.KeyBits('5', true)
+	bad[1] ^= 1
+	if err := r.Send(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if s := next(t, signals, bridge.SignalBadFrame); s.Bits != bad.String() {
+		t.Fatalf("garbled key %+v", s)
+	}
+}
+
+func TestTamperAndNormallyOpenContact(t *testing.T) {
+	layout := bridge.Layout{Doors: []bridge.DoorLayout{{ID: "d1", ContactNormallyOpen: true}}}
+	board, _, signals := startBridge(t, layout)
+	ctx := context.Background()
+	// Each input reports its state at start, in no set order.
+	initial := map[string]bool{}
+	for len(initial) < 2 {
+		select {
+		case s := <-signals:
+			initial[s.Kind] = s.On
+		case <-time.After(5 * time.Second):
+			t.Fatalf("initial states: %v", initial)
+		}
+	}
+	// With an NO contact, the idle low line means open.
+	if !initial[bridge.SignalContact] || initial[bridge.SignalTamper] {
+		t.Fatalf("at start: %v; want contact open (NO, line low), tamper loop closed", initial)
+	}
+	if err := board.Door("d1").Contact.Drive(ctx, gpio.High); err != nil {
+		t.Fatal(err)
+	}
+	if s := next(t, signals, bridge.SignalContact); s.On {
+		t.Fatal("NO contact high should read closed")
+	}
+	if err := board.Door("d1").SetTampered(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if s := next(t, signals, bridge.SignalTamper); !s.On {
+		t.Fatal("tamper not reported")
+	}
+}
+
+func TestFeedbackLines(t *testing.T) {
+	board, l, _ := startBridge(t)
+	r := board.Reader("r1")
+	if err := l.Feedback("r1", true, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	waitLevel := func(p *simhw.Pin, want gpio.Level) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for p.Read() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s stayed %s", p.Name(), p.Read())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitLevel(r.LED, gpio.High)
+	waitLevel(r.LED, gpio.Low)
+	if err := l.Feedback("r1", false, 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	beeps := 0
+	for _, c := range r.Buzzer.History() {
+		if c.Level == gpio.High {
+			beeps++
+		}
+	}
+	if beeps != 1+3 { // one for the grant, three for the denial
+		t.Fatalf("%d beeps, want 4", beeps)
+	}
+	if err := l.Feedback("nobody", true, time.Second); err == nil {
+		t.Fatal("feedback on an unknown reader")
+	}
+}
+
+// TestNoPulseOnStartStopOrRestart records every level the strike pin is
+// driven to across a start, a stop, a crash (the bridge abandoned without
+// stopping) and a restart on the same pins: locked first every time, and
+// unlocked only for the one grant.
+func TestNoPulseOnStartStopOrRestart(t *testing.T) {
+	board := simhw.NewBoard()
+	layout := bridge.Layout{Doors: []bridge.DoorLayout{{ID: "d1"}}}
+	run := func() (*bridge.Local, context.CancelFunc, chan error) {
+		l, err := bridge.NewLocal(layout, board)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- l.Run(ctx, func(bridge.Signal) {}) }()
+		<-l.Ready()
+		return l, cancel, done
+	}
+	l, stop, done := run()
+	if err := l.Unlock("d1", 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	stop()
+	<-done
+	_, _, _ = run() // restarted after a clean stop; then abandoned like a crash
+	_, stop, done = run()
+	stop()
+	<-done
+
+	var levels []gpio.Level
+	for _, c := range board.Door("d1").Strike.History() {
+		levels = append(levels, c.Level)
+	}
+	high := 0
+	for i, lv := range levels {
+		if lv == gpio.High {
+			high++
+			if i == 0 {
+				t.Fatal("the first level driven was unlocked")
+			}
+		}
+	}
+	if high != 1 || levels[0] != gpio.Low || levels[len(levels)-1] != gpio.Low {
+		t.Fatalf("strike levels %v: want Low first and last, High once (the grant)", levels)
 	}
 }

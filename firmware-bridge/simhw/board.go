@@ -36,7 +36,8 @@ func (b *Board) Reader(id string) *Reader {
 	defer b.mu.Unlock()
 	r, ok := b.readers[id]
 	if !ok {
-		r = &Reader{ID: id, D0: b.pin(id+".D0", gpio.High), D1: b.pin(id+".D1", gpio.High)}
+		r = &Reader{ID: id, D0: b.pin(id+".D0", gpio.High), D1: b.pin(id+".D1", gpio.High),
+			LED: b.pin(id+".LED", gpio.Low), Buzzer: b.pin(id+".buzzer", gpio.Low)}
 		b.readers[id] = r
 	}
 	return r
@@ -53,6 +54,7 @@ func (b *Board) Door(id string) *Door {
 			Strike:  b.pin(id+".strike", gpio.Low),
 			Contact: b.pin(id+".contact", gpio.Low),
 			REX:     b.pin(id+".rex", gpio.High),
+			Tamper:  b.pin(id+".tamper", gpio.Low),
 		}
 		b.doors[id] = d
 	}
@@ -80,7 +82,7 @@ func (b *Board) ReaderPins(id string) (bridge.ReaderPins, error) {
 		return bridge.ReaderPins{}, fmt.Errorf("simhw: reader without id")
 	}
 	r := b.Reader(id)
-	return bridge.ReaderPins{D0: r.D0, D1: r.D1}, nil
+	return bridge.ReaderPins{D0: r.D0, D1: r.D1, LED: r.LED, Buzzer: r.Buzzer}, nil
 }
 
 // DoorPins implements bridge.Hardware.
@@ -89,5 +91,5 @@ func (b *Board) DoorPins(id string) (bridge.DoorPins, error) {
 		return bridge.DoorPins{}, fmt.Errorf("simhw: door without id")
 	}
 	d := b.Door(id)
-	return bridge.DoorPins{Strike: d.Strike, Contact: d.Contact, REX: d.REX}, nil
+	return bridge.DoorPins{Strike: d.Strike, Contact: d.Contact, REX: d.REX, Tamper: d.Tamper}, nil
 }

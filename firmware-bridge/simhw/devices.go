@@ -19,10 +19,12 @@ const (
 	WiegandInterval = 2 * time.Millisecond
 )
 
-// Reader is a simulated Wiegand reader wired to two fake pins.
+// Reader is a simulated Wiegand reader: two data lines in, LED and buzzer
+// lines out.
 type Reader struct {
-	ID     string
-	D0, D1 *Pin
+	ID          string
+	D0, D1      *Pin
+	LED, Buzzer *Pin
 
 	mu sync.Mutex // one frame at a time, as from a real reader
 }
@@ -59,6 +61,26 @@ type Door struct {
 	Strike  *Pin
 	Contact *Pin // high while the door is open (NC switch to ground, pull-up)
 	REX     *Pin // pulled low while the exit button is pressed
+	Tamper  *Pin // low while the tamper loop is closed
+}
+
+// SetTampered opens or closes the tamper loop.
+func (d *Door) SetTampered(ctx context.Context, tampered bool) error {
+	return d.Tamper.Drive(ctx, gpio.Level(tampered))
+}
+
+// PressKeys types on the reader's keypad, one burst per key.
+func (r *Reader) PressKeys(ctx context.Context, keys string, eightBit bool) error {
+	for _, k := range keys {
+		b, err := wiegand.KeyBits(k, eightBit)
+		if err != nil {
+			return err
+		}
+		if err := r.Send(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetOpen moves the door leaf.
