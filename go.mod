@@ -21,4 +21,5 @@ require (
 	github.com/rs/xid v1.4.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
+	periph.io/x/host/v3 v3.8.5 // indirect
 )

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,5 +91,19 @@ func TestUserAddAndToken(t *testing.T) {
 	defer st.Close()
 	if p, err := st.Token(context.Background(), strings.TrimSpace(out)); err != nil || p.Role != "guard" {
 		t.Fatalf("token lookup: %+v %v", p, err)
+	}
+}
+
+func TestPiConfigChecksAndNeedsGPIOToRun(t *testing.T) {
+	if code, out, errOut := run("check-config", "../../configs/pi-two-doors.yaml"); code != 0 {
+		t.Fatalf("check-config: %d %s %s", code, out, errOut)
+	}
+	if _, err := os.Stat("/dev/gpiochip0"); err == nil {
+		t.Skip("this machine has GPIO")
+	}
+	t.Chdir("../..") // the config's board path is from the repository root
+	code, _, errOut := run("run", "--config", "configs/pi-two-doors.yaml", "--data-dir", t.TempDir(), "--http", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, "no GPIO pins") {
+		t.Fatalf("run without GPIO: exit %d, %q", code, errOut)
 	}
 }

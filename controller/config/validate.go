@@ -141,6 +141,9 @@ func (c *checker) validate(cfg *Config) {
 		for j, cam := range d.Cameras {
 			c.ref(p.with("cameras", j), cam, "camera", cameras)
 		}
+		if cfg.Hardware == "periph" && d.Slot == "" {
+			c.at(p.with("slot"), "hardware: periph needs each door's slot on the board file")
+		}
 		if d.PINTimeout < 0 || d.PINTimeout > time.Minute {
 			c.at(p.with("pin_timeout"), "%v: want up to 1m", d.PINTimeout)
 		}

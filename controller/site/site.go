@@ -26,6 +26,7 @@ import (
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/doorio"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
@@ -206,8 +207,18 @@ func (s *Site) startHardware() (*bridge.Local, error) {
 	case "sim":
 		s.Sim = simhw.NewBoard()
 		hw = s.Sim
+	case "periph":
+		f, err := board.Load(s.Config.Board)
+		if err != nil {
+			return nil, err
+		}
+		open, err := board.Periph(s.log)
+		if err != nil {
+			return nil, err
+		}
+		hw = &board.Hardware{File: f, Open: open, Binding: Binding(s.Config)}
 	default:
-		return nil, fmt.Errorf("site: hardware %q: only the simulated doors are in this build; the Pi backend comes with the periph board loader", s.Config.Hardware)
+		return nil, fmt.Errorf("site: hardware %q: want sim or periph", s.Config.Hardware)
 	}
 	local, err := bridge.NewLocal(layout, hw)
 	if err != nil {
@@ -262,6 +273,21 @@ func (s *Site) HTTPAddr() string { return s.httpAddr }
 
 // MQTTURL is the broker the site publishes to.
 func (s *Site) MQTTURL() string { return s.mqttURL }
+
+// Binding maps a site's doors to board slots and its readers to sides.
+func Binding(cfg *config.Config) board.Binding {
+	b := board.Binding{DoorSlots: map[string]string{}, Readers: map[string]board.ReaderPlace{}}
+	for _, d := range cfg.Doors {
+		b.DoorSlots[d.ID] = d.Slot
+		if d.Readers.Outside != "" {
+			b.Readers[d.Readers.Outside] = board.ReaderPlace{Door: d.ID}
+		}
+		if d.Readers.Inside != "" {
+			b.Readers[d.Readers.Inside] = board.ReaderPlace{Door: d.ID, Inside: true}
+		}
+	}
+	return b
+}
 
 // Layout is what the bridge needs to know of a site's doors and readers.
 func Layout(cfg *config.Config) bridge.Layout {
