@@ -83,7 +83,7 @@ type Door struct {
 	From          string        `yaml:"from"`
 	To            string        `yaml:"to"`
 	InsideOnly    bool          `yaml:"inside_only"`
-	Slot          string        `yaml:"slot"` // the board file's slot this door is wired to (hardware: periph)
+	Slot          string        `yaml:"slot"`         // the board file's slot this door is wired to (hardware: periph)
 	CardAndPIN    []Side        `yaml:"card_and_pin"` // sides whose reader wants a PIN after the card
 	PINTimeout    time.Duration `yaml:"pin_timeout"`
 	Readers       Readers       `yaml:"readers"`
