@@ -83,7 +83,8 @@ type Door struct {
 	From          string        `yaml:"from"`
 	To            string        `yaml:"to"`
 	InsideOnly    bool          `yaml:"inside_only"`
-	Slot          string        `yaml:"slot"`         // the board file's slot this door is wired to (hardware: periph)
+	Slot          string        `yaml:"slot"`         // the board file's slot this door is wired to
+	Bridge        string        `yaml:"bridge"`       // the door Pi that drives it; empty: this machine
 	CardAndPIN    []Side        `yaml:"card_and_pin"` // sides whose reader wants a PIN after the card
 	PINTimeout    time.Duration `yaml:"pin_timeout"`
 	Readers       Readers       `yaml:"readers"`
@@ -170,6 +171,28 @@ func (c *Config) Zone(id string) (Zone, bool) {
 		}
 	}
 	return Zone{}, false
+}
+
+// LocalDoors are the doors this machine drives itself.
+func (c *Config) LocalDoors() []Door {
+	var out []Door
+	for _, d := range c.Doors {
+		if d.Bridge == "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Bridges maps each door Pi's id to the doors it drives.
+func (c *Config) Bridges() map[string][]Door {
+	out := map[string][]Door{}
+	for _, d := range c.Doors {
+		if d.Bridge != "" {
+			out[d.Bridge] = append(out[d.Bridge], d)
+		}
+	}
+	return out
 }
 
 // Door returns the door id, or false.

@@ -4,17 +4,15 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sekisho/sekisho/firmware-bridge/rules"
 )
 
 // Schedule is a set of weekly windows in the site's time zone.
-type Schedule []Window
+type Schedule = rules.Schedule
 
 // Window is days of the week and a time of day span, e.g. "Mon-Fri 07:00-19:00".
-// An end before the start runs past midnight (a night shift).
-type Window struct {
-	Days       [7]bool // indexed by time.Weekday
-	Start, End int     // minutes after midnight
-}
+type Window = rules.Window
 
 var weekdays = map[string]time.Weekday{
 	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
@@ -69,24 +67,4 @@ func clock(s string) (int, error) {
 		return 0, fmt.Errorf("bad time %q, want HH:MM", s)
 	}
 	return h*60 + m, nil
-}
-
-// Allows reports whether t, in the site's time zone, falls in a window.
-func (s Schedule) Allows(t time.Time) bool {
-	minute := t.Hour()*60 + t.Minute()
-	day := t.Weekday()
-	yesterday := (day + 6) % 7
-	for _, w := range s {
-		if w.Start < w.End {
-			if w.Days[day] && minute >= w.Start && minute < w.End {
-				return true
-			}
-			continue
-		}
-		// Overnight: the evening part belongs to the day it starts on.
-		if (w.Days[day] && minute >= w.Start) || (w.Days[yesterday] && minute < w.End) {
-			return true
-		}
-	}
-	return false
 }

@@ -141,8 +141,11 @@ func (c *checker) validate(cfg *Config) {
 		for j, cam := range d.Cameras {
 			c.ref(p.with("cameras", j), cam, "camera", cameras)
 		}
-		if cfg.Hardware == "periph" && d.Slot == "" {
-			c.at(p.with("slot"), "hardware: periph needs each door's slot on the board file")
+		if d.Bridge != "" && !idRE.MatchString(d.Bridge) {
+			c.at(p.with("bridge"), "bridge %q: use lower-case letters, digits, - and _", d.Bridge)
+		}
+		if (cfg.Hardware == "periph" || d.Bridge != "") && d.Slot == "" {
+			c.at(p.with("slot"), "a door on a Pi (hardware: periph, or a bridge) needs its slot on the board file")
 		}
 		if d.PINTimeout < 0 || d.PINTimeout > time.Minute {
 			c.at(p.with("pin_timeout"), "%v: want up to 1m", d.PINTimeout)

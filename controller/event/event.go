@@ -59,7 +59,8 @@ type Event struct {
 	Reason     string            `json:"reason,omitempty"`
 	Camera     *Camera           `json:"camera,omitempty"`
 	Alarm      *Alarm            `json:"alarm,omitempty"`
-	Actor      string            `json:"actor,omitempty"` // the user who did it, for console actions
+	Actor      string            `json:"actor,omitempty"`      // the user who did it, for console actions
+	DecidedBy  string            `json:"decided_by,omitempty"` // "bridge": a door Pi decided alone, from its snapshot
 	Detail     map[string]string `json:"detail,omitempty"`
 	PrevHash   string            `json:"prev_hash,omitempty"`
 	Hash       string            `json:"hash,omitempty"`

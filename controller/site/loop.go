@@ -2,12 +2,16 @@ package site
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
 // emit is called by the bridge from its goroutines.
@@ -29,6 +33,18 @@ func (s *Site) loop(ctx context.Context) error {
 }
 
 func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
+	if sig.Kind == bridge.SignalCard && sig.ID != "" {
+		switch {
+		case sig.Decided != nil:
+			s.onBridgeDecision(ctx, sig)
+			return
+		case time.Since(sig.At) > remote.DefaultDecisionTimeout:
+			// The door Pi has stopped waiting and decides alone; its
+			// decision follows under the same id.
+			s.log.Warn("late card from a door Pi left to it", "reader", sig.Reader, "age", time.Since(sig.At))
+			return
+		}
+	}
 	switch sig.Kind {
 	case bridge.SignalCard:
 		s.onCard(ctx, sig)
@@ -67,8 +83,20 @@ func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
 	s.record(ctx, ev)
 }
 
+// onBridgeDecision logs what a door Pi decided alone while cut off.
+func (s *Site) onBridgeDecision(ctx context.Context, sig bridge.Signal) {
+	ev := s.readerEvent(sig)
+	d := sig.Decided
+	ev.Type, ev.Reason, ev.DecidedBy = d.Type, d.Reason, "bridge"
+	if p := d.Person; p != nil {
+		ev.Person = &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
+	}
+	ev.Detail = map[string]string{"snapshot": d.Snapshot}
+	s.record(ctx, ev)
+}
+
 func (s *Site) readerEvent(sig bridge.Signal) *event.Event {
-	ev := &event.Event{Time: sig.At, Reader: sig.Reader, Door: sig.Door}
+	ev := &event.Event{ID: sig.ID, Time: sig.At, Reader: sig.Reader, Door: sig.Door}
 	if d, side, ok := s.Config.ReaderDoor(sig.Reader); ok {
 		ev.Door, ev.Side = d.ID, string(side)
 		ev.ZoneFrom, ev.ZoneTo = d.From, d.To
@@ -91,6 +119,13 @@ func (s *Site) readerEvent(sig bridge.Signal) *event.Event {
 func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 	out := s.Doors.Apply(sig)
 	for i := range out.Events {
+		if sig.ID != "" {
+			// Ids follow the door Pi's, so a replay is logged once.
+			out.Events[i].ID = sig.ID
+			if i > 0 {
+				out.Events[i].ID = fmt.Sprintf("%s.%d", sig.ID, i)
+			}
+		}
 		s.record(ctx, &out.Events[i])
 	}
 	door, _ := s.Config.Door(sig.Door)
@@ -127,7 +162,11 @@ func (s *Site) do(ctx context.Context, f func(context.Context)) {
 
 // record appends to the log; the outbox and live streams follow from there.
 func (s *Site) record(ctx context.Context, ev *event.Event) {
-	if err := s.Store.Append(ctx, ev); err != nil {
+	err := s.Store.Append(ctx, ev)
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		s.log.Debug("replayed event already logged", "id", ev.ID)
+	case err != nil:
 		s.log.Error("event not logged", "type", ev.Type, "door", ev.Door, "err", err)
 	}
 }

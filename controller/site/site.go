@@ -29,6 +29,7 @@ import (
 	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/doorio"
+	"github.com/sekisho/sekisho/firmware-bridge/remote"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
 )
 
@@ -49,6 +50,8 @@ type Site struct {
 	Sim    *simhw.Board // nil unless hardware: sim
 
 	link    bridge.Link
+	multi   *bridge.Multi
+	local   *bridge.Local // nil when every door is on a door Pi
 	decider *access.Decider
 	log     *slog.Logger
 	signals chan bridge.Signal
@@ -119,6 +122,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return nil, err
 	}
 	s.Store = st
+	s.local = local
 	s.decider = &access.Decider{Config: cfg, Cards: st}
 	if err := demo.Seed(ctx, st, cfg, s.Sim != nil, opts.Out); err != nil {
 		st.Close()
@@ -152,6 +156,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		brokerURL = outbox.Broker{URL: e.URL, Username: e.Username, Password: e.Password, CAFile: e.CAFile}
 	}
 	s.mqttURL = brokerURL.URL
+	s.linkRemotes(brokerURL)
 
 	bridgeReady := make(chan error, 1)
 	s.goRun("bridge", func(ctx context.Context) error {
@@ -159,10 +164,12 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		bridgeReady <- err
 		return err
 	}, ctx)
-	select {
-	case <-local.Ready():
-	case err := <-bridgeReady:
-		return fail(fmt.Errorf("site: bridge: %w", err))
+	if local != nil {
+		select {
+		case <-local.Ready():
+		case err := <-bridgeReady:
+			return fail(fmt.Errorf("site: bridge: %w", err))
+		}
 	}
 	s.goRun("doors", s.loop, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
@@ -201,7 +208,12 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 }
 
 func (s *Site) startHardware() (*bridge.Local, error) {
+	multi := bridge.NewMulti()
+	s.link, s.multi = multi, multi
 	layout := Layout(s.Config)
+	if len(layout.Doors) == 0 {
+		return nil, nil // every door is on a door Pi
+	}
 	var hw bridge.Hardware
 	switch s.Config.Hardware {
 	case "sim":
@@ -225,8 +237,39 @@ func (s *Site) startHardware() (*bridge.Local, error) {
 		return nil, err
 	}
 	local.Log = s.log
-	s.link = local
+	var doors, readers []string
+	for _, d := range layout.Doors {
+		doors = append(doors, d.ID)
+	}
+	for _, r := range layout.Readers {
+		readers = append(readers, r.ID)
+	}
+	multi.Add(local, doors, readers)
 	return local, nil
+}
+
+// linkRemotes adds a remote link for each door Pi the config names.
+func (s *Site) linkRemotes(b outbox.Broker) {
+	for id, doors := range s.Config.Bridges() {
+		link := &remote.Link{
+			ID: id, Prefix: s.Config.MQTT.TopicPrefix, Log: s.log,
+			Broker: remote.Broker{URL: b.URL, Username: b.Username, Password: b.Password},
+			Snapshot: func(ctx context.Context) (*remote.Snapshot, error) {
+				return Snapshot(ctx, s.Config, s.Store, id)
+			},
+			Changed: s.Store.CardsChanged,
+		}
+		var ids, readers []string
+		for _, d := range doors {
+			ids = append(ids, d.ID)
+			for _, r := range []string{d.Readers.Outside, d.Readers.Inside} {
+				if r != "" {
+					readers = append(readers, r)
+				}
+			}
+		}
+		s.multi.Add(link, ids, readers)
+	}
 }
 
 func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Context) {
@@ -292,7 +335,7 @@ func Binding(cfg *config.Config) board.Binding {
 // Layout is what the bridge needs to know of a site's doors and readers.
 func Layout(cfg *config.Config) bridge.Layout {
 	layout := bridge.Layout{Decoder: cfg.Decoder}
-	for _, d := range cfg.Doors {
+	for _, d := range cfg.LocalDoors() {
 		layout.Doors = append(layout.Doors, bridge.DoorLayout{
 			ID:                  d.ID,
 			Strike:              doorio.StrikeConfig{ActiveLow: d.Strike.ActiveLow, FailSafe: d.Strike.Fail == "safe"},

@@ -59,6 +59,10 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, body, ev.PrevHash, ev.Hash)
 	if err != nil {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
+		if strings.Contains(err.Error(), "UNIQUE constraint failed: events.id") {
+			// A door Pi's replay of an event already logged.
+			return fmt.Errorf("store: event %s: %w", ev.ID, ErrDuplicate)
+		}
 		return fmt.Errorf("store: append %s: %w", ev.Type, err)
 	}
 	s.head = chainHead{seq: ev.Seq, hash: ev.Hash}
@@ -86,6 +90,7 @@ func (s *Store) Head() int64 {
 // Filter selects events. Empty fields match everything.
 type Filter struct {
 	Door, Zone, Person string
+	Reason             string
 	// Zones, when set, keeps to events into or out of these zones (a
 	// manager's own areas).
 	Zones []string
@@ -120,6 +125,9 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
 	}
 	if f.Person != "" {
 		where, args = append(where, "person_id = ?"), append(args, f.Person)
+	}
+	if f.Reason != "" {
+		where, args = append(where, "json_extract(body, '$.reason') = ?"), append(args, f.Reason)
 	}
 	if strings.HasSuffix(f.Type, ".") {
 		where, args = append(where, "type >= ? AND type < ?"), append(args, f.Type, f.Type[:len(f.Type)-1]+"/")

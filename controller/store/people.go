@@ -2,16 +2,15 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/sekisho/sekisho/firmware-bridge/rules"
 )
 
 // Person is someone who carries a card: an employee, contractor or visitor.
@@ -39,23 +38,11 @@ type Credential struct {
 	HasPIN     bool   `json:"has_pin"`
 }
 
-// HashPIN salts and hashes a PIN for storage. PINs are short, so the hash is
-// a guard against reading them off a copied file, not against a search.
-func HashPIN(pin string) string {
-	salt := NewSecret(9)
-	sum := sha256.Sum256([]byte(salt + pin))
-	return salt + "$" + hex.EncodeToString(sum[:])
-}
+// HashPIN salts and hashes a PIN for storage.
+func HashPIN(pin string) string { return rules.HashPIN(pin) }
 
 // CheckPIN reports whether pin is the card's PIN.
-func (c Credential) CheckPIN(pin string) bool {
-	salt, want, ok := strings.Cut(c.PINHash, "$")
-	if !ok {
-		return false
-	}
-	sum := sha256.Sum256([]byte(salt + pin))
-	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(want)) == 1
-}
+func (c Credential) CheckPIN(pin string) bool { return rules.CheckPIN(c.PINHash, pin) }
 
 // ErrDuplicate is returned when a card is already bound to someone.
 var ErrDuplicate = errors.New("already exists")
@@ -74,6 +61,7 @@ func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
 		}
 		return fmt.Errorf("store: create person %s: %w", p.ID, err)
 	}
+	s.cardsDidChange()
 	return nil
 }
 
@@ -126,6 +114,7 @@ func (s *Store) AddCredential(ctx context.Context, c *Credential) error {
 	}
 	c.ID, _ = res.LastInsertId()
 	c.HasPIN = c.PINHash != ""
+	s.cardsDidChange()
 	return nil
 }
 
@@ -178,4 +167,35 @@ func (c Credential) ValidAt(t time.Time) bool {
 	}
 	stamp := t.UTC().Format(time.RFC3339)
 	return (c.ValidFrom == "" || stamp >= c.ValidFrom) && (c.ValidUntil == "" || stamp < c.ValidUntil)
+}
+
+// Cardholder is a card with the person who holds it.
+type Cardholder struct {
+	Credential
+	Person Person
+}
+
+// Cardholders lists every card with its holder, for the snapshots door Pis
+// decide from when they are cut off.
+func (s *Store) Cardholders(ctx context.Context) ([]Cardholder, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
+			p.id, p.name, p.kind, p.company, p.levels
+		FROM credentials c JOIN people p ON p.id = c.person_id ORDER BY c.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: cardholders: %w", err)
+	}
+	defer rows.Close()
+	var out []Cardholder
+	for rows.Next() {
+		var h Cardholder
+		var levels string
+		if err := rows.Scan(&h.ID, &h.PersonID, &h.Format, &h.Facility, &h.Number, &h.RawHex, &h.Enabled, &h.ValidFrom, &h.ValidUntil, &h.PINHash,
+			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels); err != nil {
+			return nil, fmt.Errorf("store: cardholders: %w", err)
+		}
+		h.HasPIN = h.PINHash != ""
+		h.Person.Levels = splitList(levels)
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }

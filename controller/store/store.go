@@ -6,14 +6,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+
+	"github.com/sekisho/sekisho/firmware-bridge/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -30,6 +30,24 @@ type Store struct {
 	mu      sync.Mutex // one appender at a time keeps seq gap-free
 	head    chainHead
 	changed chan struct{} // closed and replaced on every append
+
+	cardsMu      sync.Mutex
+	cardsChanged chan struct{} // closed and replaced when people or cards change
+}
+
+// CardsChanged returns a channel closed at the next change to people or
+// cards: door Pis' snapshots are remade then.
+func (s *Store) CardsChanged() <-chan struct{} {
+	s.cardsMu.Lock()
+	defer s.cardsMu.Unlock()
+	return s.cardsChanged
+}
+
+func (s *Store) cardsDidChange() {
+	s.cardsMu.Lock()
+	close(s.cardsChanged)
+	s.cardsChanged = make(chan struct{})
+	s.cardsMu.Unlock()
 }
 
 type chainHead struct {
@@ -46,7 +64,7 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, site: site, changed: make(chan struct{})}
+	s := &Store{db: db, site: site, changed: make(chan struct{}), cardsChanged: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
@@ -65,46 +83,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) DB() *sql.DB { return s.db }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
-		return err
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.migrateOne(ctx, name); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func (s *Store) migrateOne(ctx context.Context, name string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, now()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return migrate.Apply(ctx, s.db, migrations, "migrations")
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }

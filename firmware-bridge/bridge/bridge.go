@@ -36,6 +36,27 @@ type Signal struct {
 	Error      string        `json:"error,omitempty"`
 	On         bool          `json:"on"`
 	At         time.Time     `json:"at"`
+
+	// From a remote bridge: ID is its envelope id, which the event keeps, and
+	// Decided is the bridge's own decision when it could not ask.
+	ID      string    `json:"-"`
+	Decided *Decision `json:"-"`
+}
+
+// Decision is an access decision a bridge made on its own.
+type Decision struct {
+	Type     string  `json:"type"` // access.granted, access.denied, access.requested
+	Reason   string  `json:"reason,omitempty"`
+	Person   *Person `json:"person,omitempty"`
+	Snapshot string  `json:"snapshot"` // the credential snapshot's version
+}
+
+// Person is a cardholder as a snapshot names them.
+type Person struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Company string `json:"company"`
 }
 
 // Link is what the controller needs of a bridge, wherever it runs.

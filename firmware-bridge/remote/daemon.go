@@ -1,0 +1,505 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/google/uuid"
+
+	"github.com/sekisho/sekisho/firmware-bridge/board"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/doorio"
+)
+
+// Defaults for a door Pi's patience with the network.
+const (
+	// DefaultOfflineAfter: a link down this long means decide alone; a
+	// shorter blip only delays a card until the link is back.
+	DefaultOfflineAfter = 3 * time.Second
+	// DefaultDecisionTimeout: how long a card waits for the controller's
+	// answer over a live link before the bridge decides alone.
+	DefaultDecisionTimeout = time.Second
+)
+
+// Broker is the MQTT broker both sides meet on.
+type Broker struct {
+	URL, Username, Password string
+}
+
+// Daemon runs a door Pi: its board's doors, and the link to the controller.
+type Daemon struct {
+	ID     string // this bridge's id, e.g. door-pi-3
+	Prefix string // the site's topic prefix, e.g. sekisho/hamamatsu-press
+	Broker Broker
+	Board  *board.File
+	Open   board.Opener // the Pi's pins, or simulated ones
+	// DataDir keeps the outbox and the last snapshot.
+	DataDir         string
+	OfflineAfter    time.Duration
+	DecisionTimeout time.Duration
+	Log             *slog.Logger
+
+	// ready is closed once the doors run (tests wait on it).
+	ready     chan struct{}
+	readyOnce sync.Once
+
+	outbox *Outbox
+	client paho.Client
+	local  *bridge.Local
+
+	mu             sync.Mutex
+	snapshot       *Snapshot
+	connected      bool
+	controllerUp   bool
+	downSince      time.Time
+	waiting        map[string]chan struct{} // reader → the controller answered its card
+	changed        chan struct{}            // wakes the publisher
+	linkChanged    chan struct{}            // closed and replaced when the link goes up or down
+	snapshotArrive chan struct{}
+}
+
+// Ready is closed once the doors are locked and listened to.
+func (d *Daemon) Ready() <-chan struct{} {
+	d.readyOnce.Do(func() { d.ready = make(chan struct{}) })
+	return d.ready
+}
+
+func (d *Daemon) topic(leaf string) string { return topic(d.Prefix, d.ID, leaf) }
+
+// Run runs the door Pi until ctx ends.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.Ready()
+	if d.OfflineAfter <= 0 {
+		d.OfflineAfter = DefaultOfflineAfter
+	}
+	if d.DecisionTimeout <= 0 {
+		d.DecisionTimeout = DefaultDecisionTimeout
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	d.Log = d.Log.With("bridge", d.ID)
+	d.waiting = map[string]chan struct{}{}
+	d.changed = make(chan struct{}, 1)
+	d.linkChanged = make(chan struct{})
+	d.snapshotArrive = make(chan struct{}, 1)
+	d.downSince = time.Now()
+
+	ob, err := OpenOutbox(ctx, filepath.Join(d.DataDir, "bridge-"+d.ID+".db"))
+	if err != nil {
+		return err
+	}
+	defer ob.Close()
+	d.outbox = ob
+	if kept, err := ob.Kept(ctx, "snapshot"); err == nil && kept != "" {
+		var s Snapshot
+		if json.Unmarshal([]byte(kept), &s) == nil {
+			d.snapshot = &s
+			d.Log.Info("using the kept snapshot until the controller sends a newer one", "version", s.Version)
+		}
+	}
+
+	d.client = paho.NewClient(d.clientOptions())
+	d.client.Connect()
+	defer func() {
+		if d.client.IsConnectionOpen() {
+			d.client.Publish(d.topic("status"), 1, true, "offline").WaitTimeout(time.Second)
+		}
+		d.client.Disconnect(250)
+	}()
+
+	// The doors are built from the snapshot: until one arrives, the pins stay
+	// as the hardware holds them (strikes off, so fail-secure doors locked).
+	snap, err := d.awaitSnapshot(ctx)
+	if err != nil || snap == nil {
+		return err
+	}
+	local, err := bridge.NewLocal(snap.layout(), &board.Hardware{File: d.Board, Open: d.Open, Binding: snap.binding()})
+	if err != nil {
+		return fmt.Errorf("remote: %w", err)
+	}
+	local.Log = d.Log
+	d.local = local
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := local.Run(ctx, func(s bridge.Signal) { d.sensed(ctx, s) }); err != nil {
+			errs <- err
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		d.publishLoop(ctx)
+	}()
+	select {
+	case <-local.Ready():
+		close(d.ready)
+	case <-ctx.Done():
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func (d *Daemon) clientOptions() *paho.ClientOptions {
+	opts := paho.NewClientOptions().
+		AddBroker(d.Broker.URL).
+		SetClientID("sekisho-bridge-"+d.ID).
+		SetUsername(d.Broker.Username).
+		SetPassword(d.Broker.Password).
+		SetCleanSession(true).
+		SetOrderMatters(false). // handlers only hand over; see below
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(500*time.Millisecond).
+		SetMaxReconnectInterval(2*time.Second).
+		SetWill(d.topic("status"), "offline", 1, true)
+	opts.SetOnConnectHandler(func(c paho.Client) {
+		// Subscriptions are made again on each connect (clean session).
+		c.Subscribe(d.topic("commands"), 1, d.onCommand)
+		c.Subscribe(d.topic("snapshot"), 1, d.onSnapshot)
+		c.Subscribe(d.topic("link"), 1, d.onControllerLink)
+		c.Publish(d.topic("status"), 1, true, "online")
+		d.setLink(true, nil)
+	})
+	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		d.Log.Warn("broker lost; deciding from the snapshot if it stays away", "err", err)
+		d.setLink(false, nil)
+	})
+	return opts
+}
+
+// setLink records the broker connection or the controller's status.
+func (d *Daemon) setLink(connected bool, controllerUp *bool) {
+	d.mu.Lock()
+	wasUp := d.connected && d.controllerUp
+	if controllerUp != nil {
+		d.controllerUp = *controllerUp
+	} else {
+		d.connected = connected
+		if !connected {
+			d.controllerUp = false // unknown until its status comes again
+		}
+	}
+	up := d.connected && d.controllerUp
+	if wasUp && !up {
+		d.downSince = time.Now()
+	}
+	if wasUp != up {
+		close(d.linkChanged)
+		d.linkChanged = make(chan struct{})
+	}
+	d.mu.Unlock()
+	d.poke()
+}
+
+func (d *Daemon) poke() {
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Daemon) linkUp() (up bool, downFor time.Duration, changed <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.connected && d.controllerUp {
+		return true, 0, d.linkChanged
+	}
+	return false, time.Since(d.downSince), d.linkChanged
+}
+
+// onControllerLink hears whether the controller is subscribed to this
+// bridge (retained "up", last will "down").
+func (d *Daemon) onControllerLink(_ paho.Client, m paho.Message) {
+	up := string(m.Payload()) == "up"
+	d.setLink(true, &up)
+}
+
+func (d *Daemon) onSnapshot(_ paho.Client, m paho.Message) {
+	var s Snapshot
+	if err := json.Unmarshal(m.Payload(), &s); err != nil || s.Version == "" {
+		d.Log.Warn("bad snapshot ignored", "err", err)
+		return
+	}
+	d.mu.Lock()
+	same := d.snapshot != nil && d.snapshot.Version == s.Version
+	if !same {
+		if d.snapshot != nil && !sameLayout(d.snapshot, &s) && d.local != nil {
+			d.Log.Warn("the controller changed this bridge's doors; restart the bridge to rewire them")
+		}
+		d.snapshot = &s
+	}
+	d.mu.Unlock()
+	if same {
+		return
+	}
+	// Kept off the MQTT goroutine's clock: a write, then a wake-up.
+	go func() {
+		if err := d.outbox.Keep(context.Background(), "snapshot", string(m.Payload())); err != nil {
+			d.Log.Warn("snapshot not kept", "err", err)
+		}
+	}()
+	d.Log.Info("credential snapshot", "version", s.Version, "cards", len(s.Cards))
+	select {
+	case d.snapshotArrive <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Daemon) awaitSnapshot(ctx context.Context) (*Snapshot, error) {
+	for {
+		d.mu.Lock()
+		s := d.snapshot
+		d.mu.Unlock()
+		if s != nil {
+			return s, nil
+		}
+		d.Log.Info("waiting for the controller's snapshot before driving any door")
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-d.snapshotArrive:
+		}
+	}
+}
+
+// Snapshot is the credential snapshot the bridge decides from, if any.
+func (d *Daemon) Snapshot() *Snapshot { return d.current() }
+
+func (d *Daemon) current() *Snapshot {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.snapshot
+}
+
+// onCommand runs on paho's goroutine: it only touches pins and channels,
+// never publishes or waits (the classic ping-timeout deadlock).
+func (d *Daemon) onCommand(_ paho.Client, m paho.Message) {
+	var c Command
+	if err := json.Unmarshal(m.Payload(), &c); err != nil {
+		d.Log.Warn("bad command ignored", "err", err)
+		return
+	}
+	if d.local == nil {
+		return
+	}
+	var err error
+	switch c.Op {
+	case OpUnlock:
+		err = d.local.Unlock(c.Door, time.Duration(c.PulseMS)*time.Millisecond)
+	case OpLock:
+		err = d.local.Lock(c.Door)
+	case OpFeedback:
+		err = d.local.Feedback(c.Reader, c.Granted, time.Duration(c.PulseMS)*time.Millisecond)
+		d.answered(c.Reader)
+	default:
+		err = fmt.Errorf("unknown op %q", c.Op)
+	}
+	if err != nil {
+		d.Log.Warn("command failed", "op", c.Op, "err", err)
+	}
+}
+
+// The controller's feedback to a reader is its answer to the card there.
+func (d *Daemon) answered(reader string) {
+	d.mu.Lock()
+	ch, ok := d.waiting[reader]
+	delete(d.waiting, reader)
+	d.mu.Unlock()
+	if ok {
+		close(ch)
+	}
+}
+
+// sensed takes every signal from the doors.
+func (d *Daemon) sensed(ctx context.Context, s bridge.Signal) {
+	env := Envelope{ID: uuid.Must(uuid.NewV7()).String(), Bridge: d.ID, Signal: s}
+	if s.Kind == bridge.SignalCard {
+		go d.card(ctx, env)
+		return
+	}
+	d.keep(ctx, &env)
+	// Reflexes that wait on no network, kept after the signal that caused
+	// them so the log reads cause, then effect.
+	door := d.current().door(s.Door)
+	switch {
+	case s.Kind == bridge.SignalREX && door != nil:
+		d.local.Unlock(door.ID, time.Duration(door.PulseMS)*time.Millisecond)
+	case s.Kind == bridge.SignalContact && !s.On && door != nil:
+		d.local.Lock(door.ID) // closed behind the person: relock now
+	}
+}
+
+// card asks the controller while the link is up; otherwise, or when no
+// answer comes in time, the bridge decides from its snapshot.
+func (d *Daemon) card(ctx context.Context, env Envelope) {
+	up, downFor, changed := d.linkUp()
+	for !up && downFor < d.OfflineAfter {
+		// A blip: wait for the link rather than decide alone.
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-time.After(d.OfflineAfter - downFor):
+		}
+		up, downFor, changed = d.linkUp()
+	}
+	if up {
+		answer := make(chan struct{})
+		d.mu.Lock()
+		d.waiting[env.Signal.Reader] = answer
+		d.mu.Unlock()
+		body, _ := json.Marshal(env)
+		d.client.Publish(d.topic("signals"), 1, false, body)
+		select {
+		case <-answer:
+			return // the controller decided and logged it under env.ID
+		case <-time.After(d.DecisionTimeout):
+			d.mu.Lock()
+			delete(d.waiting, env.Signal.Reader)
+			d.mu.Unlock()
+			d.Log.Warn("no answer from the controller; deciding from the snapshot", "reader", env.Signal.Reader)
+		case <-ctx.Done():
+			return
+		}
+	}
+	d.decideAlone(ctx, &env)
+}
+
+func (d *Daemon) decideAlone(ctx context.Context, env *Envelope) {
+	s := env.Signal
+	snap := d.current()
+	dec := snap.decide(s.Reader, *s.Card, s.PIN, s.PINMissing, s.At)
+	env.Decision = &dec
+	env.Signal.PIN = "" // decided here; the PIN never leaves the door
+	door, _ := snap.doorOf(s.Reader)
+	granted := dec.Type == granted
+	// Kept before the strike moves, so the log reads grant, then unlock: one
+	// local append, no network.
+	d.keep(ctx, env)
+	if granted && door != nil {
+		if err := d.local.Unlock(door.ID, time.Duration(door.PulseMS)*time.Millisecond); err != nil {
+			d.Log.Error("unlock failed", "door", door.ID, "err", err)
+		}
+	}
+	_ = d.local.Feedback(s.Reader, granted, time.Duration(max(door.pulse(), 1))*time.Millisecond)
+}
+
+// keep appends to the outbox and wakes the publisher.
+func (d *Daemon) keep(ctx context.Context, env *Envelope) {
+	if err := d.outbox.Append(ctx, env); err != nil {
+		d.Log.Error("signal not kept", "kind", env.Signal.Kind, "err", err)
+		return
+	}
+	d.poke()
+}
+
+// publishLoop sends the outbox in order whenever the controller listens.
+func (d *Daemon) publishLoop(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if up, _, _ := d.linkUp(); up {
+			if err := d.publishPending(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				d.Log.Warn("outbox publish stopped; will resume", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.changed:
+		case <-tick.C:
+		}
+	}
+}
+
+func (d *Daemon) publishPending(ctx context.Context) error {
+	for {
+		envs, err := d.outbox.Pending(ctx, 100)
+		if err != nil || len(envs) == 0 {
+			return err
+		}
+		for _, env := range envs {
+			body, _ := json.Marshal(env)
+			t := d.client.Publish(d.topic("signals"), 1, false, body)
+			if !t.WaitTimeout(5*time.Second) || t.Error() != nil {
+				return fmt.Errorf("seq %d: %v", env.Seq, t.Error())
+			}
+			if err := d.outbox.Delivered(ctx, env.Seq); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *Snapshot) door(id string) *SnapshotDoor {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Doors {
+		if s.Doors[i].ID == id {
+			return &s.Doors[i]
+		}
+	}
+	return nil
+}
+
+func (d *SnapshotDoor) pulse() int64 {
+	if d == nil {
+		return 0
+	}
+	return d.PulseMS
+}
+
+func (s *Snapshot) layout() bridge.Layout {
+	var l bridge.Layout
+	for _, d := range s.Doors {
+		l.Doors = append(l.Doors, bridge.DoorLayout{ID: d.ID, ContactNormallyOpen: d.ContactNormallyOpen,
+			Strike: doorio.StrikeConfig{ActiveLow: d.ActiveLow, FailSafe: d.FailSafe}})
+		for _, r := range []string{d.OutsideReader, d.InsideReader} {
+			if r == "" {
+				continue
+			}
+			pin := false
+			for _, p := range d.PINAt {
+				pin = pin || p == r
+			}
+			l.Readers = append(l.Readers, bridge.ReaderLayout{ID: r, Door: d.ID, CardAndPIN: pin})
+		}
+	}
+	return l
+}
+
+func (s *Snapshot) binding() board.Binding {
+	b := board.Binding{DoorSlots: map[string]string{}, Readers: map[string]board.ReaderPlace{}}
+	for _, d := range s.Doors {
+		b.DoorSlots[d.ID] = d.Slot
+		if d.OutsideReader != "" {
+			b.Readers[d.OutsideReader] = board.ReaderPlace{Door: d.ID}
+		}
+		if d.InsideReader != "" {
+			b.Readers[d.InsideReader] = board.ReaderPlace{Door: d.ID, Inside: true}
+		}
+	}
+	return b
+}
+
+func sameLayout(a, b *Snapshot) bool {
+	ja, _ := json.Marshal(a.Doors)
+	jb, _ := json.Marshal(b.Doors)
+	return string(ja) == string(jb)
+}

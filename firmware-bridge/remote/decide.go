@@ -1,0 +1,91 @@
+package remote
+
+import (
+	"slices"
+	"time"
+
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/rules"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+// Decision types and reasons, the controller's stable words.
+const (
+	granted   = "access.granted"
+	denied    = "access.denied"
+	requested = "access.requested"
+)
+
+// decide judges a card at a reader from the snapshot alone: the same rules
+// the controller applies, with the zones worked out in advance per reader.
+func (s *Snapshot) decide(reader string, card wiegand.Card, pin string, pinMissing bool, at time.Time) bridge.Decision {
+	d := bridge.Decision{Snapshot: s.Version}
+	door, inside := s.doorOf(reader)
+	var sc *SnapshotCard
+	for i := range s.Cards {
+		c := &s.Cards[i]
+		raw := ""
+		if card.Format == wiegand.FormatRaw {
+			raw = card.Hex
+		}
+		if c.Format == card.Format && c.Facility == card.Facility && c.Number == card.Number && c.RawHex == raw {
+			sc = c
+			break
+		}
+	}
+	if sc == nil {
+		d.Type, d.Reason = denied, "unknown_credential"
+		return d
+	}
+	p := sc.Person
+	d.Person = &p
+	stamp := at.UTC().Format(time.RFC3339)
+	if !sc.Enabled || (sc.ValidFrom != "" && stamp < sc.ValidFrom) || (sc.ValidUntil != "" && stamp >= sc.ValidUntil) {
+		d.Type, d.Reason = denied, "expired"
+		return d
+	}
+	if door != nil && slices.Contains(door.PINAt, reader) {
+		switch {
+		case pinMissing || pin == "" || sc.PINHash == "":
+			d.Type, d.Reason = denied, "pin_required"
+			return d
+		case !rules.CheckPIN(sc.PINHash, pin):
+			d.Type, d.Reason = denied, "bad_pin"
+			return d
+		}
+	}
+	if door != nil && door.InsideOnly && !inside {
+		d.Type, d.Reason = requested, "inside_only"
+		return d
+	}
+	windows, ok := sc.Readers[reader]
+	if !ok {
+		d.Type, d.Reason = denied, "not_authorized"
+		return d
+	}
+	if len(windows) > 0 && !rules.Schedule(windows).Allows(at.In(s.location())) {
+		d.Type, d.Reason = denied, "outside_schedule"
+		return d
+	}
+	d.Type = granted
+	return d
+}
+
+func (s *Snapshot) doorOf(reader string) (*SnapshotDoor, bool) {
+	for i := range s.Doors {
+		switch reader {
+		case s.Doors[i].OutsideReader:
+			return &s.Doors[i], false
+		case s.Doors[i].InsideReader:
+			return &s.Doors[i], true
+		}
+	}
+	return nil, false
+}
+
+func (s *Snapshot) location() *time.Location {
+	if loc, err := time.LoadLocation(s.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}

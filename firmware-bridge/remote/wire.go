@@ -1,0 +1,80 @@
+package remote
+
+import (
+	"time"
+
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/rules"
+)
+
+// Topics under <prefix>/bridges/<id>/.
+func topic(prefix, id, leaf string) string { return prefix + "/bridges/" + id + "/" + leaf }
+
+// Envelope carries one signal from a bridge, with the bridge's own decision
+// when it had to make one.
+type Envelope struct {
+	ID       string           `json:"id"`  // becomes the event id: the controller dedupes on it
+	Seq      int64            `json:"seq"` // the bridge's outbox order
+	Bridge   string           `json:"bridge"`
+	Signal   bridge.Signal    `json:"signal"`
+	Decision *bridge.Decision `json:"decision,omitempty"`
+}
+
+// Command is what the controller tells a bridge to do.
+type Command struct {
+	Op      string `json:"op"` // unlock, lock, feedback
+	Door    string `json:"door,omitempty"`
+	Reader  string `json:"reader,omitempty"`
+	PulseMS int64  `json:"pulse_ms,omitempty"`
+	Granted bool   `json:"granted,omitempty"`
+	About   string `json:"about,omitempty"` // the envelope id this answers
+}
+
+// Command ops.
+const (
+	OpUnlock   = "unlock"
+	OpLock     = "lock"
+	OpFeedback = "feedback"
+)
+
+// Snapshot is everything a bridge needs to run its doors and decide alone:
+// its doors' wiring and rules, and the cards that may use them. The
+// controller publishes it retained, so a bridge gets it on every connect.
+type Snapshot struct {
+	Version  string         `json:"version"` // changes whenever the content does
+	Site     string         `json:"site"`
+	Timezone string         `json:"timezone"`
+	Made     time.Time      `json:"made"`
+	Doors    []SnapshotDoor `json:"doors"`
+	Cards    []SnapshotCard `json:"cards"`
+}
+
+// SnapshotDoor is one of the bridge's doors.
+type SnapshotDoor struct {
+	ID                  string   `json:"id"`
+	Slot                string   `json:"slot"`
+	PulseMS             int64    `json:"pulse_ms"`
+	FailSafe            bool     `json:"fail_safe,omitempty"`
+	ActiveLow           bool     `json:"active_low,omitempty"`
+	ContactNormallyOpen bool     `json:"contact_normally_open,omitempty"`
+	InsideOnly          bool     `json:"inside_only,omitempty"`
+	OutsideReader       string   `json:"outside_reader,omitempty"`
+	InsideReader        string   `json:"inside_reader,omitempty"`
+	PINAt               []string `json:"pin_at,omitempty"` // reader ids that want card+PIN
+}
+
+// SnapshotCard is one card and where it may be used.
+type SnapshotCard struct {
+	Format     string        `json:"format"`
+	Facility   uint64        `json:"facility"`
+	Number     uint64        `json:"number"`
+	RawHex     string        `json:"raw_hex,omitempty"`
+	Enabled    bool          `json:"enabled"`
+	ValidFrom  string        `json:"valid_from,omitempty"`
+	ValidUntil string        `json:"valid_until,omitempty"`
+	PINHash    string        `json:"pin_hash,omitempty"`
+	Person     bridge.Person `json:"person"`
+	// Readers maps each reader the card may pass to its weekly windows
+	// (none: always).
+	Readers map[string]rules.Schedule `json:"readers"`
+}

@@ -1,0 +1,65 @@
+// Package rules holds the pieces of an access decision that a door Pi must
+// apply exactly as the controller does when it decides alone: weekly time
+// windows and PIN checks.
+package rules
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Window is days of the week and a time-of-day span in the site's zone. An
+// end before the start runs past midnight and belongs to the day it starts on.
+type Window struct {
+	Days  [7]bool `json:"days"`  // indexed by time.Weekday
+	Start int     `json:"start"` // minutes after midnight
+	End   int     `json:"end"`
+}
+
+// Schedule is a set of windows.
+type Schedule []Window
+
+// Allows reports whether t (already in the site's zone) falls in a window.
+func (s Schedule) Allows(t time.Time) bool {
+	minute := t.Hour()*60 + t.Minute()
+	day := t.Weekday()
+	yesterday := (day + 6) % 7
+	for _, w := range s {
+		if w.Start < w.End {
+			if w.Days[day] && minute >= w.Start && minute < w.End {
+				return true
+			}
+			continue
+		}
+		if (w.Days[day] && minute >= w.Start) || (w.Days[yesterday] && minute < w.End) {
+			return true
+		}
+	}
+	return false
+}
+
+// HashPIN salts and hashes a PIN for storage, as salt$sha256(salt‖pin).
+// PINs are short, so this guards against reading them off a copied file,
+// not against a search.
+func HashPIN(pin string) string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	salt := base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(salt + pin))
+	return salt + "$" + hex.EncodeToString(sum[:])
+}
+
+// CheckPIN reports whether pin matches a stored HashPIN value.
+func CheckPIN(stored, pin string) bool {
+	salt, want, ok := strings.Cut(stored, "$")
+	if !ok {
+		return false
+	}
+	sum := sha256.Sum256([]byte(salt + pin))
+	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(want)) == 1
+}
