@@ -17,12 +17,18 @@ type Broker struct {
 	tcp    *listeners.TCP
 }
 
-// Start listens on addr (":1883", or ":0" for any free port).
-func Start(addr string, log *slog.Logger) (*Broker, error) {
+// Start listens on addr (":1883", or ":0" for any free port). With no
+// access rules anyone may connect, as in the demo; with them, only the
+// controller and the listed users.
+func Start(addr string, access *Access, log *slog.Logger) (*Broker, error) {
 	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: log.With("part", "broker")})
-	// Anyone on the network may connect, as with Mosquitto's local-only
-	// default; per-client credentials and ACLs come with remote bridges.
-	if err := server.AddHook(new(auth.AllowHook), nil); err != nil {
+	var err error
+	if access == nil {
+		err = server.AddHook(new(auth.AllowHook), nil)
+	} else {
+		err = server.AddHook(new(auth.Hook), &auth.Options{Ledger: access.ledger()})
+	}
+	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})

@@ -54,6 +54,17 @@ type MQTT struct {
 // EmbeddedBroker runs inside the controller, so a site needs no server.
 type EmbeddedBroker struct {
 	Listen string `yaml:"listen"`
+	// Users, when set, are the only clients allowed in (with the
+	// controller's own). A user named as a door's bridge may write only that
+	// bridge's topics; others may read the site's public topics. Without
+	// users the broker admits anyone, as the demo does.
+	Users []BrokerUser `yaml:"users"`
+}
+
+// BrokerUser is one login on the embedded broker.
+type BrokerUser struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
 }
 
 // ExternalBroker is a Mosquitto or EMQX the site already runs.

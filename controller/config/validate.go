@@ -245,6 +245,21 @@ func (c *checker) validateMQTT(cfg *Config) {
 	if m.Embedded != nil && m.Embedded.Listen == "" {
 		m.Embedded.Listen = DefaultMQTT
 	}
+	if m.Embedded != nil {
+		seen := map[string]bool{}
+		for i, u := range m.Embedded.Users {
+			p := path{"mqtt", "embedded", "users", i}
+			switch {
+			case u.Username == "" || strings.ContainsAny(u.Username, "*+#/"):
+				c.at(p.with("username"), "a username without * + # /")
+			case seen[u.Username]:
+				c.at(p.with("username"), "user %q twice", u.Username)
+			case len(u.Password) < 12:
+				c.at(p.with("password"), "use at least 12 characters")
+			}
+			seen[u.Username] = true
+		}
+	}
 	if m.TopicPrefix == "" {
 		m.TopicPrefix = "sekisho/" + cfg.Site
 	} else if strings.ContainsAny(m.TopicPrefix, "#+") || strings.HasSuffix(m.TopicPrefix, "/") {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/sekisho/sekisho/controller/config"
@@ -157,5 +158,71 @@ func TestDoorPiRidesOutABrokerOutage(t *testing.T) {
 	}
 	if v, _ := ts.Store.Verify(context.Background()); !v.OK {
 		t.Fatalf("chain %+v", v)
+	}
+}
+
+// With users on the embedded broker, only they get in, and a door Pi may
+// touch only its own topics.
+func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
+	const secret = "correct horse battery"
+	ts := startSite(t, "", func(cfg *config.Config) {
+		cfg.MQTT.Embedded.Users = []config.BrokerUser{{Username: "door-pi-1", Password: secret}, {Username: "hass", Password: "home assistant ok"}}
+		for i, d := range cfg.Doors {
+			if d.ID == "press-door" {
+				cfg.Doors[i].Bridge, cfg.Doors[i].Slot, cfg.Doors[i].Readers.Inside = "door-pi-1", "door-1", ""
+			}
+		}
+	})
+	connect := func(user, pass string) (paho.Client, error) {
+		c := paho.NewClient(paho.NewClientOptions().AddBroker(ts.MQTTURL()).
+			SetClientID("probe-"+store.NewSecret(4)).SetUsername(user).SetPassword(pass))
+		tok := c.Connect()
+		if !tok.WaitTimeout(5 * time.Second) {
+			return nil, context.DeadlineExceeded
+		}
+		return c, tok.Error()
+	}
+	for _, cred := range [][2]string{{"", ""}, {"door-pi-1", "wrong password!"}, {"mallory", secret}} {
+		if c, err := connect(cred[0], cred[1]); err == nil {
+			c.Disconnect(10)
+			t.Fatalf("%q with %q got in", cred[0], cred[1])
+		}
+	}
+	pi, err := connect("door-pi-1", secret)
+	if err != nil {
+		t.Fatalf("door-pi-1: %v", err)
+	}
+	defer pi.Disconnect(10)
+	// Another bridge's snapshot (PIN hashes) is not for this one.
+	sub := pi.Subscribe(ts.Config.MQTT.TopicPrefix+"/bridges/door-pi-2/snapshot", 1, nil)
+	sub.WaitTimeout(5 * time.Second)
+	if granted := sub.(*paho.SubscribeToken).Result(); granted[ts.Config.MQTT.TopicPrefix+"/bridges/door-pi-2/snapshot"] < 0x80 {
+		t.Fatalf("door-pi-1 may read door-pi-2's snapshot: %v", granted)
+	}
+	pi.Disconnect(10)
+
+	f, _ := board.Load("../../hardware/pi-reference.yaml")
+	pins := board.NewSimPins(f)
+	d := &remote.Daemon{ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix,
+		Broker: remote.Broker{URL: ts.MQTTURL(), Username: "door-pi-1", Password: secret},
+		Board:  f, Open: pins.Open, DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-d.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the door Pi with the right password got no snapshot")
+	}
+	live := ts.stream()
+	reader := &simhw.Reader{ID: "r-press-out", D0: pins.Pin("GPIO5"), D1: pins.Pin("GPIO6")}
+	b, _ := wiegand.Encode(wiegand.FormatH10301, 12, 345) // Sato, a demo press operator
+	if err := reader.Send(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	ev := await(t, live, "grant through the authenticated door Pi", func(ev event.Event) bool { return ev.Door == "press-door" && ev.Type == event.AccessGranted })
+	if ev.DecidedBy != "" {
+		t.Fatalf("decided by %q with the link up", ev.DecidedBy)
 	}
 }

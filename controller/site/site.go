@@ -142,14 +142,26 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	}
 
 	var brokerURL outbox.Broker
-	if cfg.MQTT.Embedded != nil {
-		b, err := broker.Start(cfg.MQTT.Embedded.Listen, log)
+	if e := cfg.MQTT.Embedded; e != nil {
+		var access *broker.Access
+		self := broker.User{Username: "sekisho-controller"}
+		if len(e.Users) > 0 {
+			// The controller's own login lives only in this process.
+			self.Password = store.NewSecret(24)
+			access = &broker.Access{Prefix: cfg.MQTT.TopicPrefix, Controller: self}
+			bridges := cfg.Bridges()
+			for _, u := range e.Users {
+				_, isBridge := bridges[u.Username]
+				access.Users = append(access.Users, broker.User{Username: u.Username, Password: u.Password, Bridge: isBridge})
+			}
+		}
+		b, err := broker.Start(e.Listen, access, log)
 		if err != nil {
 			return fail(err)
 		}
 		// Closed in Wait, after the outbox has said offline through it.
 		s.broker = b
-		brokerURL = outbox.Broker{URL: b.URL()}
+		brokerURL = outbox.Broker{URL: b.URL(), Username: self.Username, Password: self.Password}
 		log.Info("embedded MQTT broker listening", "addr", b.Addr())
 	} else {
 		e := cfg.MQTT.External

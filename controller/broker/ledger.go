@@ -1,0 +1,50 @@
+package broker
+
+import (
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+)
+
+// User is a login on the embedded broker.
+type User struct {
+	Username, Password string
+	// Bridge users may write their own door Pi's topics; others only read
+	// the site's public ones.
+	Bridge bool
+}
+
+// Access says who may connect and what each may touch.
+type Access struct {
+	Prefix string
+	// Controller is the controller's own login: everything.
+	Controller User
+	Users      []User
+}
+
+// ledger turns Access into mochi's rules: named users first, then rules in
+// order, the first match deciding.
+func (a Access) ledger() *auth.Ledger {
+	l := &auth.Ledger{Users: auth.Users{}}
+	l.Users[a.Controller.Username] = auth.UserRule{Username: auth.RString(a.Controller.Username), Password: auth.RString(a.Controller.Password)}
+	public := auth.Filters{
+		auth.RString(a.Prefix + "/events"):  auth.ReadOnly,
+		auth.RString(a.Prefix + "/alarms"):  auth.ReadOnly,
+		auth.RString(a.Prefix + "/status"):  auth.ReadOnly,
+		auth.RString(a.Prefix + "/doors/#"): auth.ReadOnly,
+		auth.RString(a.Prefix + "/zones/#"): auth.ReadOnly,
+		auth.RString("homeassistant/#"):     auth.ReadOnly,
+	}
+	for _, u := range a.Users {
+		rule := auth.UserRule{Username: auth.RString(u.Username), Password: auth.RString(u.Password)}
+		if u.Bridge {
+			rule.ACL = auth.Filters{auth.RString(a.Prefix + "/bridges/" + u.Username + "/#"): auth.ReadWrite}
+		}
+		l.Users[u.Username] = rule
+	}
+	l.ACL = auth.ACLRules{
+		{Username: auth.RString(a.Controller.Username)}, // no filters: all topics
+		{Filters: public},                       // everyone else: read the public topics
+		{Filters: auth.Filters{"#": auth.Deny}}, // and nothing more: mochi allows what no rule names
+	}
+	// No Auth rules: a login not in Users is refused.
+	return l
+}

@@ -1,0 +1,40 @@
+package broker
+
+import (
+	"testing"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+)
+
+func TestLedger(t *testing.T) {
+	a := Access{Prefix: "sekisho/s", Controller: User{Username: "sekisho-controller", Password: "x"},
+		Users: []User{{Username: "door-pi-1", Password: "p1", Bridge: true}, {Username: "hass", Password: "h"}}}
+	l := a.ledger()
+	client := func(user string) *mqtt.Client {
+		cl := &mqtt.Client{}
+		cl.Properties.Username = []byte(user)
+		return cl
+	}
+	tests := []struct {
+		user, topic string
+		write, want bool
+	}{
+		{"sekisho-controller", "sekisho/s/events", true, true},
+		{"sekisho-controller", "sekisho/s/bridges/door-pi-2/snapshot", true, true},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-1/signals", true, true},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-1/snapshot", false, true},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-2/snapshot", false, false},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-2/signals", true, false},
+		{"door-pi-1", "sekisho/s/events", true, false},
+		{"hass", "sekisho/s/events", false, true},
+		{"hass", "sekisho/s/doors/press-door/state", false, true},
+		{"hass", "sekisho/s/events", true, false},
+		{"hass", "sekisho/s/bridges/door-pi-1/snapshot", false, false},
+		{"hass", "#", false, false},
+	}
+	for _, tt := range tests {
+		if _, got := l.ACLOk(client(tt.user), tt.topic, tt.write); got != tt.want {
+			t.Errorf("%s write=%v %s: %v, want %v", tt.user, tt.write, tt.topic, got, tt.want)
+		}
+	}
+}
