@@ -175,7 +175,7 @@ func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
 	})
 	connect := func(user, pass string) (paho.Client, error) {
 		c := paho.NewClient(paho.NewClientOptions().AddBroker(ts.MQTTURL()).
-			SetClientID("probe-"+store.NewSecret(4)).SetUsername(user).SetPassword(pass))
+			SetClientID("probe-" + store.NewSecret(4)).SetUsername(user).SetPassword(pass))
 		tok := c.Connect()
 		if !tok.WaitTimeout(5 * time.Second) {
 			return nil, context.DeadlineExceeded
