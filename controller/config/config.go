@@ -37,6 +37,9 @@ type Config struct {
 type Wiegand struct {
 	Formats []string         `yaml:"formats"` // built-in names; the defaults when empty
 	Custom  []wiegand.Format `yaml:"custom"`
+	// FrameGap is the quiet that ends a frame (25 ms, the SIA limit plus a
+	// margin); raise it only for readers slower than the standard.
+	FrameGap time.Duration `yaml:"frame_gap"`
 }
 
 // HTTP is the dashboard and API listener.

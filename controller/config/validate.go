@@ -163,6 +163,9 @@ func (c *checker) validate(cfg *Config) {
 			c.at(p.with("contact", "normally"), "%q: want closed (opens with the door) or open", d.Contact.Normally)
 		}
 	}
+	if g := cfg.Wiegand.FrameGap; g != 0 && (g < 3*time.Millisecond || g > 200*time.Millisecond) {
+		c.at(path{"wiegand", "frame_gap"}, "%v: want 3ms to 200ms", g)
+	}
 	dec, err := wiegand.NewDecoder(cfg.Wiegand.Formats, cfg.Wiegand.Custom)
 	if err != nil {
 		c.at(path{"wiegand"}, "%v", err)

@@ -108,10 +108,8 @@ func (s *Site) readerEvent(sig bridge.Signal) *event.Event {
 		ev.Detail = map[string]string{"pin": map[bool]string{true: "entered", false: "missing"}[sig.PIN != ""]}
 	}
 	if c := sig.Card; c != nil {
-		ev.Credential = &event.Credential{Format: c.Format, Facility: c.Facility, Number: c.Number}
-		if c.Format == "raw" {
-			ev.Credential.Hex = c.Hex
-		}
+		// FC:CN as printed, beside the raw value a reader tool shows.
+		ev.Credential = &event.Credential{Format: c.Format, Facility: c.Facility, Number: c.Number, Hex: c.Hex}
 	}
 	return ev
 }

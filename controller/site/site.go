@@ -346,7 +346,7 @@ func Binding(cfg *config.Config) board.Binding {
 
 // Layout is what the bridge needs to know of a site's doors and readers.
 func Layout(cfg *config.Config) bridge.Layout {
-	layout := bridge.Layout{Decoder: cfg.Decoder}
+	layout := bridge.Layout{Decoder: cfg.Decoder, FrameGap: cfg.Wiegand.FrameGap}
 	for _, d := range cfg.LocalDoors() {
 		layout.Doors = append(layout.Doors, bridge.DoorLayout{
 			ID:                  d.ID,

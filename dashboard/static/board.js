@@ -24,7 +24,8 @@
     if (ev.person) return ev.person.company ? `${ev.person.name} — ${ev.person.company}` : ev.person.name;
     const c = ev.credential;
     if (!c) return ev.actor || "";
-    return c.format === "raw" ? `raw:${c.hex}` : `${c.facility}:${c.number}`;
+    if (c.format === "raw") return `raw:${c.hex}`;
+    return `${c.facility}:${c.number}` + (c.hex ? ` (${c.format} ${c.hex})` : "");
   }
 
   function rowFor(ev) {

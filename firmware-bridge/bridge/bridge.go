@@ -78,6 +78,8 @@ type Layout struct {
 	Doors   []DoorLayout
 	// Decoder reads cards; the default formats when nil.
 	Decoder *wiegand.Decoder
+	// FrameGap ends a frame; wiegand.DefaultGap when zero.
+	FrameGap time.Duration
 }
 
 // ReaderLayout is one Wiegand reader and the door it sits at.
@@ -194,7 +196,7 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 		l.mu.Lock()
 		l.feedback[r.ID] = doorio.NewFeedback(pins.LED, pins.Buzzer)
 		l.mu.Unlock()
-		rx := &wiegand.Receiver{D0: pins.D0, D1: pins.D1}
+		rx := &wiegand.Receiver{D0: pins.D0, D1: pins.D1, Framer: wiegand.Framer{Gap: l.layout.FrameGap}}
 		if err := rx.Listen(); err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
