@@ -45,6 +45,18 @@ func BenchmarkCardToStrike(b *testing.B) {
 
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				_ = s.Store.Checkpoint(bg)
+			}
+		}
+	}()
 	go func() { // other doors' traffic, 1,000 events a second
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()

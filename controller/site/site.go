@@ -184,6 +184,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		}
 	}
 	s.goRun("doors", s.loop, ctx)
+	s.goRun("checkpoint", s.checkpoints, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
 	s.goRun("outbox", ob.Run, ctx)
 
@@ -296,6 +297,23 @@ func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Con
 			s.cancel()
 		}
 	}()
+}
+
+// checkpoints fold the write-ahead log into the database now and then, off
+// the door's path (appends never checkpoint; see store.Open).
+func (s *Site) checkpoints(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.Store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("checkpoint", "err", err)
+			}
+		}
+	}
 }
 
 // Stop ends the site and waits for it.

@@ -26,6 +26,9 @@ func (s *Store) loadHead(ctx context.Context) error {
 	return nil
 }
 
+const insertEvent = `INSERT INTO events (seq, id, time, type, door, zone_from, zone_to, person_id, body, prev_hash, hash)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // Append adds ev to the log, filling in its id (if empty), seq, time (if
 // zero), site and hashes.
 func (s *Store) Append(ctx context.Context, ev *event.Event) error {
@@ -54,8 +57,7 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	if ev.Person != nil {
 		personID = ev.Person.ID
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO events (seq, id, time, type, door, zone_from, zone_to, person_id, body, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = s.insert.ExecContext(ctx,
 		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, body, ev.PrevHash, ev.Hash)
 	if err != nil {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""

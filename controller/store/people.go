@@ -138,15 +138,17 @@ func (s *Store) Credentials(ctx context.Context, personID string) ([]Credential,
 	return out, rows.Err()
 }
 
+const selectCardHolder = `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
+		p.id, p.name, p.kind, p.company, p.levels, p.created_at
+	FROM credentials c JOIN people p ON p.id = c.person_id
+	WHERE c.format = ? AND c.facility = ? AND c.number = ? AND c.raw_hex = ?`
+
 // CardHolder finds the credential for a card and the person it belongs to.
 func (s *Store) CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (Credential, Person, error) {
 	var c Credential
 	var p Person
 	var levels string
-	err := s.db.QueryRowContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
-			p.id, p.name, p.kind, p.company, p.levels, p.created_at
-		FROM credentials c JOIN people p ON p.id = c.person_id
-		WHERE c.format = ? AND c.facility = ? AND c.number = ? AND c.raw_hex = ?`, format, facility, number, rawHex).
+	err := s.card.QueryRowContext(ctx, format, facility, number, rawHex).
 		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash,
 			&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
