@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
@@ -20,10 +21,18 @@ type Cards interface {
 	CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (store.Credential, store.Person, error)
 }
 
-// Decider applies a site's rules.
+// Visits finds a visitor's visit and its cover confirmations.
+type Visits interface {
+	VisitOf(ctx context.Context, personID, day string) (store.Visit, error)
+	CoversConfirmed(ctx context.Context, visitID, zone string) (bool, error)
+}
+
+// Decider applies a site's rules that need no memory of earlier passages:
+// the card, the person's levels or visit, schedules, PIN, NDA and covers.
 type Decider struct {
 	Config *config.Config
 	Cards  Cards
+	Visits Visits // nil: visitors are judged by levels like anyone
 }
 
 // Decision is the outcome of one card at one reader.
@@ -35,6 +44,11 @@ type Decision struct {
 	From, To   string // zones: where the person is and where they would go
 	Person     *store.Person
 	Credential *store.Credential
+	Visit      *store.Visit // a visitor's visit
+	// Partner is the other person of an escort or two-person pair.
+	Partner *store.Person
+	// Violation names a rule broken but let through (soft anti-passback).
+	Violation string
 }
 
 // Granted reports whether the door should unlock.
@@ -94,11 +108,68 @@ func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
 		dec.Type, dec.Reason = event.AccessRequested, event.ReasonInsideOnly
 		return dec, nil
 	}
+	if person.Kind == "visitor" && d.Visits != nil {
+		v, err := d.Visits.VisitOf(ctx, person.ID, at.In(d.Config.Location).Format("2006-01-02"))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && v.Status != store.VisitCheckedIn) {
+			return deny(event.ReasonExpired) // no visit today: the day badge is stale
+		}
+		if err != nil {
+			return Decision{}, fmt.Errorf("access: %w", err)
+		}
+		dec.Visit = &v
+		reason, err := d.visitorReason(ctx, v, dec.To)
+		if err != nil {
+			return Decision{}, err
+		}
+		if reason != "" {
+			return deny(reason)
+		}
+		dec.Type = event.AccessGranted
+		return dec, nil
+	}
 	if reason := d.zoneReason(person, dec.To, at); reason != "" {
 		return deny(reason)
 	}
 	dec.Type = event.AccessGranted
 	return dec, nil
+}
+
+// visitorReason is why a visitor may not enter zone, or "": the visit must
+// name the zone, a restricted zone needs a signed NDA, and other companies'
+// assets in the zone must be confirmed covered for this visit (目隠し).
+func (d *Decider) visitorReason(ctx context.Context, v store.Visit, zone string) (string, error) {
+	z, ok := d.Config.Zone(zone)
+	if ok && z.Public {
+		return "", nil
+	}
+	if !slices.Contains(v.Zones, zone) {
+		return event.ReasonNotAuthorized, nil
+	}
+	if z.Restricted && v.NDARef == "" {
+		return event.ReasonNDAMissing, nil
+	}
+	if len(CoversNeeded(d.Config, zone, v.Company)) > 0 {
+		covered, err := d.Visits.CoversConfirmed(ctx, v.ID, zone)
+		if err != nil {
+			return "", fmt.Errorf("access: covers: %w", err)
+		}
+		if !covered {
+			return event.ReasonCoverCheckPending, nil
+		}
+	}
+	return "", nil
+}
+
+// CoversNeeded lists the assets in zone that belong to companies other than
+// company: what must be covered before its visitor enters.
+func CoversNeeded(cfg *config.Config, zone, company string) []config.Asset {
+	var out []config.Asset
+	for _, a := range cfg.Assets {
+		if a.Zone == zone && !strings.EqualFold(strings.TrimSpace(a.Owner), strings.TrimSpace(company)) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // zoneReason is why person may not enter zone at t, or "" if they may.
@@ -113,7 +184,7 @@ func (d *Decider) zoneReason(person store.Person, zone string, at time.Time) str
 			continue
 		}
 		covered = true
-		if level.Schedule == "" || d.Config.Windows[level.Schedule].Allows(at.In(d.Config.Location)) {
+		if level.Schedule == "" || d.Config.Windows[level.Schedule].AllowsOn(at.In(d.Config.Location), d.Config.IsHoliday(at)) {
 			return ""
 		}
 	}

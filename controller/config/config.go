@@ -25,12 +25,36 @@ type Config struct {
 	AccessLevels []AccessLevel       `yaml:"access_levels"`
 	VisitorCards *VisitorCards       `yaml:"visitor_cards"`
 	Wiegand      Wiegand             `yaml:"wiegand"`
+	Access       Access              `yaml:"access"`
+	Holidays     []string            `yaml:"holidays"` // YYYY-MM-DD: only "Hol" windows apply
 
 	// Filled by Load.
 	File     string              `yaml:"-"`
 	Location *time.Location      `yaml:"-"`
 	Windows  map[string]Schedule `yaml:"-"`
 	Decoder  *wiegand.Decoder    `yaml:"-"`
+	holidays map[string]bool
+}
+
+// Access tunes the site-wide rules.
+type Access struct {
+	EscortDelay       time.Duration `yaml:"escort_delay"`        // visitor and escort cards at one door within this (10s)
+	TwoPersonDelay    time.Duration `yaml:"two_person_delay"`    // second person within this (10s)
+	AntiPassbackReset time.Duration `yaml:"anti_passback_reset"` // presence forgotten after this (12h)
+	Lockout           Lockout       `yaml:"lockout"`
+	LockdownExempt    []string      `yaml:"lockdown_exempt"` // access levels that still enter during a lockdown
+}
+
+// Lockout locks a reader out after too many bad cards.
+type Lockout struct {
+	Failures int           `yaml:"failures"` // 5
+	Window   time.Duration `yaml:"window"`   // within 60s
+	For      time.Duration `yaml:"for"`      // locked out for 5m
+}
+
+// IsHoliday reports whether t's date (in the site's zone) is a holiday.
+func (c *Config) IsHoliday(t time.Time) bool {
+	return c.holidays[t.In(c.Location).Format("2006-01-02")]
 }
 
 // Wiegand says which card formats the site's readers send, tried in order.
@@ -88,6 +112,7 @@ type Zone struct {
 	Restricted     bool     `yaml:"restricted"`
 	NoPhones       bool     `yaml:"no_phones"`
 	EscortRequired []string `yaml:"escort_required"`
+	TwoPerson      bool     `yaml:"two_person"` // nobody enters alone; the last two stay while a visitor is inside
 }
 
 // Door joins two zones. Its outside reader is on the From side.
@@ -106,6 +131,7 @@ type Door struct {
 	Contact       Contact       `yaml:"contact"`
 	HeldOpenAfter time.Duration `yaml:"held_open_after"`
 	AntiPassback  string        `yaml:"anti_passback"`
+	ConsoleUnlock bool          `yaml:"console_unlock"` // a guard may unlock an inside-only door from the dashboard
 	Cameras       []string      `yaml:"cameras"`
 }
 

@@ -14,6 +14,10 @@ type Schedule = rules.Schedule
 // Window is days of the week and a time of day span, e.g. "Mon-Fri 07:00-19:00".
 type Window = rules.Window
 
+// Holiday is the day token for windows that apply on the config's holidays
+// ("Hol 09:00-12:00"); on a holiday, only those apply.
+const Holiday = "hol"
+
 var weekdays = map[string]time.Weekday{
 	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
 	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
@@ -28,6 +32,10 @@ func ParseWindow(s string) (Window, error) {
 		return w, fmt.Errorf("%q: want days and hours, like \"Mon-Fri 07:00-19:00\"", s)
 	}
 	for _, part := range strings.Split(days, ",") {
+		if strings.EqualFold(part, Holiday) {
+			w.Holiday = true
+			continue
+		}
 		from, to, isRange := strings.Cut(part, "-")
 		a, ok1 := weekdays[strings.ToLower(from)]
 		b, ok2 := a, ok1

@@ -219,6 +219,37 @@ func (c *checker) validate(cfg *Config) {
 			c.ref(p.with("schedule"), l.Schedule, "schedule", schedules)
 		}
 	}
+	a := &cfg.Access
+	for _, d := range []struct {
+		key string
+		v   *time.Duration
+		def time.Duration
+	}{
+		{"escort_delay", &a.EscortDelay, 10 * time.Second},
+		{"two_person_delay", &a.TwoPersonDelay, 10 * time.Second},
+		{"anti_passback_reset", &a.AntiPassbackReset, 12 * time.Hour},
+		{"for", &a.Lockout.For, 5 * time.Minute},
+		{"window", &a.Lockout.Window, time.Minute},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		} else if *d.v < 0 {
+			c.at(path{"access", d.key}, "must be positive")
+		}
+	}
+	if a.Lockout.Failures == 0 {
+		a.Lockout.Failures = 5
+	}
+	for j, l := range a.LockdownExempt {
+		c.ref(path{"access", "lockdown_exempt", j}, l, "access level", levels)
+	}
+	cfg.holidays = map[string]bool{}
+	for j, h := range cfg.Holidays {
+		if _, err := time.Parse("2006-01-02", h); err != nil {
+			c.at(path{"holidays", j}, "%q: want YYYY-MM-DD", h)
+		}
+		cfg.holidays[h] = true
+	}
 	if vc := cfg.VisitorCards; vc != nil {
 		if vc.Format == "" {
 			vc.Format = "H10301"

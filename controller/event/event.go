@@ -12,21 +12,31 @@ import (
 
 // Types.
 const (
-	AccessGranted   = "access.granted"
-	AccessDenied    = "access.denied"
-	AccessRequested = "access.requested"
-	DoorUnlocked    = "door.unlocked"
-	DoorLocked      = "door.locked"
-	DoorOpened      = "door.opened"
-	DoorClosed      = "door.closed"
-	DoorForced      = "door.forced"
-	DoorHeld        = "door.held"
-	DoorREX         = "door.rex"
-	DoorTamper      = "door.tamper"
-	SystemStarted   = "system.started"
-	SystemStopped   = "system.stopped"
-	PersonAdded     = "person.added"
-	CredentialAdded = "credential.added"
+	AccessGranted     = "access.granted"
+	AccessDenied      = "access.denied"
+	AccessRequested   = "access.requested"
+	DoorUnlocked      = "door.unlocked"
+	DoorLocked        = "door.locked"
+	DoorOpened        = "door.opened"
+	DoorClosed        = "door.closed"
+	DoorForced        = "door.forced"
+	DoorHeld          = "door.held"
+	DoorREX           = "door.rex"
+	DoorTamper        = "door.tamper"
+	VisitorRegistered = "visitor.registered"
+	VisitorCheckedIn  = "visitor.checked_in"
+	VisitorCheckedOut = "visitor.checked_out"
+	CoverConfirmed    = "visitor.cover_confirmed"
+	AlarmRaised       = "alarm.raised"
+	AlarmAcknowledged = "alarm.acknowledged"
+	AlarmCleared      = "alarm.cleared"
+	LockdownStarted   = "lockdown.started"
+	LockdownLifted    = "lockdown.lifted"
+	PersonForgiven    = "access.forgiven"
+	SystemStarted     = "system.started"
+	SystemStopped     = "system.stopped"
+	PersonAdded       = "person.added"
+	CredentialAdded   = "credential.added"
 )
 
 // Denial reasons: stable words that integrations match on.
@@ -39,6 +49,14 @@ const (
 	ReasonBadFrame          = "bad_frame"
 	ReasonPINRequired       = "pin_required"
 	ReasonBadPIN            = "bad_pin"
+	ReasonAntiPassback      = "anti_passback"
+	ReasonEscortRequired    = "escort_required"
+	ReasonCoverCheckPending = "cover_check_pending"
+	ReasonNDAMissing        = "nda_missing"
+	ReasonLockdown          = "lockdown"
+	ReasonLockedOut         = "reader_locked_out"
+	ReasonTwoPersonRequired = "two_person_required" // the first of two waited alone
+	ReasonTwoPersonRule     = "two_person_rule"     // would leave a visitor without two staff
 )
 
 // Event is one thing that happened at the site.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/store"
@@ -53,34 +52,12 @@ func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
 		ev.Type, ev.Reason = event.AccessDenied, event.ReasonBadFrame
 		ev.Detail = map[string]string{"bits": sig.Bits, "error": sig.Error}
 		s.record(ctx, ev)
+		for _, a := range s.engine.BadFrame(sig.Reader, ev.Door, sig.At) {
+			s.raise(ctx, a.Kind, a.Severity, a.Door, a.Reader, a.PersonID, a.Detail)
+		}
 	default:
 		s.onDoor(ctx, sig)
 	}
-}
-
-// onCard decides, moves the relay, then logs: the door never waits on more
-// than the decision and one SQLite append.
-func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
-	dec, err := s.decider.Decide(ctx, access.Request{Reader: sig.Reader, Card: *sig.Card, PIN: sig.PIN, PINMissing: sig.PINMissing, At: sig.At})
-	if err != nil {
-		s.log.Error("access decision failed; door stays locked", "reader", sig.Reader, "err", err)
-		return
-	}
-	if dec.Granted() {
-		if err := s.link.Unlock(dec.Door.ID, dec.Door.Strike.Pulse); err != nil {
-			s.log.Error("unlock failed", "door", dec.Door.ID, "err", err)
-		}
-	}
-	if err := s.link.Feedback(sig.Reader, dec.Granted(), dec.Door.Strike.Pulse); err != nil {
-		s.log.Warn("reader feedback", "reader", sig.Reader, "err", err)
-	}
-	ev := s.readerEvent(sig)
-	ev.Type, ev.Reason = dec.Type, dec.Reason
-	ev.ZoneFrom, ev.ZoneTo = dec.From, dec.To
-	if p := dec.Person; p != nil {
-		ev.Person = &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
-	}
-	s.record(ctx, ev)
 }
 
 // onBridgeDecision logs what a door Pi decided alone while cut off.
@@ -124,7 +101,11 @@ func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 				out.Events[i].ID = fmt.Sprintf("%s.%d", sig.ID, i)
 			}
 		}
+		if a := out.Events[i].Alarm; a != nil {
+			a.ID = newAlarmID() // one id in the event, the alarm and alarm.raised
+		}
 		s.record(ctx, &out.Events[i])
+		s.doorAlarms(ctx, out.Events[i])
 	}
 	door, _ := s.Config.Door(sig.Door)
 	switch {
@@ -143,7 +124,9 @@ func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 		time.AfterFunc(out.HeldCheck, func() {
 			s.do(ctx, func(ctx context.Context) {
 				for _, ev := range s.Doors.Held(id, opening, time.Now()) {
+					ev.Alarm.ID = newAlarmID()
 					s.record(ctx, &ev)
+					s.doorAlarms(ctx, ev)
 				}
 			})
 		})

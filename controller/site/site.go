@@ -52,7 +52,7 @@ type Site struct {
 	link    bridge.Link
 	multi   *bridge.Multi
 	local   *bridge.Local // nil when every door is on a door Pi
-	decider *access.Decider
+	engine  *access.Engine
 	log     *slog.Logger
 	signals chan bridge.Signal
 	tasks   chan func(context.Context)
@@ -123,7 +123,15 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	}
 	s.Store = st
 	s.local = local
-	s.decider = &access.Decider{Config: cfg, Cards: st}
+	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: st, Visits: st})
+	// Who is where, from the log: a restart forgets nobody inside.
+	recent, err := st.Since(ctx, time.Now().Add(-cfg.Access.AntiPassbackReset),
+		event.AccessGranted, event.VisitorCheckedOut, event.PersonForgiven)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.engine.Replay(recent)
 	if err := demo.Seed(ctx, st, cfg, s.Sim != nil, opts.Out); err != nil {
 		st.Close()
 		return nil, err

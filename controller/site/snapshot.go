@@ -20,7 +20,7 @@ import (
 // them, each with the weekly windows it may pass in.
 func Snapshot(ctx context.Context, cfg *config.Config, st *store.Store, id string) (*remote.Snapshot, error) {
 	doors := cfg.Bridges()[id]
-	snap := &remote.Snapshot{Site: cfg.Site, Timezone: cfg.Timezone}
+	snap := &remote.Snapshot{Site: cfg.Site, Timezone: cfg.Timezone, Holidays: cfg.Holidays}
 	type place struct {
 		reader string
 		zone   string

@@ -157,6 +157,19 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
 	return s.queryEvents(ctx, q, args...)
 }
 
+// Since returns events of the given types from t on, oldest first.
+func (s *Store) Since(ctx context.Context, t time.Time, types ...string) ([]event.Event, error) {
+	q := `SELECT body, prev_hash, hash FROM events WHERE time >= ?`
+	args := []any{t.UTC().Format(time.RFC3339Nano)}
+	if len(types) > 0 {
+		q += ` AND type IN (` + strings.TrimSuffix(strings.Repeat("?,", len(types)), ",") + `)`
+		for _, ty := range types {
+			args = append(args, ty)
+		}
+	}
+	return s.queryEvents(ctx, q+` ORDER BY seq`, args...)
+}
+
 // After returns up to limit events after seq, oldest first: the order in
 // which the outbox and live streams deliver them.
 func (s *Store) After(ctx context.Context, seq int64, limit int) ([]event.Event, error) {

@@ -63,7 +63,8 @@ func (s *Snapshot) decide(reader string, card wiegand.Card, pin string, pinMissi
 		d.Type, d.Reason = denied, "not_authorized"
 		return d
 	}
-	if len(windows) > 0 && !rules.Schedule(windows).Allows(at.In(s.location())) {
+	local := at.In(s.location())
+	if len(windows) > 0 && !rules.Schedule(windows).AllowsOn(local, slices.Contains(s.Holidays, local.Format("2006-01-02"))) {
 		d.Type, d.Reason = denied, "outside_schedule"
 		return d
 	}

@@ -44,6 +44,7 @@ type Snapshot struct {
 	Version  string         `json:"version"` // changes whenever the content does
 	Site     string         `json:"site"`
 	Timezone string         `json:"timezone"`
+	Holidays []string       `json:"holidays,omitempty"`
 	Made     time.Time      `json:"made"`
 	Doors    []SnapshotDoor `json:"doors"`
 	Cards    []SnapshotCard `json:"cards"`

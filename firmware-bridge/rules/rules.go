@@ -19,17 +19,32 @@ type Window struct {
 	Days  [7]bool `json:"days"`  // indexed by time.Weekday
 	Start int     `json:"start"` // minutes after midnight
 	End   int     `json:"end"`
+	// Holiday windows apply on the site's holidays, whatever the weekday.
+	Holiday bool `json:"holiday,omitempty"`
 }
 
 // Schedule is a set of windows.
 type Schedule []Window
 
 // Allows reports whether t (already in the site's zone) falls in a window.
-func (s Schedule) Allows(t time.Time) bool {
+func (s Schedule) Allows(t time.Time) bool { return s.AllowsOn(t, false) }
+
+// AllowsOn is Allows on a day that may be a holiday: then only holiday
+// windows count, and they count whatever the weekday.
+func (s Schedule) AllowsOn(t time.Time, holiday bool) bool {
 	minute := t.Hour()*60 + t.Minute()
 	day := t.Weekday()
 	yesterday := (day + 6) % 7
 	for _, w := range s {
+		if holiday != w.Holiday {
+			continue
+		}
+		if holiday {
+			if minute >= w.Start && minute < w.End {
+				return true
+			}
+			continue
+		}
 		if w.Start < w.End {
 			if w.Days[day] && minute >= w.Start && minute < w.End {
 				return true

@@ -1,0 +1,242 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sekisho/sekisho/controller/access"
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/doors"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+)
+
+// onCard asks the engine, moves the relay, then logs: the door never waits
+// on more than the decision and one SQLite append.
+func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
+	req := access.Request{Reader: sig.Reader, Card: *sig.Card, PIN: sig.PIN, PINMissing: sig.PINMissing, At: sig.At}
+	out, err := s.engine.Card(ctx, req)
+	if err != nil {
+		s.log.Error("access decision failed; door stays locked", "reader", sig.Reader, "err", err)
+		return
+	}
+	door, side, _ := s.Config.ReaderDoor(sig.Reader)
+	if out.Unlock {
+		if err := s.link.Unlock(door.ID, door.Strike.Pulse); err != nil {
+			s.log.Error("unlock failed", "door", door.ID, "err", err)
+		}
+	}
+	if out.Hold > 0 {
+		// The card waits for its escort or second person; say no if nobody comes.
+		token := out.Token
+		time.AfterFunc(out.Hold, func() {
+			s.do(ctx, func(ctx context.Context) {
+				if dec, ok := s.engine.Expire(door.ID, token); ok {
+					s.logDecision(ctx, sig, dec)
+					s.feedback(sig.Reader, false, door)
+				}
+			})
+		})
+	}
+	for i, dec := range out.Decisions {
+		d := sig
+		if i > 0 {
+			d.ID = "" // the partner's card was read earlier; its event gets its own id
+		}
+		s.logDecision(ctx, d, dec)
+	}
+	if len(out.Decisions) > 0 {
+		s.feedback(sig.Reader, out.Unlock, door)
+	}
+	for _, a := range out.Alarms {
+		s.raise(ctx, a.Kind, a.Severity, a.Door, a.Reader, a.PersonID, a.Detail)
+	}
+	// A visitor badging out at the inside reader of an inside-only door is
+	// leaving the site: that is the checkout.
+	for _, dec := range out.Decisions {
+		if dec.Granted() && dec.Visit != nil && door.InsideOnly && side == config.Inside {
+			s.checkOut(ctx, dec.Visit.ID, dec.Person, "badge at "+door.ID)
+		}
+	}
+}
+
+func (s *Site) feedback(reader string, granted bool, door config.Door) {
+	if err := s.link.Feedback(reader, granted, door.Strike.Pulse); err != nil {
+		s.log.Warn("reader feedback", "reader", reader, "err", err)
+	}
+}
+
+// logDecision appends one access event.
+func (s *Site) logDecision(ctx context.Context, sig bridge.Signal, dec access.Decision) {
+	ev := s.readerEvent(sig)
+	ev.Type, ev.Reason = dec.Type, dec.Reason
+	ev.ZoneFrom, ev.ZoneTo = dec.From, dec.To
+	if p := dec.Person; p != nil {
+		ev.Person = personOf(*p)
+		if dec.Credential != nil && sig.Card != nil && (sig.Card.Number != dec.Credential.Number || sig.Card.Facility != dec.Credential.Facility) {
+			// A partner's decision: its own card, not this signal's.
+			ev.Credential = &event.Credential{Format: dec.Credential.Format, Facility: dec.Credential.Facility, Number: dec.Credential.Number}
+			ev.Time = time.Now()
+		}
+	}
+	if dec.Visit != nil {
+		ev.Visit = dec.Visit.ID
+	}
+	if dec.Partner != nil || dec.Violation != "" {
+		if ev.Detail == nil {
+			ev.Detail = map[string]string{}
+		}
+		if dec.Partner != nil {
+			ev.Detail["with"] = dec.Partner.ID
+			ev.Detail["with_name"] = dec.Partner.Name
+		}
+		if dec.Violation != "" {
+			ev.Detail["violation"] = dec.Violation
+		}
+	}
+	s.record(ctx, ev)
+}
+
+func personOf(p store.Person) *event.Person {
+	return &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
+}
+
+func newAlarmID() string { return "al-" + uuid.NewString()[:12] }
+
+// raise stores an alarm and logs alarm.raised.
+func (s *Site) raise(ctx context.Context, kind, severity, door, reader, personID, detail string) {
+	s.raiseID(ctx, newAlarmID(), kind, severity, door, reader, personID, detail)
+}
+
+func (s *Site) raiseID(ctx context.Context, id, kind, severity, door, reader, personID, detail string) {
+	a := &store.Alarm{ID: id, Kind: kind, Severity: severity, Door: door, Reader: reader, PersonID: personID, Detail: detail}
+	if err := s.Store.RaiseAlarm(ctx, a); err != nil {
+		s.log.Error("alarm not stored", "kind", kind, "err", err)
+	}
+	s.record(ctx, &event.Event{Type: event.AlarmRaised, Door: door, Reader: reader,
+		Alarm: &event.Alarm{ID: a.ID, Severity: severity}, Detail: map[string]string{"kind": kind, "detail": detail}})
+}
+
+// doorAlarms mirrors the door's alarms into the alarms table: raised with
+// the door event, cleared when the door closes or the loop is restored.
+func (s *Site) doorAlarms(ctx context.Context, ev event.Event) {
+	switch {
+	case ev.Alarm != nil:
+		kind := strings.TrimPrefix(ev.Type, "door.")
+		s.raiseID(ctx, ev.Alarm.ID, kind, ev.Alarm.Severity, ev.Door, "", "", ev.Type)
+	case ev.Type == event.DoorClosed:
+		s.clear(ctx, ev.Door, doors.AlarmForced, doors.AlarmHeld)
+	case ev.Type == event.DoorTamper && ev.Detail["state"] == "restored":
+		s.clear(ctx, ev.Door, doors.AlarmTamper)
+	}
+}
+
+func (s *Site) clear(ctx context.Context, door string, kinds ...string) {
+	for _, kind := range kinds {
+		ids, err := s.Store.ClearAlarms(ctx, kind, door)
+		if err != nil {
+			s.log.Warn("alarm not cleared", "door", door, "err", err)
+		}
+		for _, id := range ids {
+			s.record(ctx, &event.Event{Type: event.AlarmCleared, Door: door, Alarm: &event.Alarm{ID: id}, Detail: map[string]string{"kind": kind}})
+		}
+	}
+}
+
+func (s *Site) checkOut(ctx context.Context, visitID string, p *store.Person, by string) {
+	if err := s.Store.CheckOut(ctx, visitID); err != nil {
+		if !errors.Is(err, store.ErrConflict) {
+			s.log.Error("checkout failed", "visit", visitID, "err", err)
+		}
+		return
+	}
+	s.engine.Left(p.ID)
+	s.record(ctx, &event.Event{Type: event.VisitorCheckedOut, Visit: visitID, Person: personOf(*p), Actor: by})
+}
+
+// The guard's and manager's actions the API offers; each is logged.
+
+// UnlockDoor is a guard's momentary unlock from the console.
+func (s *Site) UnlockDoor(ctx context.Context, id, by string) error {
+	d, ok := s.Config.Door(id)
+	if !ok {
+		return fmt.Errorf("%w: door %s", store.ErrNotFound, id)
+	}
+	if d.InsideOnly && !d.ConsoleUnlock {
+		return fmt.Errorf("%w: %s unlocks only from inside (set console_unlock to allow the console)", ErrInsideOnly, id)
+	}
+	if err := s.link.Unlock(id, d.Strike.Pulse); err != nil {
+		return err
+	}
+	s.record(ctx, &event.Event{Type: event.AccessGranted, Door: id, ZoneFrom: d.From, ZoneTo: d.To, Actor: by, Detail: map[string]string{"by": "console"}})
+	return nil
+}
+
+// ErrInsideOnly refuses a console unlock of an inside-only door.
+var ErrInsideOnly = errors.New(event.ReasonInsideOnly)
+
+// SetLockdown starts or lifts a lockdown of every restricted zone.
+func (s *Site) SetLockdown(ctx context.Context, on bool, by, reason string) {
+	if !s.engine.SetLockdown(on) {
+		return
+	}
+	typ := event.LockdownLifted
+	if on {
+		typ = event.LockdownStarted
+	}
+	ev := &event.Event{Type: typ, Actor: by, Detail: map[string]string{"reason": reason}}
+	if on {
+		ev.Alarm = &event.Alarm{ID: "lockdown", Severity: "critical"}
+	}
+	s.record(ctx, ev)
+}
+
+// Forgive clears a person's anti-passback record.
+func (s *Site) Forgive(ctx context.Context, personID, by string) error {
+	p, err := s.Store.Person(ctx, personID)
+	if err != nil {
+		return err
+	}
+	s.engine.Forgive(personID)
+	s.record(ctx, &event.Event{Type: event.PersonForgiven, Person: personOf(p), Actor: by})
+	return nil
+}
+
+// ConfirmCovers records that other companies' assets in zone are covered for
+// a visit, and logs which they were and who confirmed.
+func (s *Site) ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]config.Asset, error) {
+	v, err := s.Store.GetVisit(ctx, visitID)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.Config.Zone(zone); !ok {
+		return nil, fmt.Errorf("%w: zone %s", store.ErrNotFound, zone)
+	}
+	assets := access.CoversNeeded(s.Config, zone, v.Company)
+	ids := make([]string, len(assets))
+	for i, a := range assets {
+		ids[i] = a.ID
+	}
+	if err := s.Store.ConfirmCovers(ctx, visitID, zone, ids, by); err != nil {
+		return nil, err
+	}
+	s.record(ctx, &event.Event{Type: event.CoverConfirmed, Visit: visitID, ZoneTo: zone, Actor: by,
+		Person: &event.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company},
+		Detail: map[string]string{"assets": strings.Join(ids, ","), "company": v.Company}})
+	return assets, nil
+}
+
+// Muster is everyone on site, for an evacuation.
+func (s *Site) Muster() []access.Presence { return s.engine.Muster() }
+
+// Occupancy counts people per zone.
+func (s *Site) Occupancy() map[string]int { return s.engine.Occupancy() }
+
+// Lockdown reports whether a lockdown is on.
+func (s *Site) Lockdown() bool { return s.engine.Lockdown() }
