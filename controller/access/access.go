@@ -102,12 +102,6 @@ func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
 			return deny(event.ReasonBadPIN)
 		}
 	}
-	// The outside reader of an inside-only door never unlocks it: the swipe
-	// asks the guard, who lets the person in from inside.
-	if door.InsideOnly && side == config.Outside {
-		dec.Type, dec.Reason = event.AccessRequested, event.ReasonInsideOnly
-		return dec, nil
-	}
 	if person.Kind == "visitor" && d.Visits != nil {
 		v, err := d.Visits.VisitOf(ctx, person.ID, at.In(d.Config.Location).Format("2006-01-02"))
 		if errors.Is(err, store.ErrNotFound) || (err == nil && v.Status != store.VisitCheckedIn) {
@@ -117,7 +111,15 @@ func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
 			return Decision{}, fmt.Errorf("access: %w", err)
 		}
 		dec.Visit = &v
-		reason, err := d.visitorReason(ctx, v, dec.To)
+	}
+	// The outside reader of an inside-only door never unlocks it: the swipe
+	// asks the guard, who lets the person in from inside.
+	if door.InsideOnly && side == config.Outside {
+		dec.Type, dec.Reason = event.AccessRequested, event.ReasonInsideOnly
+		return dec, nil
+	}
+	if dec.Visit != nil {
+		reason, err := d.visitorReason(ctx, *dec.Visit, dec.To)
 		if err != nil {
 			return Decision{}, err
 		}

@@ -35,6 +35,7 @@ type Server struct {
 	Store  *store.Store
 	Doors  *doors.Tracker
 	Sim    Simulator
+	Site   Site
 	Log    *slog.Logger
 	// SessionTTL is how long a browser session lasts; 12 h (a shift) when zero.
 	SessionTTL time.Duration
@@ -67,6 +68,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no_such_endpoint", r.Method+" "+r.URL.Path+" is not part of the API")
 	})
+	s.ruleRoutes(mux)
 	s.dashboardRoutes(mux)
 	return mux
 }

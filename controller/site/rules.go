@@ -13,6 +13,7 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/doors"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 )
@@ -169,7 +170,7 @@ func (s *Site) UnlockDoor(ctx context.Context, id, by string) error {
 		return fmt.Errorf("%w: door %s", store.ErrNotFound, id)
 	}
 	if d.InsideOnly && !d.ConsoleUnlock {
-		return fmt.Errorf("%w: %s unlocks only from inside (set console_unlock to allow the console)", ErrInsideOnly, id)
+		return &httpapi.Refusal{Code: event.ReasonInsideOnly, Detail: id + " unlocks only from inside; the guard opens it at the door (console_unlock allows the console)"}
 	}
 	if err := s.link.Unlock(id, d.Strike.Pulse); err != nil {
 		return err
@@ -177,9 +178,6 @@ func (s *Site) UnlockDoor(ctx context.Context, id, by string) error {
 	s.record(ctx, &event.Event{Type: event.AccessGranted, Door: id, ZoneFrom: d.From, ZoneTo: d.To, Actor: by, Detail: map[string]string{"by": "console"}})
 	return nil
 }
-
-// ErrInsideOnly refuses a console unlock of an inside-only door.
-var ErrInsideOnly = errors.New(event.ReasonInsideOnly)
 
 // SetLockdown starts or lifts a lockdown of every restricted zone.
 func (s *Site) SetLockdown(ctx context.Context, on bool, by, reason string) {
@@ -240,3 +238,64 @@ func (s *Site) Occupancy() map[string]int { return s.engine.Occupancy() }
 
 // Lockdown reports whether a lockdown is on.
 func (s *Site) Lockdown() bool { return s.engine.Lockdown() }
+
+// RegisterVisit records a visit (and its visitor).
+func (s *Site) RegisterVisit(ctx context.Context, v *store.Visit, by string) error {
+	if err := s.Store.CreateVisit(ctx, v); err != nil {
+		return err
+	}
+	s.record(ctx, &event.Event{Type: event.VisitorRegistered, Visit: v.ID, Actor: by,
+		Person: &event.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company},
+		Detail: map[string]string{"host": v.HostID, "zones": strings.Join(v.Zones, ","), "nda": v.NDARef, "briefed_by": v.BriefedBy}})
+	return nil
+}
+
+// CheckIn issues a day badge from the site's pool to a briefed visitor,
+// valid until checkout or the end of the visit's day.
+func (s *Site) CheckIn(ctx context.Context, visitID string, card uint64, by string) error {
+	v, err := s.Store.GetVisit(ctx, visitID)
+	if err != nil {
+		return err
+	}
+	pool := s.Config.VisitorCards
+	if pool == nil {
+		return &httpapi.Refusal{Code: "no_badge_pool", Detail: "the site config has no visitor_cards"}
+	}
+	inPool := false
+	for _, r := range pool.Numbers {
+		from, to, _ := config.CardRange(r)
+		inPool = inPool || (card >= from && card <= to)
+	}
+	if !inPool {
+		return &httpapi.Refusal{Code: "not_a_day_badge", Detail: fmt.Sprintf("badge %d is not in the visitor pool %v", card, pool.Numbers)}
+	}
+	if v.BriefedBy == "" {
+		return &httpapi.Refusal{Code: "briefing_missing", Detail: "no badge before the visitor is briefed (新規受入れ者の指導)"}
+	}
+	today := time.Now().In(s.Config.Location)
+	if v.Day != today.Format("2006-01-02") {
+		return &httpapi.Refusal{Code: "not_today", Detail: "the visit is for " + v.Day}
+	}
+	endOfDay := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, s.Config.Location)
+	if err := s.Store.CheckIn(ctx, visitID, pool.Format, pool.Facility, card, endOfDay); err != nil {
+		return err
+	}
+	s.record(ctx, &event.Event{Type: event.VisitorCheckedIn, Visit: visitID, Actor: by,
+		Person:     &event.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company},
+		Credential: &event.Credential{Format: pool.Format, Facility: pool.Facility, Number: card},
+		Detail:     map[string]string{"host": v.HostID, "host_name": v.HostName}})
+	return nil
+}
+
+// CheckOutAtDesk checks a visitor out at the desk.
+func (s *Site) CheckOutAtDesk(ctx context.Context, visitID, by string) error {
+	v, err := s.Store.GetVisit(ctx, visitID)
+	if err != nil {
+		return err
+	}
+	if v.Status != store.VisitCheckedIn {
+		return &httpapi.Refusal{Code: "not_checked_in", Detail: "visit " + visitID + " is " + v.Status}
+	}
+	s.checkOut(ctx, visitID, &store.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company}, by)
+	return nil
+}

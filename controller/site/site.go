@@ -196,7 +196,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
 	s.goRun("outbox", ob.Run, ctx)
 
-	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Log: log, Background: ctx}
+	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx}
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}
 	}

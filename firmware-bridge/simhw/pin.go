@@ -76,6 +76,17 @@ func (p *Pin) History() []Change {
 	return append([]Change(nil), p.history...)
 }
 
+// HistoryLevels is the levels of History, oldest first.
+func (p *Pin) HistoryLevels() []gpio.Level {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]gpio.Level, len(p.history))
+	for i, c := range p.history {
+		out[i] = c.Level
+	}
+	return out
+}
+
 // Changes is how many times the pin was driven, without copying the history.
 func (p *Pin) Changes() int {
 	p.mu.Lock()

@@ -1,0 +1,282 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/access"
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+)
+
+// Site is what the guards' and managers' actions need of the running site.
+type Site interface {
+	UnlockDoor(ctx context.Context, door, by string) error
+	SetLockdown(ctx context.Context, on bool, by, reason string)
+	Lockdown() bool
+	Forgive(ctx context.Context, personID, by string) error
+	ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]config.Asset, error)
+	RegisterVisit(ctx context.Context, v *store.Visit, by string) error
+	CheckIn(ctx context.Context, visitID string, card uint64, by string) error
+	CheckOutAtDesk(ctx context.Context, visitID, by string) error
+	Muster() []access.Presence
+	Occupancy() map[string]int
+}
+
+func (s *Server) ruleRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/doors/{id}/unlock", s.need(store.RoleGuard, s.unlockDoor))
+	mux.HandleFunc("GET /api/zones", s.need(store.RoleGuard, s.listZones))
+	mux.HandleFunc("GET /api/muster", s.need(store.RoleGuard, s.muster))
+	mux.HandleFunc("POST /api/lockdown", s.need(store.RoleGuard, s.lockdown))
+	mux.HandleFunc("POST /api/people/{id}/forgive", s.need(store.RoleGuard, s.forgive))
+	mux.HandleFunc("GET /api/alarms", s.need(store.RoleGuard, s.listAlarms))
+	mux.HandleFunc("POST /api/alarms/{id}/ack", s.need(store.RoleGuard, s.ackAlarm))
+	mux.HandleFunc("GET /api/visits", s.need(store.RoleGuard, s.listVisits))
+	mux.HandleFunc("POST /api/visits", s.need(store.RoleGuard, s.registerVisit))
+	mux.HandleFunc("POST /api/visits/{id}/checkin", s.need(store.RoleGuard, s.checkIn))
+	mux.HandleFunc("POST /api/visits/{id}/checkout", s.need(store.RoleGuard, s.checkOut))
+	mux.HandleFunc("POST /api/visits/{id}/covers/confirm", s.need(store.RoleGuard, s.confirmCovers))
+}
+
+// siteError maps the site's errors to answers a guard can act on.
+func (s *Server) siteError(w http.ResponseWriter, what string, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, store.ErrDuplicate):
+		writeError(w, http.StatusConflict, "in_use", err.Error())
+	case errors.Is(err, ErrRefused):
+		var r *Refusal
+		errors.As(err, &r)
+		writeError(w, http.StatusConflict, r.Code, r.Detail)
+	default:
+		s.internal(w, what, err)
+	}
+}
+
+// Refusal is a site rule saying no, with its stable word.
+type Refusal struct{ Code, Detail string }
+
+func (r *Refusal) Error() string { return r.Code + ": " + r.Detail }
+
+// Is makes every Refusal match ErrRefused.
+func (r *Refusal) Is(target error) bool { return target == ErrRefused }
+
+// ErrRefused matches any Refusal.
+var ErrRefused = errors.New("refused")
+
+func (s *Server) unlockDoor(w http.ResponseWriter, r *http.Request) {
+	if err := s.Site.UnlockDoor(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
+		s.siteError(w, "unlock", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"door": r.PathValue("id"), "unlocked": true})
+}
+
+type zoneState struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Restricted bool   `json:"restricted"`
+	NoPhones   bool   `json:"no_phones"`
+	Count      int    `json:"count"`
+}
+
+func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
+	occ := s.Site.Occupancy()
+	out := []zoneState{}
+	for _, z := range s.Config.Zones {
+		out = append(out, zoneState{ID: z.ID, Name: z.Name, Restricted: z.Restricted, NoPhones: z.NoPhones, Count: occ[z.ID]})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"zones": out, "lockdown": s.Site.Lockdown()})
+}
+
+func (s *Server) muster(w http.ResponseWriter, r *http.Request) {
+	list := s.Site.Muster()
+	writeJSON(w, http.StatusOK, map[string]any{"at": time.Now().UTC(), "count": len(list), "people": list})
+}
+
+func (s *Server) lockdown(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Active *bool  `json:"active"`
+		Reason string `json:"reason"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Active == nil {
+		writeError(w, http.StatusBadRequest, "invalid_lockdown", `give {"active":true,"reason":"…"} or {"active":false}`)
+		return
+	}
+	s.Site.SetLockdown(r.Context(), *req.Active, principal(r).Name, req.Reason)
+	writeJSON(w, http.StatusOK, map[string]any{"lockdown": s.Site.Lockdown()})
+}
+
+func (s *Server) forgive(w http.ResponseWriter, r *http.Request) {
+	if err := s.Site.Forgive(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
+		s.siteError(w, "forgive", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"person": r.PathValue("id"), "forgiven": true})
+}
+
+func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) {
+	alarms, err := s.Store.OpenAlarms(r.Context())
+	if err != nil {
+		s.internal(w, "alarms", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, alarms)
+}
+
+func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
+	by := principal(r).Name
+	a, err := s.Store.AckAlarm(r.Context(), r.PathValue("id"), by)
+	if err != nil {
+		s.siteError(w, "acknowledge", err)
+		return
+	}
+	if err := s.Store.Append(r.Context(), &event.Event{Type: event.AlarmAcknowledged, Door: a.Door, Reader: a.Reader, Actor: by,
+		Alarm: &event.Alarm{ID: a.ID, Severity: a.Severity}, Detail: map[string]string{"kind": a.Kind}}); err != nil {
+		s.Log.Error("ack not logged", "alarm", a.ID, "err", err)
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) {
+	day := r.URL.Query().Get("date")
+	if day == "" {
+		day = time.Now().In(s.Config.Location).Format("2006-01-02")
+	} else if _, err := time.Parse("2006-01-02", day); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "date: want YYYY-MM-DD")
+		return
+	}
+	visits, err := s.Store.Visits(r.Context(), day)
+	if err != nil {
+		s.internal(w, "visits", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, visits)
+}
+
+type visitRequest struct {
+	Name        string   `json:"name"`
+	Company     string   `json:"company"`
+	Host        string   `json:"host"` // person id of the host employee
+	Purpose     string   `json:"purpose"`
+	Date        string   `json:"date"` // YYYY-MM-DD; today when empty
+	Zones       []string `json:"zones"`
+	NDARef      string   `json:"nda_ref"`
+	BriefedBy   string   `json:"briefed_by"`
+	PhoneLocker string   `json:"phone_locker"`
+}
+
+func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
+	var req visitRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	today := time.Now().In(s.Config.Location).Format("2006-01-02")
+	if req.Date == "" {
+		req.Date = today
+	}
+	var problems []string
+	if strings.TrimSpace(req.Name) == "" {
+		problems = append(problems, "name is missing")
+	}
+	if strings.TrimSpace(req.Company) == "" {
+		problems = append(problems, "company is missing")
+	}
+	if _, err := time.Parse("2006-01-02", req.Date); err != nil {
+		problems = append(problems, "date: want YYYY-MM-DD")
+	} else if req.Date < today {
+		problems = append(problems, "date "+req.Date+" is in the past")
+	}
+	if host, err := s.Store.Person(r.Context(), req.Host); err != nil || host.Kind != "employee" {
+		problems = append(problems, fmt.Sprintf("host %q is not an employee on file", req.Host))
+	}
+	phones := false
+	for _, z := range req.Zones {
+		zone, ok := s.Config.Zone(z)
+		if !ok {
+			problems = append(problems, "no zone "+z)
+		}
+		phones = phones || zone.NoPhones
+	}
+	if phones && strings.TrimSpace(req.PhoneLocker) == "" {
+		problems = append(problems, "a no-phones zone is requested: give the phone locker number")
+	}
+	if len(problems) > 0 {
+		writeError(w, http.StatusBadRequest, "invalid_visit", strings.Join(problems, "; "))
+		return
+	}
+	v := &store.Visit{Name: strings.TrimSpace(req.Name), Company: strings.TrimSpace(req.Company), HostID: req.Host, Purpose: req.Purpose,
+		Day: req.Date, Zones: req.Zones, NDARef: req.NDARef, BriefedBy: req.BriefedBy, PhoneLocker: req.PhoneLocker}
+	if req.BriefedBy != "" {
+		v.BriefedAt = time.Now().UTC().Format(time.RFC3339)
+	}
+	if err := s.Site.RegisterVisit(r.Context(), v, principal(r).Name); err != nil {
+		s.siteError(w, "register visit", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) checkIn(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Card *uint64 `json:"card"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Card == nil {
+		writeError(w, http.StatusBadRequest, "invalid_checkin", `give the day badge's number: {"card":17}`)
+		return
+	}
+	if err := s.Site.CheckIn(r.Context(), r.PathValue("id"), *req.Card, principal(r).Name); err != nil {
+		s.siteError(w, "check in", err)
+		return
+	}
+	v, _ := s.Store.GetVisit(r.Context(), r.PathValue("id"))
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) checkOut(w http.ResponseWriter, r *http.Request) {
+	if err := s.Site.CheckOutAtDesk(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
+		s.siteError(w, "check out", err)
+		return
+	}
+	v, _ := s.Store.GetVisit(r.Context(), r.PathValue("id"))
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) confirmCovers(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Zone string `json:"zone"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Zone == "" {
+		writeError(w, http.StatusBadRequest, "invalid_covers", `give the zone: {"zone":"die-press"}`)
+		return
+	}
+	assets, err := s.Site.ConfirmCovers(r.Context(), r.PathValue("id"), req.Zone, principal(r).Name)
+	if err != nil {
+		s.siteError(w, "confirm covers", err)
+		return
+	}
+	ids := []string{}
+	for _, a := range assets {
+		ids = append(ids, a.ID+" ("+a.Owner+")")
+	}
+	slices.Sort(ids)
+	writeJSON(w, http.StatusOK, map[string]any{"visit": r.PathValue("id"), "zone": req.Zone, "covered": ids})
+}
