@@ -16,11 +16,24 @@ type Strike struct {
 	unlocked gpio.Level
 	onChange func(unlocked bool, at time.Time)
 
+	timers   Timers
 	mu       sync.Mutex
 	isOpen   bool // true while unlocked
-	relock   *time.Timer
+	relock   Stopper
 	generate uint64 // invalidates a relock timer that fired after a newer command
 }
+
+// Timers schedules the relock; the real clock unless a test gives another.
+type Timers interface {
+	AfterFunc(d time.Duration, f func()) Stopper
+}
+
+// Stopper cancels a scheduled relock.
+type Stopper interface{ Stop() bool }
+
+type realTimers struct{}
+
+func (realTimers) AfterFunc(d time.Duration, f func()) Stopper { return time.AfterFunc(d, f) }
 
 // StrikeConfig says how the relay and lock are wired.
 type StrikeConfig struct {
@@ -29,6 +42,8 @@ type StrikeConfig struct {
 	// FailSafe locks (maglocks) are energised to hold; fail-secure strikes
 	// are energised to release.
 	FailSafe bool
+	// Timers, for tests; the real clock when nil.
+	Timers Timers
 }
 
 // NewStrike drives the pin to its locked level before anything else, so a
@@ -42,7 +57,10 @@ func NewStrike(pin gpio.PinOut, cfg StrikeConfig, onChange func(unlocked bool, a
 	if cfg.FailSafe {
 		unlocked = !energised
 	}
-	s := &Strike{pin: pin, unlocked: unlocked, onChange: onChange}
+	s := &Strike{pin: pin, unlocked: unlocked, onChange: onChange, timers: cfg.Timers}
+	if s.timers == nil {
+		s.timers = realTimers{}
+	}
 	if err := pin.Out(!unlocked); err != nil {
 		return nil, fmt.Errorf("doorio: lock %s at start: %w", pin, err)
 	}
@@ -62,7 +80,7 @@ func (s *Strike) Unlock(pulse time.Duration) error {
 	if s.relock != nil {
 		s.relock.Stop()
 	}
-	s.relock = time.AfterFunc(pulse, func() {
+	s.relock = s.timers.AfterFunc(pulse, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.generate == gen {
