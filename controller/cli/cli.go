@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/store"
 )
@@ -31,6 +32,8 @@ Usage:
   controller verify --db F | --config F
   controller user add NAME --role guard|manager|admin [--zones a,b] [--password P] [--config F | --db F]
   controller token create --role guard|manager|admin [--zones a,b] [--label L] [--config F | --db F]
+  controller people import FILE.csv [--config F] [--db F]   (all rows or none; bad rows listed by line)
+  controller people export [--config F] [--db F]            (CSV on stdout)
   controller sim swipe --reader R (--facility F --number N | --bits 0101…) [--url http://localhost:8080]
   controller sim shift [--url http://localhost:8080]
 `
@@ -86,6 +89,13 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "token":
 		if s, r := sub(); s == "create" {
 			return tokenCreate(ctx, r, stdout, stderr)
+		}
+	case "people":
+		switch s, r := sub(); s {
+		case "import":
+			return peopleImport(ctx, r, stdout, stderr)
+		case "export":
+			return peopleExport(ctx, r, stdout, stderr)
 		}
 	case "sim":
 		switch s, r := sub(); s {
@@ -334,4 +344,60 @@ func simShift(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return simPost(ctx, *url, "/api/sim/shift", map[string]any{}, stdout)
+}
+
+func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("people import", stderr)
+	cfgPath := fs.String("config", DefaultConfig, "site config: its levels and card formats check the rows")
+	dbPath := fs.String("db", "", "database file (default: the config's)")
+	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: people import FILE.csv", errUsage)
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := openDB(ctx, *dbPath, *cfgPath, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := st.ImportCSV(ctx, f, httpapi.ImportRules(cfg))
+	var bad store.ImportErrors
+	if errors.As(err, &bad) {
+		fmt.Fprintf(stderr, "%s: nothing imported; fix these rows:\n", pos[0])
+		for _, r := range bad {
+			fmt.Fprintf(stderr, "  %s:%d: %s\n", pos[0], r.Line, r.Msg)
+		}
+		return errFailed
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d people and %d cards from %s\n", res.People, res.Cards, pos[0])
+	return nil
+}
+
+func peopleExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("people export", stderr)
+	db := addDBFlags(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.ExportCSV(ctx, stdout)
 }

@@ -107,3 +107,60 @@ func TestPiConfigChecksAndNeedsGPIOToRun(t *testing.T) {
 		t.Fatalf("run without GPIO: exit %d, %q", code, errOut)
 	}
 }
+
+func TestPeopleImportIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "site.db")
+	st, err := store.Open(context.Background(), db, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	bad := filepath.Join(dir, "bad.csv")
+	writeFile(t, bad, "id,name,kind,company,levels,format,facility,number,pin\n"+
+		"p-1,佐藤,employee,,press-operators,H10301,12,501,\n"+
+		"p-2,,employee,,staff,H10301,12,502,\n"+ // no name
+		"p-3,伊藤,robot,,staff,H10301,12,503,\n"+ // bad kind
+		"p-4,加藤,employee,,vault,H10301,12,504,\n"+ // unknown level
+		"p-5,林,employee,,staff,H10301,300,505,\n"+ // facility out of range
+		"p-6,森,employee,,staff,H10301,12,501,\n"+ // same card as line 2
+		"p-7,池田,employee,,staff,H10301,12,507,12\n") // PIN too short
+	code, _, errOut := run("people", "import", bad, "--config", "../../configs/demo-factory.yaml", "--db", db)
+	if code != 1 {
+		t.Fatalf("bad import exit %d", code)
+	}
+	for _, want := range []string{":3: name is empty", ":4: kind \"robot\"", ":5: no access level \"vault\"", ":6: ", "facility 0–255", ":7: the same card as line 2", ":8: a PIN is 4 to 12 digits"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("report lacks %q:\n%s", want, errOut)
+		}
+	}
+	_, out, _ := run("people", "export", "--db", db)
+	if strings.Count(out, "\n") != 1 {
+		t.Fatalf("a refused import wrote something:\n%s", out)
+	}
+
+	good := filepath.Join(dir, "good.csv")
+	writeFile(t, good, "id,name,kind,company,levels,format,facility,number,pin,valid_until\n"+
+		"p-1,佐藤,employee,,press-operators;staff,H10301,12,501,2468,\n"+
+		"p-1,佐藤,employee,,press-operators;staff,H10301,12,511,,\n"+
+		"p-8,遠州 太郎,contractor,遠州設備,staff,H10301,12,508,,2027-03-31T23:59:59+09:00\n"+
+		"p-9,受付 花子,employee,,staff,,,,,\n")
+	code, out, errOut = run("people", "import", good, "--config", "../../configs/demo-factory.yaml", "--db", db)
+	if code != 0 || !strings.Contains(out, "imported 3 people and 3 cards") {
+		t.Fatalf("good import: %d %s %s", code, out, errOut)
+	}
+	// Importing again updates; nothing doubles.
+	if code, out, _ = run("people", "import", good, "--config", "../../configs/demo-factory.yaml", "--db", db); code != 0 {
+		t.Fatalf("re-import: %s", out)
+	}
+	_, out, _ = run("people", "export", "--db", db)
+	if lines := strings.Count(out, "\n"); lines != 5 || !strings.Contains(out, "p-8,遠州 太郎,contractor,遠州設備,staff,H10301,12,508,,,,2027-03-31T14:59:59Z,true") {
+		t.Fatalf("export (%d lines):\n%s", lines, out)
+	}
+	st, _ = store.Open(context.Background(), db, "s")
+	defer st.Close()
+	c, _, err := st.CardHolder(context.Background(), "H10301", 12, 501, "")
+	if err != nil || !c.CheckPIN("2468") {
+		t.Fatalf("imported PIN: %v", err)
+	}
+}

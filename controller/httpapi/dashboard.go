@@ -18,6 +18,13 @@ func (s *Server) dashboardRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /muster", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.authenticate(r); err != nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		servePage(w, r, assets, "muster.html")
+	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.authenticate(r); err != nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)

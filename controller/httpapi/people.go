@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
@@ -178,4 +179,49 @@ func validPIN(pin string) bool {
 		}
 	}
 	return true
+}
+
+// importRules checks rows against the site's levels and card formats.
+func (s *Server) importRules() store.ImportRules {
+	return ImportRules(s.Config)
+}
+
+// ImportRules are a site's checks for a people CSV.
+func ImportRules(cfg *config.Config) store.ImportRules {
+	return store.ImportRules{
+		Level: func(id string) bool { _, ok := cfg.Level(id); return ok },
+		CheckCard: func(format string, facility, number uint64) error {
+			for _, f := range cfg.Decoder.Formats {
+				if f.Name == format {
+					_, err := f.Encode(facility, number)
+					return err
+				}
+			}
+			return fmt.Errorf("format %q is not one the site's readers send", format)
+		},
+	}
+}
+
+// importPeople takes a CSV: every row is written, or none, with every bad
+// row reported by line.
+func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) {
+	res, err := s.Store.ImportCSV(r.Context(), http.MaxBytesReader(w, r.Body, 32<<20), s.importRules())
+	var bad store.ImportErrors
+	if errors.As(err, &bad) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_rows", "detail": fmt.Sprintf("%d bad rows; nothing was written", len(bad)), "rows": bad})
+		return
+	}
+	if err != nil {
+		s.internal(w, "import", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) exportPeople(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="people.csv"`)
+	if err := s.Store.ExportCSV(r.Context(), w); err != nil {
+		s.Log.Error("export people", "err", err)
+	}
 }

@@ -55,6 +55,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/stream", s.need(store.RoleGuard, s.stream))
 	mux.HandleFunc("GET /api/people", s.need(store.RoleAdmin, s.listPeople))
 	mux.HandleFunc("POST /api/people", s.need(store.RoleAdmin, s.createPerson))
+	mux.HandleFunc("POST /api/people/import", s.need(store.RoleAdmin, s.importPeople))
+	mux.HandleFunc("GET /api/people/export.csv", s.need(store.RoleAdmin, s.exportPeople))
 	mux.HandleFunc("GET /api/people/{id}/credentials", s.need(store.RoleAdmin, s.listCredentials))
 	mux.HandleFunc("POST /api/people/{id}/credentials", s.need(store.RoleAdmin, s.addCredential))
 	if s.Sim != nil {

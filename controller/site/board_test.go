@@ -154,3 +154,53 @@ func TestBoardNeedsLogin(t *testing.T) {
 		}
 	}
 }
+
+func TestBoardAlarmsAndMuster(t *testing.T) {
+	ts := startSite(t, "")
+	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	defer shoot(t, ctx)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.base+"/login"),
+		chromedp.SendKeys(chromedp.ID("name"), "yamada"),
+		chromedp.SendKeys(chromedp.ID("password"), "shift-a-2026"),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(`#doors .door[data-door="dev-door"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Somebody forces the development room door.
+	door := ts.Sim.Door("dev-door")
+	door.SetOpen(context.Background(), true)
+	alarm := chromedp.CSS(`#alarms .alarm-item button.ack`)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(alarm), chromedp.Click(alarm),
+		chromedp.WaitNotPresent(alarm)); err != nil {
+		t.Fatal(err)
+	}
+	alarms, _ := ts.Store.OpenAlarms(context.Background())
+	if len(alarms) != 1 || alarms[0].AckedBy != "yamada" || alarms[0].Kind != "forced" {
+		t.Fatalf("alarms after the guard's ack: %+v", alarms)
+	}
+	door.SetOpen(context.Background(), false)
+	waitFor(t, "the alarm to clear with the door", func() bool {
+		a, _ := ts.Store.OpenAlarms(context.Background())
+		return len(a) == 0
+	})
+
+	// Sato goes onto the floor; the muster list has him.
+	ts.swipe("r-floor-out", 12, 345)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#zones li[data-zone="floor"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.base+"/muster"), chromedp.WaitVisible(chromedp.CSS(`#muster tbody tr`))); err != nil {
+		t.Fatal(err)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#muster tbody tr`)))
+	if err != nil || !strings.Contains(row, "Sato") || !strings.Contains(row, "floor") {
+		t.Fatalf("muster row %q (%v)", row, err)
+	}
+}

@@ -182,7 +182,7 @@ type Cardholder struct {
 func (s *Store) Cardholders(ctx context.Context) ([]Cardholder, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
 			p.id, p.name, p.kind, p.company, p.levels
-		FROM credentials c JOIN people p ON p.id = c.person_id ORDER BY c.id`)
+		FROM credentials c JOIN people p ON p.id = c.person_id WHERE c.raw_hex NOT LIKE 'retired:%' ORDER BY c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: cardholders: %w", err)
 	}

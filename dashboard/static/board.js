@@ -93,6 +93,52 @@
     doorTimer = setTimeout(async () => { doors = await api("/api/doors"); renderDoors(); }, 100);
   }
 
+  async function refreshAlarms() {
+    const list = await api("/api/alarms");
+    const box = $("#alarms");
+    if (!list.length) {
+      const p = document.createElement("p");
+      p.className = "quiet"; p.dataset.i18n = "board.no_alarms"; p.textContent = I18N.t("board.no_alarms");
+      box.replaceChildren(p);
+      return;
+    }
+    box.replaceChildren(...list.map(a => {
+      const div = document.createElement("div");
+      div.className = "alarm-item " + a.severity + (a.cleared_at ? " cleared" : "");
+      div.dataset.alarm = a.id;
+      const what = document.createElement("strong");
+      what.textContent = `${I18N.t("type.door." + a.kind, a.kind)} — ${doorName(a.door) || a.reader || ""}`;
+      const when = document.createElement("small");
+      when.textContent = clock(a.raised_at) + (a.detail ? " · " + a.detail : "");
+      div.append(what, when);
+      if (!a.acked_at) {
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "ack"; b.textContent = I18N.t("board.ack");
+        b.addEventListener("click", async () => { await api(`/api/alarms/${a.id}/ack`, { method: "POST" }); refreshAlarms(); });
+        div.append(b);
+      }
+      return div;
+    }));
+  }
+
+  let lockdownOn = false;
+  async function refreshZones() {
+    const z = await api("/api/zones");
+    lockdownOn = z.lockdown;
+    $("#lockdown").textContent = I18N.t(lockdownOn ? "board.lift" : "board.lockdown");
+    document.body.classList.toggle("lockdown", lockdownOn);
+    $("#zones").replaceChildren(...z.zones.filter(x => x.count > 0 || x.restricted).map(x => {
+      const li = document.createElement("li");
+      li.dataset.zone = x.id;
+      li.textContent = `${x.name || x.id}: ${x.count}`;
+      if (x.restricted) li.className = "restricted";
+      return li;
+    }));
+  }
+
+  let zoneTimer = null;
+  function later(f) { clearTimeout(zoneTimer); zoneTimer = setTimeout(f, 150); }
+
   function connect() {
     const es = new EventSource("/api/stream?backlog=100");
     es.addEventListener("open", () => { $("#live").className = "live on"; $("#live").dataset.i18n = "board.live"; $("#live").textContent = I18N.t("board.live"); });
@@ -101,6 +147,8 @@
       const ev = JSON.parse(msg.data);
       add(ev);
       if (ev.type.startsWith("door.")) refreshDoors();
+      if (ev.type.startsWith("alarm.") || ev.alarm) refreshAlarms();
+      if (ev.type.startsWith("access.") || ev.type.startsWith("lockdown.") || ev.type.startsWith("visitor.")) later(refreshZones);
     });
   }
 
@@ -135,12 +183,18 @@
 
   async function start() {
     I18N.apply();
-    I18N.onChange(rerender);
+    I18N.onChange(() => { rerender(); refreshAlarms(); refreshZones(); });
     const [health, me] = await Promise.all([api("/api/health"), api("/api/me")]);
     $("#site-name").textContent = health.name || health.site;
     $("#me").textContent = `${me.name} (${me.role})`;
     doors = await api("/api/doors");
     renderDoors();
+    await Promise.all([refreshAlarms(), refreshZones()]);
+    $("#lockdown").addEventListener("click", async () => {
+      if (!lockdownOn && !confirm(I18N.t("board.confirm_lockdown"))) return;
+      await api("/api/lockdown", { method: "POST", body: JSON.stringify({ active: !lockdownOn, reason: "guard board" }) });
+      refreshZones();
+    });
     if (health.sim) setupSim();
     connect();
   }

@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CSVHeader is the people file's columns: one row per card; a person with
+// no card has one row with the card columns empty, and a person with two
+// cards has two rows (the person's columns repeated).
+var CSVHeader = []string{"id", "name", "kind", "company", "levels", "format", "facility", "number", "raw_hex", "pin", "valid_from", "valid_until", "enabled"}
+
+// RowError is one bad row of an import.
+type RowError struct {
+	Line int    `json:"line"`
+	Msg  string `json:"error"`
+}
+
+// ImportErrors lists every bad row; nothing was written.
+type ImportErrors []RowError
+
+func (e ImportErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, r := range e {
+		parts[i] = fmt.Sprintf("line %d: %s", r.Line, r.Msg)
+	}
+	return "store: import refused, nothing written:\n" + strings.Join(parts, "\n")
+}
+
+// ImportResult counts what an import wrote.
+type ImportResult struct {
+	People int `json:"people"`
+	Cards  int `json:"cards"`
+}
+
+// Checks an import needs from the site: which access levels exist, and
+// whether a card's format and numbers fit.
+type ImportRules struct {
+	Level     func(id string) bool
+	CheckCard func(format string, facility, number uint64) error
+}
+
+// ImportCSV reads people and cards and writes them all in one transaction,
+// or writes nothing and reports every bad row by line.
+func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (ImportResult, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	var errs ImportErrors
+	header, err := cr.Read()
+	if err != nil {
+		return ImportResult{}, ImportErrors{{Line: 1, Msg: "no header row: want " + strings.Join(CSVHeader, ",")}}
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, need := range []string{"name"} {
+		if _, ok := col[need]; !ok {
+			return ImportResult{}, ImportErrors{{Line: 1, Msg: "the header has no " + need + " column"}}
+		}
+	}
+	for h := range col {
+		if !slices.Contains(CSVHeader, h) {
+			errs = append(errs, RowError{Line: 1, Msg: fmt.Sprintf("unknown column %q", h)})
+		}
+	}
+	type row struct {
+		line   int
+		person Person
+		card   *Credential
+		pin    string
+	}
+	var rows []row
+	people := map[string]Person{}
+	cards := map[string]int{} // format:facility:number:raw → line
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			errs = append(errs, RowError{Line: line, Msg: err.Error()})
+			continue
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		bad := func(format string, args ...any) {
+			errs = append(errs, RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
+		}
+		p := Person{ID: get("id"), Name: get("name"), Kind: get("kind"), Company: get("company")}
+		if p.Kind == "" {
+			p.Kind = "employee"
+		}
+		if p.Name == "" {
+			bad("name is empty")
+		}
+		if p.Kind != "employee" && p.Kind != "contractor" && p.Kind != "visitor" {
+			bad("kind %q: want employee, contractor or visitor", p.Kind)
+		}
+		if l := get("levels"); l != "" {
+			for _, lv := range strings.Split(l, ";") {
+				lv = strings.TrimSpace(lv)
+				if !rules.Level(lv) {
+					bad("no access level %q in the site config", lv)
+				}
+				p.Levels = append(p.Levels, lv)
+			}
+		}
+		if p.ID == "" {
+			bad("id is empty: each person needs a stable id so a re-import updates nobody twice")
+		} else if prev, ok := people[p.ID]; ok && (prev.Name != p.Name || prev.Kind != p.Kind) {
+			bad("person %s appears again with a different name or kind", p.ID)
+		}
+		people[p.ID] = p
+		rw := row{line: line, person: p, pin: get("pin")}
+		if get("number") != "" || get("raw_hex") != "" {
+			c := &Credential{PersonID: p.ID, Format: get("format"), RawHex: strings.ToUpper(get("raw_hex")), Enabled: get("enabled") != "false"}
+			if c.Format == "" {
+				c.Format = "H10301"
+			}
+			var e1, e2 error
+			if c.Format != "raw" {
+				c.Facility, e1 = strconv.ParseUint(orZero(get("facility")), 10, 64)
+				c.Number, e2 = strconv.ParseUint(get("number"), 10, 64)
+			}
+			switch {
+			case e1 != nil || e2 != nil:
+				bad("facility and number must be whole numbers")
+			case c.Format == "raw" && c.RawHex == "":
+				bad("a raw card needs raw_hex")
+			case c.Format != "raw":
+				if err := rules.CheckCard(c.Format, c.Facility, c.Number); err != nil {
+					bad("%v", err)
+				}
+			}
+			for _, t := range []struct {
+				name string
+				dst  *string
+			}{{"valid_from", &c.ValidFrom}, {"valid_until", &c.ValidUntil}} {
+				if v := get(t.name); v != "" {
+					at, err := time.Parse(time.RFC3339, v)
+					if err != nil {
+						bad("%s %q: want a time like 2026-12-31T23:59:59+09:00", t.name, v)
+					}
+					*t.dst = at.UTC().Format(time.RFC3339)
+				}
+			}
+			if pin := rw.pin; pin != "" && (len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "") {
+				bad("a PIN is 4 to 12 digits")
+			}
+			key := fmt.Sprintf("%s:%d:%d:%s", c.Format, c.Facility, c.Number, c.RawHex)
+			if first, dup := cards[key]; dup {
+				bad("the same card as line %d", first)
+			}
+			cards[key] = line
+			rw.card = c
+		}
+		rows = append(rows, rw)
+	}
+	if len(errs) > 0 {
+		return ImportResult{}, errs
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("store: import: %w", err)
+	}
+	defer tx.Rollback()
+	var res ImportResult
+	written := map[string]bool{}
+	for _, rw := range rows {
+		p := rw.person
+		if !written[p.ID] {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, created_at) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, company = excluded.company, levels = excluded.levels`,
+				p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), now()); err != nil {
+				errs = append(errs, RowError{Line: rw.line, Msg: err.Error()})
+				continue
+			}
+			written[p.ID] = true
+			res.People++
+		}
+		if c := rw.card; c != nil {
+			if rw.pin != "" {
+				c.PINHash = HashPIN(rw.pin)
+			}
+			var owner string
+			err := tx.QueryRowContext(ctx, `SELECT person_id FROM credentials WHERE format = ? AND facility = ? AND number = ? AND raw_hex = ?`,
+				c.Format, c.Facility, c.Number, c.RawHex).Scan(&owner)
+			switch {
+			case err == nil && owner != p.ID:
+				errs = append(errs, RowError{Line: rw.line, Msg: fmt.Sprintf("card %d:%d already belongs to %s", c.Facility, c.Number, owner)})
+				continue
+			case err == nil:
+				_, err = tx.ExecContext(ctx, `UPDATE credentials SET enabled = ?, valid_from = ?, valid_until = ?, pin_hash = CASE WHEN ? = '' THEN pin_hash ELSE ? END
+					WHERE format = ? AND facility = ? AND number = ? AND raw_hex = ?`,
+					c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, c.PINHash, c.Format, c.Facility, c.Number, c.RawHex)
+			default:
+				_, err = tx.ExecContext(ctx, `INSERT INTO credentials (person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash, created_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, c.Format, c.Facility, c.Number, c.RawHex, c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, now())
+			}
+			if err != nil {
+				errs = append(errs, RowError{Line: rw.line, Msg: err.Error()})
+				continue
+			}
+			res.Cards++
+		}
+	}
+	if len(errs) > 0 {
+		return ImportResult{}, errs
+	}
+	if err := tx.Commit(); err != nil {
+		return ImportResult{}, fmt.Errorf("store: import: %w", err)
+	}
+	s.cardsDidChange()
+	return res, nil
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+// ExportCSV writes every person and card in the import's format (PINs are
+// never exported; the column stays empty).
+func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
+	holders, err := s.Cardholders(ctx)
+	if err != nil {
+		return err
+	}
+	people, err := s.People(ctx)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(CSVHeader)
+	hasCard := map[string]bool{}
+	for _, h := range holders {
+		hasCard[h.Person.ID] = true
+		p := h.Person
+		cw.Write([]string{p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ";"), h.Format,
+			strconv.FormatUint(h.Facility, 10), strconv.FormatUint(h.Number, 10), h.RawHex, "", h.ValidFrom, h.ValidUntil, strconv.FormatBool(h.Enabled)})
+	}
+	for _, p := range people {
+		if !hasCard[p.ID] {
+			cw.Write([]string{p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ";"), "", "", "", "", "", "", "", ""})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
