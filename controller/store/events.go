@@ -58,7 +58,7 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 		personID = ev.Person.ID
 	}
 	_, err = s.insert.ExecContext(ctx,
-		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, body, ev.PrevHash, ev.Hash)
+		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, string(body), ev.PrevHash, ev.Hash)
 	if err != nil {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: events.id") {

@@ -87,6 +87,16 @@ func (p *Pin) HistoryLevels() []gpio.Level {
 	return out
 }
 
+// LastChange is the latest level driven, and when.
+func (p *Pin) LastChange() Change {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.history) == 0 {
+		return Change{}
+	}
+	return p.history[len(p.history)-1]
+}
+
 // Changes is how many times the pin was driven, without copying the history.
 func (p *Pin) Changes() int {
 	p.mu.Lock()
