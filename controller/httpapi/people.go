@@ -18,6 +18,7 @@ type personRequest struct {
 	Kind    string   `json:"kind"`
 	Company string   `json:"company"`
 	Levels  []string `json:"levels"`
+	Photo   string   `json:"photo"`
 }
 
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +58,7 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_person", strings.Join(problems, "; "))
 		return
 	}
-	p := &store.Person{ID: req.ID, Name: req.Name, Kind: req.Kind, Company: req.Company, Levels: req.Levels}
+	p := &store.Person{ID: req.ID, Name: req.Name, Kind: req.Kind, Company: req.Company, Levels: req.Levels, Photo: req.Photo}
 	if err := s.Store.CreatePerson(r.Context(), p); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			writeError(w, http.StatusConflict, "duplicate", "a person with id "+req.ID+" exists")

@@ -20,6 +20,7 @@ type Person struct {
 	Kind      string   `json:"kind"`
 	Company   string   `json:"company"`
 	Levels    []string `json:"levels"`
+	Photo     string   `json:"photo,omitempty"`
 	CreatedAt string   `json:"created_at"`
 }
 
@@ -53,8 +54,8 @@ func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
 		p.ID = "p-" + uuid.NewString()[:8]
 	}
 	p.CreatedAt = now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.CreatedAt)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, photo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.Photo, p.CreatedAt)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("store: person %s: %w", p.ID, ErrDuplicate)
@@ -69,8 +70,8 @@ func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
 func (s *Store) Person(ctx context.Context, id string) (Person, error) {
 	var p Person
 	var levels string
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, kind, company, levels, created_at FROM people WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt)
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, kind, company, levels, photo, created_at FROM people WHERE id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.Photo, &p.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("store: person %s: %w", id, ErrNotFound)
 	}
@@ -83,7 +84,7 @@ func (s *Store) Person(ctx context.Context, id string) (Person, error) {
 
 // People lists everyone, by name.
 func (s *Store) People(ctx context.Context) ([]Person, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, kind, company, levels, created_at FROM people ORDER BY name, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, kind, company, levels, photo, created_at FROM people ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: people: %w", err)
 	}
@@ -92,7 +93,7 @@ func (s *Store) People(ctx context.Context) ([]Person, error) {
 	for rows.Next() {
 		var p Person
 		var levels string
-		if err := rows.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.Photo, &p.CreatedAt); err != nil {
 			return nil, fmt.Errorf("store: people: %w", err)
 		}
 		p.Levels = splitList(levels)
