@@ -201,7 +201,14 @@ type VisitorCards struct {
 	Format   string   `yaml:"format"`
 	Facility uint64   `yaml:"facility"`
 	Numbers  []string `yaml:"numbers"` // "1-50", "77"
+	// OverstayAt is the time of day after which a visitor still checked in
+	// raises an overstay alarm (19:00 when empty).
+	OverstayAt string `yaml:"overstay_at"`
+	overstay   int    // minutes after midnight
 }
+
+// Overstay is OverstayAt in minutes after midnight.
+func (v *VisitorCards) Overstay() int { return v.overstay }
 
 // Zone returns the zone id, or false.
 func (c *Config) Zone(id string) (Zone, bool) {

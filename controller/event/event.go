@@ -33,6 +33,8 @@ const (
 	LockdownStarted   = "lockdown.started"
 	LockdownLifted    = "lockdown.lifted"
 	PersonForgiven    = "access.forgiven"
+	AuditViewed       = "audit.viewed"
+	AuditExported     = "audit.exported"
 	SystemStarted     = "system.started"
 	SystemStopped     = "system.stopped"
 	PersonAdded       = "person.added"

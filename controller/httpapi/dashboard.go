@@ -18,13 +18,15 @@ func (s *Server) dashboardRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
-	mux.HandleFunc("GET /muster", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.authenticate(r); err != nil {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
-			return
-		}
-		servePage(w, r, assets, "muster.html")
-	})
+	for path, page := range map[string]string{"/muster": "muster.html", "/desk": "desk.html", "/report": "report.html"} {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			if _, err := s.authenticate(r); err != nil {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			servePage(w, r, assets, page)
+		})
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.authenticate(r); err != nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -71,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, http.StatusNotFound, "no_such_endpoint", r.Method+" "+r.URL.Path+" is not part of the API")
 	})
 	s.ruleRoutes(mux)
+	s.visitLogRoutes(mux)
 	s.dashboardRoutes(mux)
 	return mux
 }

@@ -197,6 +197,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	}
 	s.goRun("doors", s.loop, ctx)
 	s.goRun("checkpoint", s.checkpoints, ctx)
+	s.goRun("overstay", s.overstays, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
 	s.goRun("outbox", ob.Run, ctx)
 

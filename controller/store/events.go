@@ -93,6 +93,7 @@ func (s *Store) Head() int64 {
 type Filter struct {
 	Door, Zone, Person string
 	Reason             string
+	Visit              string
 	// Zones, when set, keeps to events into or out of these zones (a
 	// manager's own areas).
 	Zones []string
@@ -127,6 +128,9 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
 	}
 	if f.Person != "" {
 		where, args = append(where, "person_id = ?"), append(args, f.Person)
+	}
+	if f.Visit != "" {
+		where, args = append(where, "json_extract(body, '$.visit') = ?"), append(args, f.Visit)
 	}
 	if f.Reason != "" {
 		where, args = append(where, "json_extract(body, '$.reason') = ?"), append(args, f.Reason)

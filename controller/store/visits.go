@@ -224,3 +224,73 @@ func (s *Store) CoversConfirmed(ctx context.Context, visitID, zone string) (bool
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM visit_covers WHERE visit_id = ? AND zone = ?`, visitID, zone).Scan(&n)
 	return n > 0, err
 }
+
+// VisitQuery searches visits; empty fields match all.
+type VisitQuery struct {
+	Company, Person, Host string // substrings of the company, visitor's name, host's name or id
+	From, To              string // YYYY-MM-DD, inclusive
+	Status                string
+}
+
+// SearchVisits finds visits, newest day first.
+func (s *Store) SearchVisits(ctx context.Context, q VisitQuery) ([]Visit, error) {
+	var where []string
+	var args []any
+	like := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" LIKE ?")
+			args = append(args, "%"+v+"%")
+		}
+	}
+	like("v.company", q.Company)
+	like("p.name", q.Person)
+	if q.Host != "" {
+		where = append(where, "(h.name LIKE ? OR v.host_id = ?)")
+		args = append(args, "%"+q.Host+"%", q.Host)
+	}
+	if q.From != "" {
+		where, args = append(where, "v.day >= ?"), append(args, q.From)
+	}
+	if q.To != "" {
+		where, args = append(where, "v.day <= ?"), append(args, q.To)
+	}
+	if q.Status != "" {
+		where, args = append(where, "v.status = ?"), append(args, q.Status)
+	}
+	sqlq := selectVisit
+	if len(where) > 0 {
+		sqlq += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, sqlq+" ORDER BY v.day DESC, v.created_at LIMIT 1000", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search visits: %w", err)
+	}
+	defer rows.Close()
+	out := []Visit{}
+	for rows.Next() {
+		v, err := scanVisit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// BadgesInUse are the day badge numbers bound to checked-in visits.
+func (s *Store) BadgesInUse(ctx context.Context, format string, facility uint64) (map[uint64]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT number FROM credentials WHERE format = ? AND facility = ? AND enabled = 1`, format, facility)
+	if err != nil {
+		return nil, fmt.Errorf("store: badges: %w", err)
+	}
+	defer rows.Close()
+	out := map[uint64]bool{}
+	for rows.Next() {
+		var n uint64
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out[n] = true
+	}
+	return out, rows.Err()
+}

@@ -6,6 +6,19 @@ const I18N = (() => {
       "login.name": "名前", "login.password": "パスワード", "login.submit": "ログイン",
       "login.failed": "名前またはパスワードが違います",
       "board.doors": "扉", "board.events": "入退室ログ（新しい順）", "board.logout": "ログアウト",
+      "nav.board": "入退室ボード", "nav.desk": "受付", "nav.report": "来訪者記録",
+      "desk.title": "受付", "desk.register": "来訪者の登録", "desk.name": "氏名", "desk.company": "会社",
+      "desk.host": "担当者", "desk.purpose": "目的", "desk.date": "日付", "desk.zones": "立入エリア",
+      "desk.nda": "秘密保持契約 番号", "desk.briefed": "新規受入れ者の指導を行った", "desk.locker": "携帯電話ロッカー",
+      "desk.register_button": "登録", "desk.today": "本日の来訪者", "desk.status": "状態", "desk.badge": "入館証",
+      "desk.checkin": "入館（入館証を渡す）", "desk.checkout": "退館", "desk.covers": "目隠し確認:",
+      "desk.registered": "登録しました", "desk.checked_in": "入館しました。入館証", "desk.checked_out": "退館しました",
+      "desk.covered": "覆いを確認:", "status.registered": "登録済", "status.checked_in": "入館中", "status.checked_out": "退館済",
+      "report.title": "来訪者記録", "report.briefing": "指導", "report.in": "入館", "report.out": "退館",
+      "report.restricted": "制限エリア（入・出・同行）", "report.covers": "目隠し確認",
+      "err.invalid_visit": "登録できません", "err.in_use": "その入館証は使用中です", "err.briefing_missing": "指導が済んでいません",
+      "err.not_checked_in": "入館していません", "err.not_today": "本日の来訪ではありません", "err.not_a_day_badge": "来訪者用の入館証ではありません",
+      "err.conflict": "この操作はできません", "err.not_found": "見つかりません",
       "board.alarms": "警報", "board.no_alarms": "警報なし", "board.ack": "確認", "board.zones": "エリア在室",
       "board.muster": "避難点呼リスト（印刷）", "board.lockdown": "ロックダウン", "board.lift": "ロックダウン解除",
       "board.lockdown_on": "ロックダウン中", "board.confirm_lockdown": "制限エリアをすべて施錠しますか？",
@@ -40,6 +53,19 @@ const I18N = (() => {
       "login.name": "Name", "login.password": "Password", "login.submit": "Log in",
       "login.failed": "Wrong name or password",
       "board.doors": "Doors", "board.events": "Entry log (newest first)", "board.logout": "Log out",
+      "nav.board": "Entry board", "nav.desk": "Visitor desk", "nav.report": "Visitor log",
+      "desk.title": "Visitor desk", "desk.register": "Register a visitor", "desk.name": "Name", "desk.company": "Company",
+      "desk.host": "Host", "desk.purpose": "Purpose", "desk.date": "Date", "desk.zones": "Zones",
+      "desk.nda": "NDA reference", "desk.briefed": "Briefing given", "desk.locker": "Phone locker",
+      "desk.register_button": "Register", "desk.today": "Today's visitors", "desk.status": "Status", "desk.badge": "Badge",
+      "desk.checkin": "Check in (hand badge)", "desk.checkout": "Check out", "desk.covers": "Covers done:",
+      "desk.registered": "registered", "desk.checked_in": "checked in with badge", "desk.checked_out": "checked out",
+      "desk.covered": "covered:", "status.registered": "registered", "status.checked_in": "on site", "status.checked_out": "left",
+      "report.title": "Visitor log", "report.briefing": "Briefing", "report.in": "In", "report.out": "Out",
+      "report.restricted": "Restricted zones (in, out, escort)", "report.covers": "Covers confirmed",
+      "err.invalid_visit": "Cannot register", "err.in_use": "That badge is in use", "err.briefing_missing": "The visitor has not been briefed",
+      "err.not_checked_in": "Not checked in", "err.not_today": "The visit is not today", "err.not_a_day_badge": "Not a visitor badge",
+      "err.conflict": "Not allowed now", "err.not_found": "Not found",
       "board.alarms": "Alarms", "board.no_alarms": "No alarms", "board.ack": "Acknowledge", "board.zones": "Who is where",
       "board.muster": "Muster list (print)", "board.lockdown": "Lockdown", "board.lift": "Lift lockdown",
       "board.lockdown_on": "LOCKDOWN", "board.confirm_lockdown": "Lock every restricted zone?",
@@ -73,7 +99,7 @@ const I18N = (() => {
   };
   let lang = localStorage.getItem("sekisho.lang") ||
     ((navigator.language || "ja").toLowerCase().startsWith("ja") ? "ja" : "en");
-  const t = (key, fallback) => words[lang][key] ?? words.en[key] ?? fallback ?? key;
+  const t = (key, fallback) => words[lang][key] ?? words.en[key] ?? (fallback === undefined ? key : fallback);
   const listeners = [];
   function apply() {
     document.documentElement.lang = lang;

@@ -1,0 +1,139 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/visitlog"
+)
+
+func (s *Server) visitLogRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/visits/badges", s.need(store.RoleGuard, s.badges))
+	mux.HandleFunc("GET /api/hosts", s.need(store.RoleGuard, s.hosts))
+	mux.HandleFunc("GET /api/visits/search", s.need(store.RoleManager, s.searchVisits))
+	mux.HandleFunc("GET /api/reports/visitors", s.need(store.RoleManager, s.visitorReport))
+	mux.HandleFunc("GET /api/reports/visitors.csv", s.need(store.RoleManager, s.visitorReportCSV))
+}
+
+// audit logs that someone looked at or took away the log (the casebook's
+// boiler maker tells staff their access is logged).
+func (s *Server) audit(r *http.Request, typ, what string) {
+	ev := &event.Event{Type: typ, Actor: principal(r).Name, Detail: map[string]string{"what": what, "query": r.URL.RawQuery}}
+	if err := s.Store.Append(r.Context(), ev); err != nil {
+		s.Log.Error("audit not logged", "what", what, "err", err)
+	}
+}
+
+func (s *Server) badges(w http.ResponseWriter, r *http.Request) {
+	pool := s.Config.VisitorCards
+	if pool == nil {
+		writeError(w, http.StatusNotFound, "no_badge_pool", "the site config has no visitor_cards")
+		return
+	}
+	used, err := s.Store.BadgesInUse(r.Context(), pool.Format, pool.Facility)
+	if err != nil {
+		s.internal(w, "badges", err)
+		return
+	}
+	free, out := []uint64{}, []uint64{}
+	for _, rg := range pool.Numbers {
+		from, to, _ := config.CardRange(rg)
+		for n := from; n <= to; n++ {
+			if used[n] {
+				out = append(out, n)
+			} else {
+				free = append(free, n)
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"format": pool.Format, "facility": pool.Facility, "free": free, "out": out})
+}
+
+func (s *Server) day(w http.ResponseWriter, r *http.Request) (string, bool) {
+	day := r.URL.Query().Get("date")
+	if day == "" {
+		return time.Now().In(s.Config.Location).Format("2006-01-02"), true
+	}
+	if _, err := time.Parse("2006-01-02", day); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_parameter", "date: want YYYY-MM-DD")
+		return "", false
+	}
+	return day, true
+}
+
+func (s *Server) searchVisits(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	vq := store.VisitQuery{Company: q.Get("company"), Person: q.Get("person"), Host: q.Get("host"), From: q.Get("from"), To: q.Get("to"), Status: q.Get("status")}
+	for _, d := range []string{vq.From, vq.To} {
+		if d == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_parameter", "from and to: want YYYY-MM-DD")
+			return
+		}
+	}
+	visits, err := s.Store.SearchVisits(r.Context(), vq)
+	if err != nil {
+		s.internal(w, "search visits", err)
+		return
+	}
+	s.audit(r, event.AuditViewed, "visits")
+	writeJSON(w, http.StatusOK, visits)
+}
+
+func (s *Server) visitorReport(w http.ResponseWriter, r *http.Request) {
+	day, ok := s.day(w, r)
+	if !ok {
+		return
+	}
+	rows, err := visitlog.Build(r.Context(), s.Store, s.Config, day)
+	if err != nil {
+		s.internal(w, "visitor log", err)
+		return
+	}
+	s.audit(r, event.AuditViewed, "visitor log "+day)
+	writeJSON(w, http.StatusOK, map[string]any{"date": day, "site": s.Config.Site, "name": s.Config.Name, "rows": rows})
+}
+
+func (s *Server) visitorReportCSV(w http.ResponseWriter, r *http.Request) {
+	day, ok := s.day(w, r)
+	if !ok {
+		return
+	}
+	rows, err := visitlog.Build(r.Context(), s.Store, s.Config, day)
+	if err != nil {
+		s.internal(w, "visitor log", err)
+		return
+	}
+	s.audit(r, event.AuditExported, "visitor log "+day)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="visitors-`+day+`.csv"`)
+	w.Write([]byte("\ufeff")) // so Excel on a Japanese desk reads UTF-8
+	if err := visitlog.WriteCSV(w, day, rows); err != nil {
+		s.Log.Error("visitor log csv", "err", err)
+	}
+}
+
+// hosts are the employees a visitor may be the guest of: names and ids only.
+func (s *Server) hosts(w http.ResponseWriter, r *http.Request) {
+	people, err := s.Store.People(r.Context())
+	if err != nil {
+		s.internal(w, "hosts", err)
+		return
+	}
+	type host struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	out := []host{}
+	for _, p := range people {
+		if p.Kind == "employee" {
+			out = append(out, host{p.ID, p.Name})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

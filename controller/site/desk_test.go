@@ -1,0 +1,100 @@
+package site_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+)
+
+// A walk-in at the desk, in the browser: registered, briefed and checked in
+// with a day badge; through the floor door; out by badging at the main
+// entrance's inside reader; and the day's visitor log has the whole visit.
+func TestDeskWalkInInTheBrowser(t *testing.T) {
+	ts := startSite(t, "")
+	if err := ts.Store.CreateUser(context.Background(), "kimura", "manager", nil, "desk-and-log-2026"); err != nil {
+		t.Fatal(err)
+	}
+	live := ts.stream()
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	defer shoot(t, ctx)
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.base+"/login"),
+		chromedp.SendKeys(chromedp.ID("name"), "kimura"),
+		chromedp.SendKeys(chromedp.ID("password"), "desk-and-log-2026"),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("doors")),
+		chromedp.Navigate(ts.base+"/desk"),
+		chromedp.WaitVisible(chromedp.CSS(`#v-zones input[value="floor"]`)),
+		// A missing company is refused, in the desk's words, and nothing is written.
+		chromedp.SendKeys(chromedp.ID("v-name"), "Walk In"),
+		chromedp.Click(chromedp.ID("v-register")),
+		chromedp.WaitVisible(chromedp.CSS(`#desk-msg.bad`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("desk-msg")))
+	if !strings.Contains(msg, "company is missing") {
+		t.Fatalf("refusal shown: %q", msg)
+	}
+	if v, _ := ts.Store.Visits(context.Background(), time.Now().In(ts.Config.Location).Format("2006-01-02")); len(v) != 0 {
+		t.Fatalf("a refused registration wrote %d visits", len(v))
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("v-company"), "Hamana Gear"),
+		chromedp.SetValue(chromedp.ID("v-host"), "p-sato"),
+		chromedp.SendKeys(chromedp.ID("v-purpose"), "quote"),
+		chromedp.Click(chromedp.CSS(`#v-zones input[value="lobby"]`)),
+		chromedp.Click(chromedp.CSS(`#v-zones input[value="floor"]`)),
+		chromedp.Click(chromedp.ID("v-briefed")),
+		chromedp.Click(chromedp.ID("v-register")),
+		chromedp.WaitVisible(chromedp.CSS(`#visits tbody tr[data-status="registered"] button.checkin`)),
+		chromedp.SetValue(chromedp.CSS(`#visits tbody tr[data-status="registered"] select.badge`), "7"),
+		chromedp.Click(chromedp.CSS(`#visits tbody tr[data-status="registered"] button.checkin`)),
+		chromedp.WaitVisible(chromedp.CSS(`#visits tbody tr[data-status="checked_in"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := await(t, live, "check-in", func(ev event.Event) bool { return ev.Type == event.VisitorCheckedIn })
+	if in.Credential == nil || in.Credential.Number != 7 || in.Detail["host_name"] == "" || in.Actor != "kimura" {
+		t.Fatalf("check-in event for the host's tools: %+v", in)
+	}
+
+	ts.swipe("r-floor-out", 200, 7)
+	if ev := await(t, live, "onto the floor", func(ev event.Event) bool { return ev.Reader == "r-floor-out" }); ev.Type != event.AccessGranted {
+		t.Fatalf("floor: %s %s", ev.Type, ev.Reason)
+	}
+	ts.swipe("r-floor-in", 200, 7)
+	ts.swipe("r-main-in", 200, 7) // badging out at the inside-only entrance is the checkout
+	await(t, live, "checkout", func(ev event.Event) bool { return ev.Type == event.VisitorCheckedOut })
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ts.base+"/report"),
+		chromedp.WaitVisible(chromedp.CSS(`#report tbody tr`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#report tbody tr td")].map(td => td.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cells) != 11 || cells[0] != "Walk In" || cells[1] != "Hamana Gear" || !strings.Contains(cells[2], "Sato") ||
+		cells[3] != "quote" || cells[5] != "desk" || cells[6] != "7" || cells[7] == "" || cells[10] == "" {
+		t.Fatalf("report row: %q", cells)
+	}
+	evs, _ := ts.Store.Events(context.Background(), store.Filter{Type: event.AuditViewed})
+	if len(evs) == 0 || evs[0].Actor != "kimura" {
+		t.Fatal("viewing the visitor log was not logged")
+	}
+}

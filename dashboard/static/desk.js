@@ -1,0 +1,119 @@
+// The visitor desk: register, check in with a day badge, confirm covers,
+// check out. A refusal is shown in the desk's language from its stable word.
+(() => {
+  const $ = sel => document.querySelector(sel);
+  const today = () => new Date().toLocaleDateString("sv-SE"); // YYYY-MM-DD, local
+  let zones = [], assetsZones = new Set();
+
+  async function api(path, opts = {}) {
+    const res = await fetch(path, { credentials: "same-origin", ...opts, headers: { "Content-Type": "application/json" } });
+    if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const err = new Error(body.detail || body.error || res.statusText);
+      err.code = body.error;
+      throw err;
+    }
+    return body;
+  }
+
+  function say(text, bad) {
+    const m = $("#desk-msg");
+    m.textContent = text;
+    m.className = "msg " + (bad ? "bad" : "ok");
+  }
+  const fail = e => say(I18N.t("err." + e.code, "") ? `${I18N.t("err." + e.code)} — ${e.message}` : e.message, true);
+
+  async function load() {
+    const [hosts, z] = await Promise.all([api("/api/hosts"), api("/api/zones")]);
+    zones = z.zones;
+    $("#v-host").replaceChildren(...hosts.map(h => new Option(h.name, h.id)));
+    $("#v-zones").replaceChildren(...zones.filter(x => x.id !== "outside").map(x => {
+      const l = document.createElement("label");
+      l.className = "check";
+      const c = document.createElement("input");
+      c.type = "checkbox"; c.value = x.id; c.name = "zone";
+      l.append(c, " " + (x.name || x.id) + (x.restricted ? " ⚠" : "") + (x.no_phones ? " 📵" : ""));
+      return l;
+    }));
+    $("#v-date").value = today();
+    $("#today").textContent = today();
+    refresh();
+  }
+
+  async function refresh() {
+    const [visits, badges] = await Promise.all([api("/api/visits?date=" + today()), api("/api/visits/badges").catch(() => ({ free: [] }))]);
+    $("#visits tbody").replaceChildren(...visits.map(v => row(v, badges.free)));
+  }
+
+  function row(v, free) {
+    const tr = document.createElement("tr");
+    tr.dataset.visit = v.id;
+    tr.dataset.status = v.status;
+    for (const text of [v.name, v.company, v.host_name, I18N.t("status." + v.status, v.status), v.card ?? ""]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    const td = document.createElement("td");
+    td.className = "act";
+    if (v.status === "registered") {
+      const sel = document.createElement("select");
+      sel.className = "badge";
+      sel.append(...free.slice(0, 50).map(n => new Option(String(n), String(n))));
+      const b = button("desk.checkin", async () => {
+        await api(`/api/visits/${v.id}/checkin`, { method: "POST", body: JSON.stringify({ card: Number(sel.value) }) });
+        say(`${v.name}: ${I18N.t("desk.checked_in")} ${sel.value}`);
+      });
+      b.className = "checkin";
+      td.append(sel, b);
+    }
+    if (v.status === "checked_in") {
+      for (const z of v.zones) {
+        const zone = zones.find(x => x.id === z);
+        if (!zone || !zone.restricted) continue;
+        td.append(button("desk.covers", async () => {
+          const r = await api(`/api/visits/${v.id}/covers/confirm`, { method: "POST", body: JSON.stringify({ zone: z }) });
+          say(`${zone.name || z}: ${I18N.t("desk.covered")} ${r.covered.join(", ") || "—"}`);
+        }, zone.name || z));
+      }
+      const out = button("desk.checkout", async () => {
+        await api(`/api/visits/${v.id}/checkout`, { method: "POST" });
+        say(`${v.name}: ${I18N.t("desk.checked_out")}`);
+      });
+      out.className = "checkout";
+      td.append(out);
+    }
+    tr.appendChild(td);
+    return tr;
+  }
+
+  function button(key, action, suffix) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = I18N.t(key) + (suffix ? " " + suffix : "");
+    b.addEventListener("click", async () => { try { await action(); refresh(); } catch (e) { fail(e); } });
+    return b;
+  }
+
+  $("#register").addEventListener("submit", async e => {
+    e.preventDefault();
+    const body = {
+      name: $("#v-name").value, company: $("#v-company").value, host: $("#v-host").value,
+      purpose: $("#v-purpose").value, date: $("#v-date").value, nda_ref: $("#v-nda").value,
+      zones: [...document.querySelectorAll("#v-zones input:checked")].map(c => c.value),
+      briefed_by: $("#v-briefed").checked ? "desk" : "", phone_locker: $("#v-locker").value,
+    };
+    try {
+      const v = await api("/api/visits", { method: "POST", body: JSON.stringify(body) });
+      say(`${v.name}: ${I18N.t("desk.registered")}`);
+      $("#register").reset();
+      $("#v-date").value = today();
+      refresh();
+    } catch (err) { fail(err); }
+  });
+
+  I18N.apply();
+  I18N.onChange(refresh);
+  load().catch(fail);
+})();

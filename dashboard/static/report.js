@@ -1,0 +1,31 @@
+// The daily visitor log, as the casebook's paper form: printable, and CSV.
+(() => {
+  const $ = sel => document.querySelector(sel);
+  async function show(day) {
+    const res = await fetch("/api/reports/visitors?date=" + day, { credentials: "same-origin" });
+    if (res.status === 401) { location.href = "/login"; return; }
+    const body = await res.json();
+    if (!res.ok) { $("#r-site").textContent = body.detail || body.error; return; }
+    $("#r-day").textContent = body.date;
+    $("#r-site").textContent = body.name || body.site;
+    $("#r-csv").href = "/api/reports/visitors.csv?date=" + body.date;
+    $("#report tbody").replaceChildren(...body.rows.map(r => {
+      const tr = document.createElement("tr");
+      tr.dataset.visit = r.id;
+      const stays = (r.restricted || []).map(s => `${s.zone} ${s.in}–${s.out || "…"}${s.escort ? " (" + s.escort + ")" : ""}`).join("\n");
+      for (const text of [r.name, r.company, r.host_name, r.purpose, r.nda_ref || "—", r.briefed_by || "—", r.badge,
+        r.time_in, stays, (r.covers || []).join("\n"), r.time_out]) {
+        const td = document.createElement("td");
+        td.textContent = text || "";
+        tr.appendChild(td);
+      }
+      return tr;
+    }));
+  }
+  const day = new URLSearchParams(location.search).get("date") || new Date().toLocaleDateString("sv-SE");
+  $("#r-date").value = day;
+  $("#r-date").addEventListener("change", e => show(e.target.value));
+  $("#r-print").addEventListener("click", () => window.print());
+  I18N.apply();
+  show(day);
+})();
