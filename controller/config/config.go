@@ -204,11 +204,16 @@ type VisitorCards struct {
 	// OverstayAt is the time of day after which a visitor still checked in
 	// raises an overstay alarm (19:00 when empty).
 	OverstayAt string `yaml:"overstay_at"`
-	overstay   int    // minutes after midnight
 }
 
-// Overstay is OverstayAt in minutes after midnight.
-func (v *VisitorCards) Overstay() int { return v.overstay }
+// Overstay is OverstayAt in minutes after midnight (checked when loaded).
+func (v *VisitorCards) Overstay() int {
+	m, err := clock(v.OverstayAt)
+	if err != nil {
+		return 19 * 60
+	}
+	return m
+}
 
 // Zone returns the zone id, or false.
 func (c *Config) Zone(id string) (Zone, bool) {

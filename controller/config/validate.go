@@ -257,10 +257,8 @@ func (c *checker) validate(cfg *Config) {
 		if vc.OverstayAt == "" {
 			vc.OverstayAt = "19:00"
 		}
-		if m, err := clock(vc.OverstayAt); err != nil {
+		if _, err := clock(vc.OverstayAt); err != nil {
 			c.at(path{"visitor_cards", "overstay_at"}, "%v", err)
-		} else {
-			vc.overstay = m
 		}
 		for j, n := range vc.Numbers {
 			if _, _, err := CardRange(n); err != nil {

@@ -93,6 +93,22 @@ func TestDeskWalkInInTheBrowser(t *testing.T) {
 		cells[3] != "quote" || cells[5] != "desk" || cells[6] != "7" || cells[7] == "" || cells[10] == "" {
 		t.Fatalf("report row: %q", cells)
 	}
+	// The manager finds the visit again by company, across days.
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("s-company"), "Hamana"),
+		chromedp.Click(chromedp.ID("s-go")),
+		chromedp.WaitVisible(chromedp.CSS(`#found tbody tr td a`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#found tbody tr td")].map(td => td.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 6 || found[1] != "Walk In" || found[2] != "Hamana Gear" {
+		t.Fatalf("search found: %q", found)
+	}
 	evs, _ := ts.Store.Events(context.Background(), store.Filter{Type: event.AuditViewed})
 	if len(evs) == 0 || evs[0].Actor != "kimura" {
 		t.Fatal("viewing the visitor log was not logged")

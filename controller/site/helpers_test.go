@@ -30,6 +30,18 @@ type testSite struct {
 
 func startSite(t *testing.T, brokerURL string, tweaks ...func(*config.Config)) *testSite {
 	t.Helper()
+	if brokerURL != "" {
+		tweaks = append(tweaks, func(cfg *config.Config) {
+			cfg.MQTT.Embedded = nil
+			cfg.MQTT.External = &config.ExternalBroker{URL: brokerURL}
+		})
+	}
+	return startSiteWith(t, nil, tweaks...)
+}
+
+// startSiteWith is startSite on the embedded broker, with options changed.
+func startSiteWith(t *testing.T, options func(*site.Options), tweaks ...func(*config.Config)) *testSite {
+	t.Helper()
 	cfg, err := config.Load("../../configs/demo-factory.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -40,14 +52,12 @@ func startSite(t *testing.T, brokerURL string, tweaks ...func(*config.Config)) *
 	for _, tweak := range tweaks {
 		tweak(cfg)
 	}
-	if brokerURL != "" {
-		cfg.MQTT.Embedded = nil
-		cfg.MQTT.External = &config.ExternalBroker{URL: brokerURL}
-	}
 	dir := t.TempDir()
-	s, err := site.Start(context.Background(), cfg, site.Options{
-		DataDir: dir, HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0", Out: io.Discard,
-	})
+	opts := site.Options{DataDir: dir, HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0", Out: io.Discard}
+	if options != nil {
+		options(&opts)
+	}
+	s, err := site.Start(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

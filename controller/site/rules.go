@@ -301,33 +301,38 @@ func (s *Site) CheckOutAtDesk(ctx context.Context, visitID, by string) error {
 }
 
 // overstays raises an alarm for each visitor still checked in after the
-// day's overstay time: their badge has not come back to the desk.
+// day's overstay time, or from an earlier day: their badge has not come back
+// to the desk.
 func (s *Site) overstays(ctx context.Context) error {
 	pool := s.Config.VisitorCards
 	if pool == nil {
 		return nil
 	}
-	t := time.NewTicker(30 * time.Second)
+	every := s.overstayEvery
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	raised := map[string]bool{}
 	for {
 		now := time.Now().In(s.Config.Location)
-		if now.Hour()*60+now.Minute() >= pool.Overstay() {
-			visits, err := s.Store.SearchVisits(ctx, store.VisitQuery{From: now.Format("2006-01-02"), To: now.Format("2006-01-02"), Status: store.VisitCheckedIn})
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("overstay check", "err", err)
+		today := now.Format("2006-01-02")
+		late := now.Hour()*60+now.Minute() >= pool.Overstay()
+		visits, err := s.Store.SearchVisits(ctx, store.VisitQuery{To: today, Status: store.VisitCheckedIn})
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("overstay check", "err", err)
+		}
+		for _, v := range visits {
+			if raised[v.ID] || (v.Day == today && !late) {
+				continue
 			}
-			for _, v := range visits {
-				if raised[v.ID] {
-					continue
-				}
-				raised[v.ID] = true
-				badge := ""
-				if v.Card != nil {
-					badge = fmt.Sprintf(", badge %d not returned", *v.Card)
-				}
-				s.raise(ctx, "overstay", "warning", "", "", v.PersonID, fmt.Sprintf("%s (%s) still checked in after %s%s; host %s", v.Name, v.Company, pool.OverstayAt, badge, v.HostName))
+			raised[v.ID] = true
+			badge := ""
+			if v.Card != nil {
+				badge = fmt.Sprintf(", badge %d not returned", *v.Card)
 			}
+			s.raise(ctx, "overstay", "warning", "", "", v.PersonID, fmt.Sprintf("%s (%s) still checked in after %s on %s%s; host %s", v.Name, v.Company, pool.OverstayAt, v.Day, badge, v.HostName))
 		}
 		select {
 		case <-ctx.Done():

@@ -44,6 +44,9 @@ type Options struct {
 	MQTTListen string
 	Out        io.Writer // first-start accounts are printed here; os.Stdout when nil
 	Log        *slog.Logger
+	// OverstayEvery is how often checked-in visitors are checked against
+	// the overstay time (30 s when zero).
+	OverstayEvery time.Duration
 }
 
 // Site is a running site.
@@ -60,6 +63,8 @@ type Site struct {
 	log     *slog.Logger
 	signals chan bridge.Signal
 	tasks   chan func(context.Context)
+
+	overstayEvery time.Duration
 
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
@@ -112,6 +117,8 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		log:     log,
 		signals: make(chan bridge.Signal, 1024),
 		tasks:   make(chan func(context.Context), 64),
+
+		overstayEvery: opts.OverstayEvery,
 	}
 	// The doors lock before anything else happens: no pulse on start.
 	local, err := s.startHardware()

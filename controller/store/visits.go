@@ -207,10 +207,10 @@ func (s *Store) CheckOut(ctx context.Context, visitID string) error {
 }
 
 // ConfirmCovers records that a zone's other companies' assets are covered
-// for a visit.
+// for a visit. The first confirmation stands; later ones are events only.
 func (s *Store) ConfirmCovers(ctx context.Context, visitID, zone string, assets []string, by string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO visit_covers (visit_id, zone, assets, confirmed_by, confirmed_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (visit_id, zone) DO UPDATE SET assets = excluded.assets, confirmed_by = excluded.confirmed_by, confirmed_at = excluded.confirmed_at`,
+		ON CONFLICT (visit_id, zone) DO NOTHING`,
 		visitID, zone, strings.Join(assets, ","), by, now())
 	if err != nil {
 		return fmt.Errorf("store: covers for %s in %s: %w", visitID, zone, err)

@@ -15,7 +15,7 @@ const I18N = (() => {
       "desk.registered": "登録しました", "desk.checked_in": "入館しました。入館証", "desk.checked_out": "退館しました",
       "desk.covered": "覆いを確認:", "status.registered": "登録済", "status.checked_in": "入館中", "status.checked_out": "退館済",
       "report.title": "来訪者記録", "report.briefing": "指導", "report.in": "入館", "report.out": "退館",
-      "report.restricted": "制限エリア（入・出・同行）", "report.covers": "目隠し確認",
+      "report.restricted": "制限エリア（入・出・同行）", "report.covers": "目隠し確認", "report.search": "検索", "err.bad_parameter": "入力が正しくありません",
       "err.invalid_visit": "登録できません", "err.in_use": "その入館証は使用中です", "err.briefing_missing": "指導が済んでいません",
       "err.not_checked_in": "入館していません", "err.not_today": "本日の来訪ではありません", "err.not_a_day_badge": "来訪者用の入館証ではありません",
       "err.conflict": "この操作はできません", "err.not_found": "見つかりません",
@@ -62,7 +62,7 @@ const I18N = (() => {
       "desk.registered": "registered", "desk.checked_in": "checked in with badge", "desk.checked_out": "checked out",
       "desk.covered": "covered:", "status.registered": "registered", "status.checked_in": "on site", "status.checked_out": "left",
       "report.title": "Visitor log", "report.briefing": "Briefing", "report.in": "In", "report.out": "Out",
-      "report.restricted": "Restricted zones (in, out, escort)", "report.covers": "Covers confirmed",
+      "report.restricted": "Restricted zones (in, out, escort)", "report.covers": "Covers confirmed", "report.search": "Search", "err.bad_parameter": "Check the input",
       "err.invalid_visit": "Cannot register", "err.in_use": "That badge is in use", "err.briefing_missing": "The visitor has not been briefed",
       "err.not_checked_in": "Not checked in", "err.not_today": "The visit is not today", "err.not_a_day_badge": "Not a visitor badge",
       "err.conflict": "Not allowed now", "err.not_found": "Not found",
@@ -104,6 +104,7 @@ const I18N = (() => {
   function apply() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach(el => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(el => { el.placeholder = t(el.dataset.i18nPlaceholder); });
     const toggle = document.getElementById("lang-toggle");
     if (toggle) toggle.textContent = lang === "ja" ? "English" : "日本語";
     listeners.forEach(f => f());

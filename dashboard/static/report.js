@@ -22,6 +22,36 @@
       return tr;
     }));
   }
+  // Search across days: each visit found opens its day's log.
+  $("#r-search").addEventListener("submit", async e => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const k of ["company", "person", "host", "from", "to"]) {
+      const v = $("#s-" + k).value.trim();
+      if (v) q.set(k, v);
+    }
+    const res = await fetch("/api/visits/search?" + q, { credentials: "same-origin" });
+    const body = await res.json();
+    if (!res.ok) { $("#r-site").textContent = I18N.t("err." + body.error, body.detail); return; }
+    $("#found").hidden = false;
+    $("#found tbody").replaceChildren(...body.map(v => {
+      const tr = document.createElement("tr");
+      tr.dataset.visit = v.id;
+      const a = document.createElement("a");
+      a.href = "/report?date=" + v.day;
+      a.textContent = v.day;
+      a.addEventListener("click", ev => { ev.preventDefault(); $("#r-date").value = v.day; show(v.day); });
+      const first = document.createElement("td");
+      first.appendChild(a);
+      tr.appendChild(first);
+      for (const text of [v.name, v.company, v.host_name, v.purpose, I18N.t("status." + v.status)]) {
+        const td = document.createElement("td");
+        td.textContent = text || "";
+        tr.appendChild(td);
+      }
+      return tr;
+    }));
+  });
   const day = new URLSearchParams(location.search).get("date") || new Date().toLocaleDateString("sv-SE");
   $("#r-date").value = day;
   $("#r-date").addEventListener("change", e => show(e.target.value));
