@@ -46,8 +46,8 @@ func TestDeskBadInput(t *testing.T) {
 
 	tests := []struct {
 		name, method, path, body string
-		status                    int
-		code, detail              string
+		status                   int
+		code, detail             string
 	}{
 		{"no name", "POST", "/api/visits", `{"company":"X","host":"p-sato"}`, 400, "invalid_visit", "name is missing"},
 		{"no company", "POST", "/api/visits", `{"name":"A","host":"p-sato"}`, 400, "invalid_visit", "company is missing"},
