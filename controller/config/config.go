@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
@@ -27,6 +28,7 @@ type Config struct {
 	Wiegand      Wiegand             `yaml:"wiegand"`
 	Access       Access              `yaml:"access"`
 	Holidays     []string            `yaml:"holidays"` // YYYY-MM-DD: only "Hol" windows apply
+	Frigate      *FrigateSite        `yaml:"frigate"`
 
 	// Filled by Load.
 	File     string              `yaml:"-"`
@@ -171,12 +173,49 @@ type Camera struct {
 	Zone        string   `yaml:"zone"`
 	Doors       []string `yaml:"doors"`
 	SnapshotURL string   `yaml:"snapshot_url"`
-	Frigate     *Frigate `yaml:"frigate"`
+	// Auth is how the camera wants its stills asked for: "" (none),
+	// basic or digest (Hikvision and most ONVIF cameras).
+	Auth     string        `yaml:"auth"`
+	Username string        `yaml:"username"`
+	Password string        `yaml:"password"`
+	Timeout  time.Duration `yaml:"timeout"` // 2s at most, so a hung camera never holds an alarm back
+	Frigate  *Frigate      `yaml:"frigate"`
 }
 
-// Frigate maps a Sekisho camera to Frigate's name for it.
+// Frigate maps a Sekisho camera to Frigate's name for it, and Frigate's
+// zones on that camera to Sekisho zones.
 type Frigate struct {
-	Camera string `yaml:"camera"`
+	Camera string            `yaml:"camera"`
+	Zones  map[string]string `yaml:"zones"` // Frigate zone → Sekisho zone
+}
+
+// FrigateSite is the site's Frigate NVR: where to bookmark badge entries,
+// where its detections arrive, and the rules that weigh them.
+type FrigateSite struct {
+	URL        string           `yaml:"url"`   // http://frigate:5000; empty: detections only, no bookmarks or catch-up
+	Topic      string           `yaml:"topic"` // frigate/events
+	MaxAge     time.Duration    `yaml:"max_age"`
+	Tailgating TailgatingRule   `yaml:"tailgating"`
+	Intrusion  IntrusionRule    `yaml:"intrusion"`
+	Bookmark   *FrigateBookmark `yaml:"bookmark"`
+}
+
+// TailgatingRule counts people through a door's camera view after a grant.
+type TailgatingRule struct {
+	Window time.Duration `yaml:"window"` // people counted until this long after the grant (10s)
+	Before time.Duration `yaml:"before"` // and from this long before it, as they walk up (3s)
+}
+
+// IntrusionRule weighs a person seen in a restricted zone nobody badged into.
+type IntrusionRule struct {
+	Grace time.Duration `yaml:"grace"` // after the last badge in or out of the zone (30s)
+}
+
+// FrigateBookmark is the manual event Sekisho creates in Frigate for a
+// restricted entry.
+type FrigateBookmark struct {
+	Label    string        `yaml:"label"`    // person
+	Duration time.Duration `yaml:"duration"` // 30s
 }
 
 // Asset is a customer's die or part kept in a zone: the cover check (目隠し)
@@ -213,6 +252,19 @@ func (v *VisitorCards) Overstay() int {
 		return 19 * 60
 	}
 	return m
+}
+
+// CamerasAt are the cameras that watch a door: those the door names and
+// those that name the door.
+func (c *Config) CamerasAt(door string) []Camera {
+	var out []Camera
+	d, _ := c.Door(door)
+	for _, cam := range c.Cameras {
+		if slices.Contains(d.Cameras, cam.ID) || slices.Contains(cam.Doors, door) {
+			out = append(out, cam)
+		}
+	}
+	return out
 }
 
 // Zone returns the zone id, or false.

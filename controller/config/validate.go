@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -171,12 +172,51 @@ func (c *checker) validate(cfg *Config) {
 		c.at(path{"wiegand"}, "%v", err)
 	}
 	cfg.Decoder = dec
-	for i, cam := range cfg.Cameras {
+	frigateNames := map[string]path{}
+	for i := range cfg.Cameras {
+		cam := &cfg.Cameras[i]
 		p := path{"cameras", i}
 		c.ref(p.with("zone"), cam.Zone, "zone", zones)
 		for j, d := range cam.Doors {
 			c.ref(p.with("doors", j), d, "door", doors)
 		}
+		if cam.SnapshotURL != "" {
+			u, err := url.Parse(cam.SnapshotURL)
+			switch {
+			case err == nil && u.Scheme == "sim" && cfg.Hardware != "sim":
+				c.at(p.with("snapshot_url"), "%q: sim:// cameras exist only with hardware: sim", cam.SnapshotURL)
+			case err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "sim") || u.Host == "":
+				c.at(p.with("snapshot_url"), "%q: want an http:// or https:// URL", cam.SnapshotURL)
+			}
+		}
+		switch cam.Auth {
+		case "", "basic", "digest":
+		default:
+			c.at(p.with("auth"), "auth %q: want basic or digest", cam.Auth)
+		}
+		if cam.Auth != "" && cam.Username == "" {
+			c.at(p.with("username"), "auth %s needs a username", cam.Auth)
+		}
+		if cam.Timeout == 0 {
+			cam.Timeout = 2 * time.Second
+		} else if cam.Timeout < 100*time.Millisecond || cam.Timeout > 2*time.Second {
+			c.at(p.with("timeout"), "%v: want 100ms to 2s, so a camera never holds the door's alarms back", cam.Timeout)
+		}
+		if f := cam.Frigate; f != nil {
+			if f.Camera == "" {
+				c.at(p.with("frigate", "camera"), "camera is missing: Frigate's name for this camera")
+			} else if first, dup := frigateNames[f.Camera]; dup {
+				c.at(p.with("frigate", "camera"), "Frigate camera %q is mapped already (line %d)", f.Camera, c.lineOf(first))
+			} else {
+				frigateNames[f.Camera] = p.with("frigate", "camera")
+			}
+			for fz, z := range f.Zones {
+				c.ref(p.with("frigate", "zones", fz), z, "zone", zones)
+			}
+		}
+	}
+	if f := cfg.Frigate; f != nil {
+		c.validateFrigate(f)
 	}
 	assets := map[string]path{}
 	for i, a := range cfg.Assets {
@@ -265,6 +305,48 @@ func (c *checker) validate(cfg *Config) {
 				c.at(path{"visitor_cards", "numbers", j}, "%v", err)
 			}
 		}
+	}
+}
+
+func (c *checker) validateFrigate(f *FrigateSite) {
+	p := path{"frigate"}
+	if f.URL != "" {
+		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			c.at(p.with("url"), "%q: want Frigate's base URL, like http://frigate:5000", f.URL)
+		}
+		f.URL = strings.TrimRight(f.URL, "/")
+	}
+	if f.Topic == "" {
+		f.Topic = "frigate/events"
+	}
+	defaults := []struct {
+		key  []any
+		v    *time.Duration
+		def  time.Duration
+		max  time.Duration
+		what string
+	}{
+		{[]any{"max_age"}, &f.MaxAge, 10 * time.Minute, 24 * time.Hour, "detections further than this from now are refused"},
+		{[]any{"tailgating", "window"}, &f.Tailgating.Window, 10 * time.Second, 2 * time.Minute, "people are counted this long after a grant"},
+		{[]any{"tailgating", "before"}, &f.Tailgating.Before, 3 * time.Second, time.Minute, "and this long before it"},
+		{[]any{"intrusion", "grace"}, &f.Intrusion.Grace, 30 * time.Second, time.Hour, "after the last badge in or out"},
+	}
+	for _, d := range defaults {
+		switch {
+		case *d.v == 0:
+			*d.v = d.def
+		case *d.v < 0 || *d.v > d.max:
+			c.at(p.with(d.key...), "%v: want up to %v (%s)", *d.v, d.max, d.what)
+		}
+	}
+	if f.Bookmark == nil {
+		f.Bookmark = &FrigateBookmark{}
+	}
+	if f.Bookmark.Label == "" {
+		f.Bookmark.Label = "person"
+	}
+	if f.Bookmark.Duration == 0 {
+		f.Bookmark.Duration = 30 * time.Second
 	}
 }
 

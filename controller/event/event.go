@@ -27,6 +27,9 @@ const (
 	VisitorCheckedIn  = "visitor.checked_in"
 	VisitorCheckedOut = "visitor.checked_out"
 	CoverConfirmed    = "visitor.cover_confirmed"
+	CameraSnapshot    = "camera.snapshot"  // a still taken for the event in detail.for
+	CameraFailed      = "camera.failed"    // a camera gave no still; detail.error says why
+	CameraDetection   = "camera.detection" // Frigate first saw an object
 	AlarmRaised       = "alarm.raised"
 	AlarmAcknowledged = "alarm.acknowledged"
 	AlarmCleared      = "alarm.cleared"

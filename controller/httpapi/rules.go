@@ -27,6 +27,7 @@ type Site interface {
 	CheckOutAtDesk(ctx context.Context, visitID, by string) error
 	Muster() []access.Presence
 	Occupancy() map[string]int
+	FrigateRejects() map[string]int
 }
 
 func (s *Server) ruleRoutes(mux *http.ServeMux) {

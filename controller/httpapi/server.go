@@ -72,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	s.ruleRoutes(mux)
 	s.visitLogRoutes(mux)
+	s.cameraRoutes(mux)
 	s.dashboardRoutes(mux)
 	return mux
 }

@@ -102,26 +102,34 @@ func (o *Outbox) Run(ctx context.Context) error {
 }
 
 func (o *Outbox) clientOptions() (*paho.ClientOptions, error) {
+	opts, err := o.Broker.ClientOptions("sekisho-" + o.Site + "-" + store.NewSecret(4))
+	if err != nil {
+		return nil, err
+	}
+	return opts.SetOrderMatters(true).SetWill(o.statusTopic(), "offline", 1, true), nil
+}
+
+// ClientOptions are a reconnecting paho client's options for this broker,
+// with its login and CA.
+func (b Broker) ClientOptions(clientID string) (*paho.ClientOptions, error) {
 	opts := paho.NewClientOptions().
-		AddBroker(o.Broker.URL).
-		SetClientID("sekisho-"+o.Site+"-"+store.NewSecret(4)).
-		SetUsername(o.Broker.Username).
-		SetPassword(o.Broker.Password).
+		AddBroker(b.URL).
+		SetClientID(clientID).
+		SetUsername(b.Username).
+		SetPassword(b.Password).
 		SetCleanSession(true).
-		SetOrderMatters(true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(10*time.Second).
-		SetWill(o.statusTopic(), "offline", 1, true)
-	if o.Broker.CAFile != "" {
-		pem, err := os.ReadFile(o.Broker.CAFile)
+		SetMaxReconnectInterval(10 * time.Second)
+	if b.CAFile != "" {
+		pem, err := os.ReadFile(b.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("outbox: ca_file: %w", err)
+			return nil, fmt.Errorf("mqtt: ca_file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("outbox: ca_file %s holds no PEM certificate", o.Broker.CAFile)
+			return nil, fmt.Errorf("mqtt: ca_file %s holds no PEM certificate", b.CAFile)
 		}
 		opts.SetTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 	}

@@ -149,5 +149,7 @@ func (s *Site) record(ctx context.Context, ev *event.Event) {
 		s.log.Debug("replayed event already logged", "id", ev.ID)
 	case err != nil:
 		s.log.Error("event not logged", "type", ev.Type, "door", ev.Door, "err", err)
+	default:
+		s.afterRecord(ev)
 	}
 }

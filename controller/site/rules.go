@@ -117,11 +117,21 @@ func (s *Site) raise(ctx context.Context, kind, severity, door, reader, personID
 
 func (s *Site) raiseID(ctx context.Context, id, kind, severity, door, reader, personID, detail string) {
 	a := &store.Alarm{ID: id, Kind: kind, Severity: severity, Door: door, Reader: reader, PersonID: personID, Detail: detail}
+	s.raiseAlarm(ctx, a, &event.Event{Door: door, Reader: reader})
+}
+
+// raiseAlarm stores a and logs alarm.raised from ev, which may carry more
+// (a camera, a zone, evidence in its detail).
+func (s *Site) raiseAlarm(ctx context.Context, a *store.Alarm, ev *event.Event) {
 	if err := s.Store.RaiseAlarm(ctx, a); err != nil {
-		s.log.Error("alarm not stored", "kind", kind, "err", err)
+		s.log.Error("alarm not stored", "kind", a.Kind, "err", err)
 	}
-	s.record(ctx, &event.Event{Type: event.AlarmRaised, Door: door, Reader: reader,
-		Alarm: &event.Alarm{ID: a.ID, Severity: severity}, Detail: map[string]string{"kind": kind, "detail": detail}})
+	ev.Type, ev.Alarm = event.AlarmRaised, &event.Alarm{ID: a.ID, Severity: a.Severity}
+	if ev.Detail == nil {
+		ev.Detail = map[string]string{}
+	}
+	ev.Detail["kind"], ev.Detail["detail"] = a.Kind, a.Detail
+	s.record(ctx, ev)
 }
 
 // doorAlarms mirrors the door's alarms into the alarms table: raised with

@@ -65,6 +65,7 @@ type Site struct {
 	tasks   chan func(context.Context)
 
 	overstayEvery time.Duration
+	cams          *cameras
 
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
@@ -201,6 +202,10 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		case err := <-bridgeReady:
 			return fail(fmt.Errorf("site: bridge: %w", err))
 		}
+	}
+	// Cameras before the loop: every event the loop logs may want a still.
+	if err := s.startCameras(ctx, brokerURL); err != nil {
+		return fail(err)
 	}
 	s.goRun("doors", s.loop, ctx)
 	s.goRun("checkpoint", s.checkpoints, ctx)

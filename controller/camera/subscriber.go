@@ -1,0 +1,154 @@
+package camera
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// Subscriber listens to Frigate's detections on MQTT and, after a gap,
+// reads back from Frigate's API what it missed.
+type Subscriber struct {
+	Options *paho.ClientOptions // broker, login, client id; handlers are set here
+	Topic   string
+	Frigate *Frigate // nil: no catch-up after a gap
+	MaxAge  time.Duration
+	Log     *slog.Logger
+	// Handle acts on one detection; a *Reject it returns is counted.
+	Handle func(Detection) error
+	Now    func() time.Time
+
+	mu       sync.Mutex
+	counts   map[string]int
+	lastLog  map[string]time.Time
+	lastSeen time.Time
+}
+
+// logEvery is how often one kind of bad message is logged: a camera that
+// sends garbage ten times a second must not drown the log.
+const logEvery = time.Minute
+
+// Rejects counts the messages refused, by kind.
+func (s *Subscriber) Rejects() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.counts)
+}
+
+func (s *Subscriber) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Run subscribes until ctx ends.
+func (s *Subscriber) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.counts, s.lastLog = map[string]int{}, map[string]time.Time{}
+	s.mu.Unlock()
+	inbox := make(chan Detection, 1024)
+	connected := make(chan struct{}, 1)
+	opts := *s.Options
+	opts.SetOrderMatters(false)
+	opts.SetOnConnectHandler(func(c paho.Client) {
+		// Handlers never block: they hand over to Run's goroutine.
+		c.Subscribe(s.Topic, 0, func(_ paho.Client, m paho.Message) {
+			d, err := ParseMessage(m.Payload(), s.now(), s.MaxAge)
+			if err != nil {
+				s.refuse(err)
+				return
+			}
+			select {
+			case inbox <- d:
+			default:
+				s.refuse(reject("overflow", "detections arrive faster than they are weighed"))
+			}
+		})
+		select {
+		case connected <- struct{}{}:
+		default:
+		}
+	})
+	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		s.Log.Warn("frigate detections: connection lost; will catch up from Frigate's API", "err", err)
+	})
+	client := paho.NewClient(&opts)
+	client.Connect()
+	defer client.Disconnect(250)
+
+	first := true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-connected:
+			if !first {
+				s.catchUp(ctx)
+			}
+			first = false
+		case d := <-inbox:
+			s.handle(d)
+		}
+	}
+}
+
+func (s *Subscriber) handle(d Detection) {
+	if err := s.Handle(d); err != nil {
+		s.refuse(err)
+		return
+	}
+	s.mu.Lock()
+	if d.Start.After(s.lastSeen) {
+		s.lastSeen = d.Start
+	}
+	s.mu.Unlock()
+}
+
+// catchUp reads back the detections Frigate published while the link was
+// down: Frigate sends them at QoS 0 and keeps none for an absent subscriber.
+func (s *Subscriber) catchUp(ctx context.Context) {
+	if s.Frigate == nil || s.Frigate.URL == "" {
+		return
+	}
+	s.mu.Lock()
+	after := s.lastSeen
+	s.mu.Unlock()
+	if oldest := s.now().Add(-s.MaxAge); after.Before(oldest) {
+		after = oldest
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	missed, err := s.Frigate.EventsAfter(ctx, after)
+	if err != nil {
+		s.Log.Warn("frigate catch-up failed; detections from the gap are lost", "after", after, "err", err)
+		return
+	}
+	s.Log.Info("frigate catch-up", "after", after, "events", len(missed))
+	for _, d := range missed {
+		s.handle(d)
+	}
+}
+
+func (s *Subscriber) refuse(err error) {
+	var r *Reject
+	if !errors.As(err, &r) {
+		r = &Reject{Kind: "error", Detail: err.Error()}
+	}
+	s.mu.Lock()
+	s.counts[r.Kind]++
+	n := s.counts[r.Kind]
+	quiet := s.now().Sub(s.lastLog[r.Kind]) < logEvery
+	if !quiet {
+		s.lastLog[r.Kind] = s.now()
+	}
+	s.mu.Unlock()
+	if !quiet {
+		s.Log.Warn("frigate message refused", "kind", r.Kind, "detail", r.Detail, "count", n)
+	}
+}

@@ -1,0 +1,218 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/camera"
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/store"
+)
+
+// stillAge is how old an event may be and still get a still: a door Pi's
+// replay of yesterday's swipes gets none, the camera shows today.
+const stillAge = 10 * time.Second
+
+// cameras is the site's camera work: stills, Frigate, correlation.
+type cameras struct {
+	stills  *camera.Stills
+	frigate *camera.Frigate // nil without frigate.url
+	corr    *camera.Correlator
+	sub     *camera.Subscriber // nil without a frigate block
+	jobs    chan event.Event
+}
+
+func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
+	cfg := s.Config
+	c := &cameras{
+		stills: &camera.Stills{Dir: camera.StillsDir(cfg.DataDir), Location: cfg.Location},
+		corr:   camera.NewCorrelator(cfg, s.engine.Occupancy),
+		jobs:   make(chan event.Event, 256),
+	}
+	if s.Sim != nil {
+		c.stills.Sim = camera.SimStill
+	}
+	if f := cfg.Frigate; f != nil {
+		if f.URL != "" {
+			c.frigate = &camera.Frigate{URL: f.URL}
+		}
+		opts, err := b.ClientOptions("sekisho-" + cfg.Site + "-frigate-" + store.NewSecret(4))
+		if err != nil {
+			return err
+		}
+		c.sub = &camera.Subscriber{Options: opts, Topic: f.Topic, Frigate: c.frigate, MaxAge: f.MaxAge,
+			Log: s.log.With("part", "frigate"), Handle: func(d camera.Detection) error { return s.onDetection(ctx, d) }}
+	}
+	s.cams = c
+	s.goRun("stills", s.takeStills, ctx)
+	if c.sub != nil {
+		s.goRun("frigate", c.sub.Run, ctx)
+		s.goRun("correlate", s.correlate, ctx)
+	}
+	return nil
+}
+
+// FrigateRejects counts the Frigate messages refused, by kind; nil without
+// Frigate.
+func (s *Site) FrigateRejects() map[string]int {
+	if s.cams == nil || s.cams.sub == nil {
+		return nil
+	}
+	return s.cams.sub.Rejects()
+}
+
+// afterRecord hands a logged event to the cameras: grants to the
+// correlator, and the moments that matter to the stills queue.
+func (s *Site) afterRecord(ev *event.Event) {
+	c := s.cams
+	if c == nil {
+		return
+	}
+	if ev.Type == event.AccessGranted && ev.DecidedBy == "" {
+		c.corr.Grant(ev.ID, ev.Door, ev.ZoneFrom, ev.ZoneTo, ev.Time)
+	}
+	if !s.wantsStill(ev) || time.Since(ev.Time) > stillAge {
+		return
+	}
+	select {
+	case c.jobs <- *ev:
+	default:
+		s.log.Error("stills queue full: no still for this event", "seq", ev.Seq, "type", ev.Type, "door", ev.Door)
+	}
+}
+
+// wantsStill: every entry to a restricted zone, every entry request at an
+// inside-only door, every forced, held or tamper alarm.
+func (s *Site) wantsStill(ev *event.Event) bool {
+	if ev.Door == "" || len(s.Config.CamerasAt(ev.Door)) == 0 {
+		return false
+	}
+	switch ev.Type {
+	case event.AccessGranted:
+		z, _ := s.Config.Zone(ev.ZoneTo)
+		return z.Restricted
+	case event.AccessRequested:
+		return true
+	case event.DoorForced, event.DoorHeld, event.DoorTamper:
+		return ev.Alarm != nil
+	}
+	return false
+}
+
+// takeStills works the queue; each event's cameras are asked at once, and
+// a slow camera holds up nobody else's still.
+func (s *Site) takeStills(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-s.cams.jobs:
+			for _, cam := range s.Config.CamerasAt(ev.Door) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.still(ctx, ev, cam)
+				}()
+			}
+		}
+	}
+}
+
+// still takes one camera's still for ev and logs it, chained to ev by id
+// and seq; a camera that fails is logged too, with why.
+func (s *Site) still(ctx context.Context, ev event.Event, cam config.Camera) {
+	c := s.cams
+	out := &event.Event{Type: event.CameraSnapshot, Door: ev.Door, ZoneFrom: ev.ZoneFrom, ZoneTo: ev.ZoneTo, Person: ev.Person, Visit: ev.Visit,
+		Camera: &event.Camera{ID: cam.ID},
+		Detail: map[string]string{"for": ev.ID, "for_seq": strconv.FormatInt(ev.Seq, 10), "for_type": ev.Type}}
+	if cam.SnapshotURL != "" {
+		st, err := c.stills.Take(ctx, cam, fmt.Sprintf("%08d-%s", ev.Seq, cam.ID), ev.Time)
+		if err != nil {
+			out.Type, out.Detail["error"] = event.CameraFailed, err.Error()
+		} else {
+			out.Camera.SnapshotSHA256, out.Detail["file"] = st.SHA256, st.File
+		}
+	}
+	if c.frigate != nil && cam.Frigate != nil {
+		out.Detail["frigate_url"] = c.frigate.RecordingURL(cam.Frigate.Camera, ev.Time)
+		if ev.Type == event.AccessGranted {
+			b := s.Config.Frigate.Bookmark
+			bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			id, err := c.frigate.Bookmark(bctx, cam.Frigate.Camera, b.Label, ev.Label(), b.Duration)
+			cancel()
+			if err != nil {
+				out.Detail["frigate_error"] = err.Error()
+			} else {
+				out.Detail["frigate_event"] = id
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return // stopping: the log is closing
+	}
+	s.record(ctx, out)
+}
+
+// onDetection weighs one Frigate detection: the first sighting of an object
+// is logged, and what it means (intrusion, a phone) is raised at once.
+func (s *Site) onDetection(ctx context.Context, d camera.Detection) error {
+	seen, findings, err := s.cams.corr.Detect(d, time.Now())
+	if err != nil {
+		return err
+	}
+	if seen.First {
+		ev := &event.Event{Type: event.CameraDetection, Camera: &event.Camera{ID: seen.CameraID},
+			Detail: map[string]string{"frigate_event": d.ID, "frigate_camera": d.Camera, "label": d.Label,
+				"zones": strings.Join(seen.SiteZones, ","), "seen_at": d.Start.UTC().Format(time.RFC3339Nano)}}
+		if len(seen.SiteZones) > 0 {
+			ev.ZoneTo = seen.SiteZones[0]
+		}
+		if d.CaughtUp {
+			ev.Detail["caught_up"] = "true"
+		}
+		if s.cams.frigate != nil && d.HasSnapshot {
+			ev.Detail["frigate_snapshot"] = s.cams.frigate.EventSnapshotURL(d.ID)
+		}
+		s.record(ctx, ev)
+	}
+	for _, f := range findings {
+		s.raiseFinding(ctx, f)
+	}
+	return nil
+}
+
+// correlate closes tailgating windows as they end.
+func (s *Site) correlate(ctx context.Context) error {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			for _, f := range s.cams.corr.Due(now) {
+				s.raiseFinding(ctx, f)
+			}
+		}
+	}
+}
+
+func (s *Site) raiseFinding(ctx context.Context, f camera.Finding) {
+	detail := map[string]string{}
+	for k, v := range f.Evidence {
+		detail[k] = v
+	}
+	if id := f.Evidence["frigate_event"]; id != "" && s.cams.frigate != nil {
+		detail["frigate_snapshot"] = s.cams.frigate.EventSnapshotURL(id)
+	}
+	a := &store.Alarm{ID: newAlarmID(), Kind: f.Kind, Severity: f.Severity, Door: f.Door, Detail: f.Detail}
+	s.raiseAlarm(ctx, a, &event.Event{Door: f.Door, ZoneTo: f.Zone, Camera: &event.Camera{ID: f.Camera}, Detail: detail})
+}
