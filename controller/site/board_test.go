@@ -204,3 +204,49 @@ func TestBoardAlarmsAndMuster(t *testing.T) {
 		t.Fatalf("muster row %q (%v)", row, err)
 	}
 }
+
+// A restricted entry on the board carries the camera's still; a click opens
+// it full size in the page.
+func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
+	ts := startSite(t, "")
+	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	defer shoot(t, ctx)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.base+"/login"),
+		chromedp.SendKeys(chromedp.ID("name"), "yamada"),
+		chromedp.SendKeys(chromedp.ID("password"), "shift-a-2026"),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(`#doors .door[data-door="press-door"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.swipe("r-press-out", 12, 345) // Sato, a press operator, on the demo's simulated camera
+	thumb := `#events tbody tr[data-type="access.granted"] td.cam a.still img`
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(thumb))); err != nil {
+		t.Fatal(err)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => {
+		const img = document.querySelector(`+"`"+thumb+"`"+`);
+		if (!img.complete) await new Promise(r => img.addEventListener("load", r, { once: true }));
+		return img.naturalWidth;
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || width != 320 {
+		t.Fatalf("the thumbnail did not load the still: width %d, %v", width, err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#events tbody tr[data-type="access.granted"] td.cam a.still`)),
+		chromedp.WaitVisible(chromedp.CSS(`#still-view[open] img`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#events tbody tr[data-type^="camera."]').length`))
+	if err != nil || rows != 0 {
+		t.Fatalf("camera events got rows of their own: %d %v", rows, err)
+	}
+}

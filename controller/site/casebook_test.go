@@ -107,6 +107,27 @@ func TestCasebookVisit(t *testing.T) {
 	if v, _ := ts.Store.GetVisit(ctx, visit.ID); v.Status != store.VisitCheckedOut || v.Card != nil {
 		t.Fatalf("after leaving: %+v", v)
 	}
+	// The manager's log has the press-area stay with the press camera's
+	// still of the pair going in.
+	waitFor(t, "the still of the pair", func() bool {
+		var log struct {
+			Rows []struct {
+				ID         string
+				Restricted []struct {
+					Zone   string
+					Stills []struct{ Camera, File, SHA256 string }
+				}
+			}
+		}
+		ts.call("GET", "/api/reports/visitors", nil, &log)
+		for _, r := range log.Rows {
+			if r.ID == visit.ID && len(r.Restricted) == 1 && r.Restricted[0].Zone == "die-press" && len(r.Restricted[0].Stills) == 1 {
+				st := r.Restricted[0].Stills[0]
+				return st.Camera == "cam-press-1" && st.File != "" && len(st.SHA256) == 64
+			}
+		}
+		return false
+	})
 	// The day badge is dead at once.
 	ts.swipe("r-main-out", 200, 17)
 	if ev := next("the returned badge", at("r-main-out")); ev.Type != event.AccessDenied || ev.Reason != event.ReasonExpired {

@@ -28,12 +28,21 @@ type Row struct {
 	Covers     []string `json:"covers"` // zones whose covers were confirmed, with who confirmed
 }
 
-// Stay is a time inside a restricted zone.
+// Stay is a time inside a restricted zone, with the stills of the entry.
 type Stay struct {
-	Zone   string `json:"zone"`
-	In     string `json:"in"`
-	Out    string `json:"out"`
-	Escort string `json:"escort"`
+	Zone   string  `json:"zone"`
+	In     string  `json:"in"`
+	Out    string  `json:"out"`
+	Escort string  `json:"escort"`
+	Stills []Still `json:"stills"`
+}
+
+// Still is a camera's picture of an entry, as the log keeps it.
+type Still struct {
+	Camera     string `json:"camera"`
+	File       string `json:"file"`
+	SHA256     string `json:"sha256"`
+	FrigateURL string `json:"frigate_url,omitempty"`
 }
 
 // Build makes the log of day (YYYY-MM-DD) from the store.
@@ -57,6 +66,7 @@ func Build(ctx context.Context, st *store.Store, cfg *config.Config, day string)
 			return nil, err
 		}
 		open := map[string]int{}             // zone → index of the open stay
+		entry := map[string]int{}            // the entry's event id → its stay
 		for i := len(evs) - 1; i >= 0; i-- { // oldest first
 			ev := evs[i]
 			switch ev.Type {
@@ -66,10 +76,15 @@ func Build(ctx context.Context, st *store.Store, cfg *config.Config, day string)
 				}
 			case event.CoverConfirmed:
 				r.Covers = append(r.Covers, ev.ZoneTo+" ("+ev.Detail["assets"]+", "+ev.Actor+")")
+			case event.CameraSnapshot:
+				if j, ok := entry[ev.Detail["for"]]; ok && ev.Camera != nil && ev.Detail["file"] != "" {
+					r.Restricted[j].Stills = append(r.Restricted[j].Stills, Still{Camera: ev.Camera.ID, File: ev.Detail["file"],
+						SHA256: ev.Camera.SnapshotSHA256, FrigateURL: ev.Detail["frigate_url"]})
+				}
 			case event.AccessGranted:
 				if z, ok := cfg.Zone(ev.ZoneTo); ok && z.Restricted {
-					open[ev.ZoneTo] = len(r.Restricted)
-					r.Restricted = append(r.Restricted, Stay{Zone: ev.ZoneTo, In: clock(ev.Time), Escort: ev.Detail["with_name"]})
+					open[ev.ZoneTo], entry[ev.ID] = len(r.Restricted), len(r.Restricted)
+					r.Restricted = append(r.Restricted, Stay{Zone: ev.ZoneTo, In: clock(ev.Time), Escort: ev.Detail["with_name"], Stills: []Still{}})
 				}
 				if z, ok := cfg.Zone(ev.ZoneFrom); ok && z.Restricted {
 					if j, ok := open[ev.ZoneFrom]; ok {
@@ -94,6 +109,9 @@ func WriteCSV(w io.Writer, day string, rows []Row) error {
 			part := s.Zone + " " + s.In + "–" + s.Out
 			if s.Escort != "" {
 				part += " with " + s.Escort
+			}
+			for _, st := range s.Stills {
+				part += " [" + st.Camera + " sha256:" + st.SHA256 + "]"
 			}
 			stays = append(stays, part)
 		}

@@ -4,6 +4,7 @@
   const $ = sel => document.querySelector(sel);
   const rows = $("#events tbody");
   const seen = new Map(); // seq -> event, newest kept on screen
+  const stills = new Map(); // event id -> the camera events taken for it
   const MAX_ROWS = 300;
   let doors = [];
 
@@ -33,18 +34,44 @@
     tr.dataset.seq = ev.seq;
     tr.dataset.type = ev.type;
     tr.className = "ev " + ev.type.replace(".", "-") + (ev.alarm ? " alarm" : "");
-    const what = I18N.t("type." + ev.type, ev.type) + (ev.reason ? ` · ${I18N.t("reason." + ev.reason, ev.reason)}` : "");
-    const where = ev.door ? doorName(ev.door) + (ev.side ? ` (${ev.side === "outside" ? "→" : "←"})` : "") : "";
+    let what = I18N.t("type." + ev.type, ev.type) + (ev.reason ? ` · ${I18N.t("reason." + ev.reason, ev.reason)}` : "");
+    const d = ev.detail || {};
+    if (ev.type === "alarm.raised" && d.kind) what += ` · ${I18N.t("alarm." + d.kind, I18N.t("type.door." + d.kind, d.kind))}`;
+    if (ev.type === "camera.detection") what += ` · ${d.label}`;
+    let where = ev.door ? doorName(ev.door) + (ev.side ? ` (${ev.side === "outside" ? "→" : "←"})` : "") : "";
+    if (!where && ev.camera) where = [ev.zone_to, ev.camera.id].filter(Boolean).join(" · ");
     for (const text of [clock(ev.time), where, who(ev), what]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.appendChild(td);
     }
     tr.cells[3].className = "what";
+    const cam = document.createElement("td");
+    cam.className = "cam";
+    cam.append(...Stills.links(stills.get(ev.id) || []));
+    if (ev.detail && ev.detail.frigate_snapshot) cam.append(Stills.frigateLink(ev.detail.frigate_snapshot));
+    tr.appendChild(cam);
     return tr;
   }
 
+  // A camera's still belongs beside the event it was taken for, not on a
+  // line of its own.
+  function attachStill(ev) {
+    const id = ev.detail.for;
+    const list = stills.get(id) || [];
+    if (list.some(s => s.seq === ev.seq)) return;
+    list.push(ev);
+    stills.set(id, list);
+    const target = seen.get(Number(ev.detail.for_seq));
+    const tr = target && rows.querySelector(`tr[data-seq="${target.seq}"]`);
+    if (tr) tr.replaceWith(rowFor(target));
+  }
+
   function add(ev) {
+    if ((ev.type === "camera.snapshot" || ev.type === "camera.failed") && ev.detail && ev.detail.for) {
+      attachStill(ev);
+      return;
+    }
     if (seen.has(ev.seq)) return;
     seen.set(ev.seq, ev);
     const tr = rowFor(ev);
@@ -107,7 +134,8 @@
       div.className = "alarm-item " + a.severity + (a.cleared_at ? " cleared" : "");
       div.dataset.alarm = a.id;
       const what = document.createElement("strong");
-      what.textContent = `${I18N.t("type.door." + a.kind, a.kind)} — ${doorName(a.door) || a.reader || ""}`;
+      const place = doorName(a.door) || a.reader || "";
+      what.textContent = I18N.t("alarm." + a.kind, I18N.t("type.door." + a.kind, a.kind)) + (place ? " — " + place : "");
       const when = document.createElement("small");
       when.textContent = clock(a.raised_at) + (a.detail ? " · " + a.detail : "");
       div.append(what, when);

@@ -12,11 +12,18 @@
     $("#report tbody").replaceChildren(...body.rows.map(r => {
       const tr = document.createElement("tr");
       tr.dataset.visit = r.id;
-      const stays = (r.restricted || []).map(s => `${s.zone} ${s.in}–${s.out || "…"}${s.escort ? " (" + s.escort + ")" : ""}`).join("\n");
+      const stays = (r.restricted || []).map(s => {
+        const div = document.createElement("div");
+        div.className = "stay";
+        div.textContent = `${s.zone} ${s.in}–${s.out || "…"}${s.escort ? " (" + s.escort + ")" : ""} `;
+        div.append(...Stills.links((s.stills || []).map(st => ({ type: "camera.snapshot", camera: { id: st.camera, snapshot_sha256: st.sha256 },
+          detail: { file: st.file, frigate_url: st.frigate_url } }))));
+        return div;
+      });
       for (const text of [r.name, r.company, r.host_name, r.purpose, r.nda_ref || "—", r.briefed_by || "—", r.badge,
-        r.time_in, stays, (r.covers || []).join("\n"), r.time_out]) {
+        r.time_in, null, (r.covers || []).join("\n"), r.time_out]) {
         const td = document.createElement("td");
-        td.textContent = text || "";
+        if (text === null) td.append(...stays); else td.textContent = text || "";
         tr.appendChild(td);
       }
       return tr;

@@ -1,0 +1,50 @@
+// Camera stills beside the events they were taken for: a thumbnail that
+// opens full size in the page, with Frigate's recording beside it.
+const Stills = (() => {
+  let dialog;
+  function view(src, title, frigate) {
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.id = "still-view";
+      dialog.innerHTML = `<figure><img alt=""><figcaption><span></span> <a target="_blank" rel="noopener">Frigate</a></figcaption></figure>`;
+      dialog.addEventListener("click", () => dialog.close());
+      document.body.appendChild(dialog);
+    }
+    dialog.querySelector("img").src = src;
+    dialog.querySelector("span").textContent = title;
+    const a = dialog.querySelector("a");
+    a.hidden = !frigate;
+    a.href = frigate || "#";
+    a.onclick = e => e.stopPropagation();
+    dialog.showModal();
+  }
+  function frigateLink(href) {
+    const a = document.createElement("a");
+    a.href = href; a.target = "_blank"; a.rel = "noopener"; a.className = "frigate"; a.textContent = "Frigate";
+    return a;
+  }
+  // links turns camera events into thumbnails (or a mark saying why a
+  // camera gave none).
+  function links(camEvents) {
+    return camEvents.map(ev => {
+      const cam = (ev.camera && ev.camera.id) || "";
+      if (ev.type === "camera.failed") {
+        const s = document.createElement("span");
+        s.className = "still-failed";
+        s.textContent = "📷✕";
+        s.title = `${cam}: ${ev.detail.error}`;
+        return s;
+      }
+      const src = "/api/stills/" + ev.detail.file;
+      const a = document.createElement("a");
+      a.href = src; a.className = "still";
+      a.title = `${cam} · SHA-256 ${ev.camera.snapshot_sha256}`;
+      const img = document.createElement("img");
+      img.src = src; img.alt = cam; img.loading = "lazy";
+      a.appendChild(img);
+      a.addEventListener("click", e => { e.preventDefault(); view(src, a.title, ev.detail.frigate_url); });
+      return a;
+    });
+  }
+  return { links, frigateLink, view };
+})();
