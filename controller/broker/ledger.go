@@ -10,6 +10,9 @@ type User struct {
 	// Bridge users may write their own door Pi's topics; others only read
 	// the site's public ones.
 	Bridge bool
+	// Writes are topic filters the user may also read and write (a Frigate
+	// NVR's own frigate/#).
+	Writes []string
 }
 
 // Access says who may connect and what each may touch.
@@ -35,8 +38,12 @@ func (a Access) ledger() *auth.Ledger {
 	}
 	for _, u := range a.Users {
 		rule := auth.UserRule{Username: auth.RString(u.Username), Password: auth.RString(u.Password)}
+		rule.ACL = auth.Filters{}
 		if u.Bridge {
-			rule.ACL = auth.Filters{auth.RString(a.Prefix + "/bridges/" + u.Username + "/#"): auth.ReadWrite}
+			rule.ACL[auth.RString(a.Prefix+"/bridges/"+u.Username+"/#")] = auth.ReadWrite
+		}
+		for _, f := range u.Writes {
+			rule.ACL[auth.RString(f)] = auth.ReadWrite
 		}
 		l.Users[u.Username] = rule
 	}

@@ -8,7 +8,7 @@ import (
 
 func TestLedger(t *testing.T) {
 	a := Access{Prefix: "sekisho/s", Controller: User{Username: "sekisho-controller", Password: "x"},
-		Users: []User{{Username: "door-pi-1", Password: "p1", Bridge: true}, {Username: "hass", Password: "h"}}}
+		Users: []User{{Username: "door-pi-1", Password: "p1", Bridge: true}, {Username: "hass", Password: "h"}, {Username: "frigate", Password: "f", Writes: []string{"frigate/#"}}}}
 	l := a.ledger()
 	client := func(user string) *mqtt.Client {
 		cl := &mqtt.Client{}
@@ -31,6 +31,12 @@ func TestLedger(t *testing.T) {
 		{"hass", "sekisho/s/events", true, false},
 		{"hass", "sekisho/s/bridges/door-pi-1/snapshot", false, false},
 		{"hass", "#", false, false},
+		{"hass", "frigate/events", true, false},
+		{"frigate", "frigate/events", true, true},
+		{"frigate", "frigate/press_1/person", true, true},
+		{"frigate", "sekisho/s/events", false, true},
+		{"frigate", "sekisho/s/events", true, false},
+		{"frigate", "sekisho/s/bridges/door-pi-1/signals", true, false},
 	}
 	for _, tt := range tests {
 		if _, got := l.ACLOk(client(tt.user), tt.topic, tt.write); got != tt.want {

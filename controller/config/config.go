@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
@@ -94,6 +95,10 @@ type EmbeddedBroker struct {
 type BrokerUser struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+	// Frigate marks the login a Frigate NVR uses: it may read and write
+	// under its topic root (frigate/#), and nothing of the site's but what
+	// every user may read.
+	Frigate bool `yaml:"frigate"`
 }
 
 // ExternalBroker is a Mosquitto or EMQX the site already runs.
@@ -187,6 +192,12 @@ type Camera struct {
 type Frigate struct {
 	Camera string            `yaml:"camera"`
 	Zones  map[string]string `yaml:"zones"` // Frigate zone → Sekisho zone
+}
+
+// TopicRoot is the first level of Frigate's topic: frigate for frigate/events.
+func (f *FrigateSite) TopicRoot() string {
+	root, _, _ := strings.Cut(f.Topic, "/")
+	return root
 }
 
 // FrigateSite is the site's Frigate NVR: where to bookmark badge entries,

@@ -67,6 +67,13 @@ func TestBrokenConfigs(t *testing.T) {
 		{"syntax", base + "  - id: [\n", "bad.yaml:10: (syntax):"},
 		{"missing site", strings.Replace(base, "site: s1\n", "", 1), "bad.yaml:1: site: site is missing"},
 		{"bad time zone", "timezone: Mars/Olympus\n" + base, `bad.yaml:1: timezone: unknown time zone "Mars/Olympus"`},
+		{"camera without http", base + "cameras:\n  - { id: c1, zone: hall, snapshot_url: \"rtsp://cam/stream\" }\n", `bad.yaml:11: cameras[0].snapshot_url: "rtsp://cam/stream": want an http:// or https:// URL`},
+		{"sim camera on a real Pi", "hardware: periph\n" + base + "cameras:\n  - { id: c1, zone: hall, snapshot_url: \"sim://c1\" }\n", `bad.yaml:12: cameras[0].snapshot_url: "sim://c1": sim:// cameras exist only with hardware: sim`},
+		{"camera auth unknown", base + "cameras:\n  - id: c1\n    zone: hall\n    auth: ntlm\n", `bad.yaml:13: cameras[0].auth: auth "ntlm": want basic or digest`},
+		{"camera too patient", base + "cameras:\n  - id: c1\n    zone: hall\n    timeout: 10s\n", `bad.yaml:13: cameras[0].timeout: 10s: want 100ms to 2s`},
+		{"frigate zone to nowhere", base + "cameras:\n  - id: c1\n    zone: hall\n    frigate: { camera: hall_1, zones: { yard: garden } }\n", `bad.yaml:13: cameras[0].frigate.zones.yard: no zone "garden" is defined`},
+		{"frigate without its URL scheme", base + "frigate:\n  url: frigate:5000\n", `bad.yaml:11: frigate.url: "frigate:5000": want Frigate's base URL`},
+		{"frigate login without frigate", base + "mqtt:\n  embedded:\n    users:\n      - { username: nvr, password: long-enough-pass, frigate: true }\n", `bad.yaml:13: mqtt.embedded.users[0].frigate: a Frigate login, but the config has no frigate block`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

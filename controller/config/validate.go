@@ -378,6 +378,8 @@ func (c *checker) validateMQTT(cfg *Config) {
 				c.at(p.with("username"), "user %q twice", u.Username)
 			case len(u.Password) < 12:
 				c.at(p.with("password"), "use at least 12 characters")
+			case u.Frigate && cfg.Frigate == nil:
+				c.at(p.with("frigate"), "a Frigate login, but the config has no frigate block")
 			}
 			seen[u.Username] = true
 		}

@@ -172,7 +172,11 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 			bridges := cfg.Bridges()
 			for _, u := range e.Users {
 				_, isBridge := bridges[u.Username]
-				access.Users = append(access.Users, broker.User{Username: u.Username, Password: u.Password, Bridge: isBridge})
+				bu := broker.User{Username: u.Username, Password: u.Password, Bridge: isBridge}
+				if u.Frigate {
+					bu.Writes = []string{cfg.Frigate.TopicRoot() + "/#"}
+				}
+				access.Users = append(access.Users, bu)
 			}
 		}
 		b, err := broker.Start(e.Listen, access, log)
