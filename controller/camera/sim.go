@@ -24,9 +24,11 @@ func SimStill(camera string, at time.Time) ([]byte, error) {
 	sum := f.Sum32()
 	base := color.RGBA{uint8(sum), uint8(sum >> 8), uint8(sum >> 16), 255}
 	for y := 0; y < h; y++ {
+		shade := uint8(y * 96 / h)
+		px := [4]uint8{base.R/2 + shade, base.G/2 + shade, base.B/2 + shade, 255}
+		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
 		for x := 0; x < w; x++ {
-			shade := uint8(y * 96 / h)
-			img.Set(x, y, color.RGBA{base.R/2 + shade, base.G/2 + shade, base.B/2 + shade, 255})
+			copy(row[x*4:], px[:])
 		}
 	}
 	bars := []struct {
@@ -35,8 +37,9 @@ func SimStill(camera string, at time.Time) ([]byte, error) {
 	for i, b := range bars {
 		y0 := 150 + i*20
 		for y := y0; y < y0+12; y++ {
+			row := img.Pix[y*img.Stride:]
 			for x := 20; x < 20+b.v*280/b.max; x++ {
-				img.Set(x, y, color.White)
+				copy(row[x*4:], []uint8{255, 255, 255, 255})
 			}
 		}
 	}

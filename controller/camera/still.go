@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/icholy/digest"
@@ -42,11 +43,53 @@ type Stills struct {
 	// Sim answers sim:// URLs with a generated picture, for the demo's
 	// simulated cameras; nil refuses them.
 	Sim func(camera string, at time.Time) ([]byte, error)
+	// Reuse is how long one still (or one failure) answers for a camera: a
+	// crowd through a door in one second is one picture, and a hung camera
+	// is not asked again and again. Zero asks every time.
+	Reuse time.Duration
+
+	mu   sync.Mutex
+	cams map[string]*lastStill
+}
+
+// lastStill is a camera's latest answer; its lock keeps one request at a
+// time in flight to the camera, as most cameras want.
+type lastStill struct {
+	sync.Mutex
+	at    time.Time
+	still Still
+	err   error
+}
+
+func (s *Stills) last(camera string) *lastStill {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cams == nil {
+		s.cams = map[string]*lastStill{}
+	}
+	l := s.cams[camera]
+	if l == nil {
+		l = &lastStill{}
+		s.cams[camera] = l
+	}
+	return l
 }
 
 // Take fetches one still from cam, files it as name and returns its hash.
 // It gives up after cam.Timeout: a hung camera costs an error, not a wait.
 func (s *Stills) Take(ctx context.Context, cam config.Camera, name string, at time.Time) (Still, error) {
+	l := s.last(cam.ID)
+	l.Lock()
+	defer l.Unlock()
+	if s.Reuse > 0 && !l.at.IsZero() && time.Since(l.at) < s.Reuse {
+		return l.still, l.err
+	}
+	l.still, l.err = s.take(ctx, cam, name, at)
+	l.at = time.Now()
+	return l.still, l.err
+}
+
+func (s *Stills) take(ctx context.Context, cam config.Camera, name string, at time.Time) (Still, error) {
 	body, err := s.fetch(ctx, cam, at)
 	if err != nil {
 		return Still{}, fmt.Errorf("camera %s: %w", cam.ID, err)

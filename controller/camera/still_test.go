@@ -126,3 +126,12 @@ func TestSimStillIsAJPEGThatChanges(t *testing.T) {
 		t.Fatal("simulated stills should be JPEGs that differ from second to second")
 	}
 }
+
+func BenchmarkSimStill(b *testing.B) {
+	at := time.Now()
+	for b.Loop() {
+		if _, err := camera.SimStill("cam-press-1", at); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -31,7 +31,7 @@ type cameras struct {
 func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 	cfg := s.Config
 	c := &cameras{
-		stills: &camera.Stills{Dir: camera.StillsDir(cfg.DataDir), Location: cfg.Location},
+		stills: &camera.Stills{Dir: camera.StillsDir(cfg.DataDir), Location: cfg.Location, Reuse: time.Second},
 		corr:   camera.NewCorrelator(cfg, s.engine.Occupancy),
 		jobs:   make(chan event.Event, 256),
 	}
