@@ -1,10 +1,16 @@
 package site_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,34 +28,59 @@ import (
 )
 
 // The press door and the development room are on a door Pi that talks to
-// the controller only through a real Mosquitto. The broker goes away for a
-// while; the door Pi keeps granting from its snapshot and denying the rest,
-// and when the broker is back every event reaches the controller's log once
-// and in order, marked as the bridge's decisions.
+// the controller only through a real Mosquitto: once as a daemon in this
+// test's process, once as the firmware-bridge binary in its own. The broker
+// goes away for a while; the door Pi keeps granting from its snapshot and
+// denying the rest, and when the broker is back every event reaches the
+// controller's log once and in order, marked as the bridge's decisions.
 func TestDoorPiRidesOutABrokerOutage(t *testing.T) {
-	m := testtool.StartMosquitto(t)
-	ts := startSite(t, m.URL, func(cfg *config.Config) {
-		for i, d := range cfg.Doors {
-			switch d.ID {
-			case "press-door":
-				cfg.Doors[i].Bridge, cfg.Doors[i].Slot = "door-pi-1", "door-1"
-				cfg.Doors[i].Strike.Pulse = 3 * time.Second // only the door closing relocks it
-				cfg.Doors[i].Readers.Inside = ""            // the reference board wires one reader per door
-			case "dev-door":
-				cfg.Doors[i].Bridge, cfg.Doors[i].Slot = "door-pi-1", "door-2"
-				cfg.Doors[i].Readers.Inside = ""
-			}
-		}
+	t.Run("in-process", func(t *testing.T) {
+		m := testtool.StartMosquitto(t)
+		ts := startSite(t, m.URL, onDoorPi)
+		ts.addCardholder("Remote Operator", []string{"press-operators"}, 50, 1)
+		rideOutOutage(t, ts, m, startDaemon(t, ts, m.URL))
 	})
-	ts.addCardholder("Remote Operator", []string{"press-operators"}, 50, 1)
+	t.Run("own-process", func(t *testing.T) {
+		m := testtool.StartMosquitto(t)
+		ts := startSite(t, m.URL, onDoorPi)
+		ts.addCardholder("Remote Operator", []string{"press-operators"}, 50, 1)
+		rideOutOutage(t, ts, m, startBridgeProcess(t, ts, m.URL))
+	})
+}
 
+// onDoorPi moves the press and development doors onto door-pi-1.
+func onDoorPi(cfg *config.Config) {
+	for i, d := range cfg.Doors {
+		switch d.ID {
+		case "press-door":
+			cfg.Doors[i].Bridge, cfg.Doors[i].Slot = "door-pi-1", "door-1"
+			cfg.Doors[i].Strike.Pulse = 3 * time.Second // only the door closing relocks it
+			cfg.Doors[i].Readers.Inside = ""            // the reference board wires one reader per door
+		case "dev-door":
+			cfg.Doors[i].Bridge, cfg.Doors[i].Slot = "door-pi-1", "door-2"
+			cfg.Doors[i].Readers.Inside = ""
+		}
+	}
+}
+
+// doorPi is the press door's hardware on a door Pi, however it runs.
+type doorPi interface {
+	swipe(t *testing.T, facility, number uint64)
+	strike(t *testing.T) (high bool, changes int)
+	setOpen(t *testing.T, open bool)
+}
+
+// daemonPi is the door-Pi daemon run inside the test, on simulated pins.
+type daemonPi struct{ pins *board.SimPins }
+
+func startDaemon(t *testing.T, ts *testSite, brokerURL string) doorPi {
 	f, err := board.Load("../../hardware/pi-reference.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pins := board.NewSimPins(f)
 	d := &remote.Daemon{
-		ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix, Broker: remote.Broker{URL: m.URL},
+		ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix, Broker: remote.Broker{URL: brokerURL},
 		Board: f, Open: pins.Open, DataDir: t.TempDir(),
 		OfflineAfter: 500 * time.Millisecond, DecisionTimeout: 500 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
@@ -80,40 +111,142 @@ func TestDoorPiRidesOutABrokerOutage(t *testing.T) {
 		}
 		return false
 	})
+	return daemonPi{pins}
+}
 
-	reader := &simhw.Reader{ID: "r-press-out", D0: pins.Pin("GPIO5"), D1: pins.Pin("GPIO6")}
-	contact := pins.Pin("GPIO22")
-	strike := pins.Pin("GPIO17")
-	swipe := func(fc, cn uint64) {
-		t.Helper()
-		b, _ := wiegand.Encode(wiegand.FormatH10301, fc, cn)
-		if err := reader.Send(context.Background(), b); err != nil {
-			t.Fatal(err)
-		}
+func (p daemonPi) swipe(t *testing.T, fc, cn uint64) {
+	t.Helper()
+	reader := &simhw.Reader{ID: "r-press-out", D0: p.pins.Pin("GPIO5"), D1: p.pins.Pin("GPIO6")}
+	b, _ := wiegand.Encode(wiegand.FormatH10301, fc, cn)
+	if err := reader.Send(context.Background(), b); err != nil {
+		t.Fatal(err)
 	}
+}
+
+func (p daemonPi) strike(*testing.T) (bool, int) {
+	s := p.pins.Pin("GPIO17")
+	return s.Read() == gpio.High, s.Changes()
+}
+
+func (p daemonPi) setOpen(t *testing.T, open bool) {
+	if err := (&simhw.Door{Contact: p.pins.Pin("GPIO22")}).SetOpen(context.Background(), open); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// processPi is the firmware-bridge binary, built as an installer builds it
+// and run with --sim, its doors worked over its --sim-http controls.
+type processPi struct{ base string }
+
+func startBridgeProcess(t *testing.T, ts *testSite, brokerURL string) doorPi {
+	bin := testtool.Build(t, "github.com/sekisho/sekisho/firmware-bridge")
+	addr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
+	cmd := exec.Command(bin, "--board", "../../hardware/pi-reference.yaml", "--mqtt", brokerURL, "--id", "door-pi-1",
+		"--prefix", ts.Config.MQTT.TopicPrefix, "--data-dir", t.TempDir(), "--sim", "--sim-http", addr,
+		"--offline-after", "500ms", "--decision-timeout", "500ms")
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt) // a clean stop: the strike locks, the outbox closes
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("firmware-bridge exited: %v\n%s", err, logs)
+			}
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("firmware-bridge did not stop on SIGINT\n%s", logs)
+		}
+	})
+	// Its snapshot carries the cardholder, who was on file before it started.
+	waitFor(t, "the door Pi's snapshot", func() bool { return strings.Contains(logs.String(), `msg="credential snapshot"`) })
+	return processPi{base: "http://" + addr}
+}
+
+func (p processPi) post(t *testing.T, path, body string) {
+	t.Helper()
+	res, err := http.Post(p.base+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("%s: %d", path, res.StatusCode)
+	}
+}
+
+func (p processPi) swipe(t *testing.T, fc, cn uint64) {
+	p.post(t, "/sim/slots/door-1/wiegand", fmt.Sprintf(`{"format":"H10301","facility":%d,"number":%d}`, fc, cn))
+}
+
+func (p processPi) strike(t *testing.T) (bool, int) {
+	res, err := http.Get(p.base + "/sim/slots/door-1/strike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var s struct {
+		Level   string
+		Changes int
+	}
+	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s.Level == "high", s.Changes
+}
+
+func (p processPi) setOpen(t *testing.T, open bool) {
+	p.post(t, "/sim/slots/door-1/contact", fmt.Sprintf(`{"open":%v}`, open))
+}
+
+// syncBuffer collects a process's log while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func rideOutOutage(t *testing.T, ts *testSite, m *testtool.Mosquitto, pi doorPi) {
 	live := ts.stream()
+	high := func() bool { h, _ := pi.strike(t); return h }
 
 	// Link up: the controller decides.
-	swipe(50, 1)
+	pi.swipe(t, 50, 1)
 	ev := await(t, live, "live grant", func(ev event.Event) bool { return ev.Type == event.AccessGranted && ev.Door == "press-door" })
 	if ev.DecidedBy != "" {
 		t.Fatalf("live grant decided by %q", ev.DecidedBy)
 	}
-	waitFor(t, "the strike to move", func() bool { return strike.Changes() >= 2 })
-	waitFor(t, "relock", func() bool { return strike.Read() == gpio.Low })
+	waitFor(t, "the strike to move", func() bool { _, n := pi.strike(t); return n >= 2 })
+	waitFor(t, "relock", func() bool { return !high() })
 	await(t, live, "the live relock in the log", func(ev event.Event) bool { return ev.Type == event.DoorLocked && ev.Door == "press-door" })
 
 	// The broker goes away.
 	head := ts.Store.Head()
 	m.Stop()
 	time.Sleep(time.Second)
-	swipe(50, 1) // granted from the snapshot
-	waitFor(t, "the strike to move without the controller", func() bool { return strike.Read() == gpio.High })
-	contact.Drive(context.Background(), gpio.High) // walked through...
+	pi.swipe(t, 50, 1) // granted from the snapshot
+	waitFor(t, "the strike to move without the controller", high)
+	pi.setOpen(t, true) // walked through...
 	time.Sleep(200 * time.Millisecond)
-	contact.Drive(context.Background(), gpio.Low) // ...and closed: relocked at once
-	waitFor(t, "relock on close", func() bool { return strike.Read() == gpio.Low })
-	swipe(99, 9999) // unknown: denied
+	pi.setOpen(t, false) // ...and closed: relocked at once
+	waitFor(t, "relock on close", func() bool { return !high() })
+	pi.swipe(t, 99, 9999) // unknown: denied
 	time.Sleep(300 * time.Millisecond)
 
 	m.Start(t, testtool.Need(t, "mosquitto", "/usr/sbin/mosquitto"))

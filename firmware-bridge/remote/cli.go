@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/sekisho/sekisho/firmware-bridge/board"
+	"github.com/sekisho/sekisho/firmware-bridge/simctl"
 )
 
 const usage = `firmware-bridge runs a door Pi: the doors on its board, linked to the
@@ -17,6 +20,9 @@ site controller over MQTT.
 
 Usage:
   firmware-bridge --board hardware/pi-reference.yaml --mqtt tcp://controller:1883 --id door-pi-3 --prefix sekisho/<site>
+  firmware-bridge … --sim --sim-http 127.0.0.1:8090    (simulated doors, worked over HTTP:
+      POST /sim/slots/<slot>/wiegand[?side=inside] {"format":"H10301","facility":F,"number":N},
+      POST /sim/slots/<slot>/contact {"open":true}, POST /sim/slots/<slot>/rex, GET /sim/slots/<slot>/strike)
 `
 
 // Main is the firmware-bridge command line; it returns the exit code.
@@ -31,6 +37,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	user := fs.String("username", "", "broker user (the password comes from $SEKISHO_MQTT_PASSWORD)")
 	dataDir := fs.String("data-dir", "/var/lib/sekisho", "where the outbox and the last snapshot are kept")
 	sim := fs.Bool("sim", false, "simulated pins from the board file instead of the Pi's")
+	simHTTP := fs.String("sim-http", "", "with --sim: serve controls for the simulated doors here, e.g. 127.0.0.1:8090")
 	offline := fs.Duration("offline-after", DefaultOfflineAfter, "decide alone after the link is down this long")
 	timeout := fs.Duration("decision-timeout", DefaultDecisionTimeout, "decide alone when the controller takes longer than this")
 	if err := fs.Parse(args); err != nil {
@@ -48,8 +55,21 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	var open board.Opener
+	if *simHTTP != "" && !*sim {
+		fmt.Fprintln(stderr, "firmware-bridge: --sim-http needs --sim: real doors are not worked over HTTP")
+		return 2
+	}
 	if *sim {
-		open = board.NewSimPins(f).Open
+		pins := board.NewSimPins(f)
+		open = pins.Open
+		if *simHTTP != "" {
+			stop, err := serveSim(ctx, *simHTTP, simctl.Handler(f, pins), log)
+			if err != nil {
+				fmt.Fprintln(stderr, "firmware-bridge:", err)
+				return 1
+			}
+			defer stop()
+		}
 	} else if open, err = board.Periph(log); err != nil {
 		fmt.Fprintln(stderr, "firmware-bridge:", err)
 		return 1
@@ -68,4 +88,16 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// serveSim serves the simulated doors' controls until stop is called.
+func serveSim(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim controls: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	log.Info("simulated door controls", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
