@@ -65,6 +65,10 @@ func TestDeskWalkInInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("badges-out-list")))
+	if err != nil || out != "7" {
+		t.Fatalf("badges out at the desk: %q %v", out, err)
+	}
 	in := await(t, live, "check-in", func(ev event.Event) bool { return ev.Type == event.VisitorCheckedIn })
 	if in.Credential == nil || in.Credential.Number != 7 || in.Detail["host_name"] == "" || in.Actor != "kimura" {
 		t.Fatalf("check-in event for the host's tools: %+v", in)

@@ -38,6 +38,7 @@
     const d = ev.detail || {};
     if (ev.type === "alarm.raised" && d.kind) what += ` · ${I18N.t("alarm." + d.kind, I18N.t("type.door." + d.kind, d.kind))}`;
     if (ev.type === "camera.detection") what += ` · ${d.label}`;
+    if (ev.type === "visitor.checked_in" && d.host_name) what += ` · ${I18N.t("board.host")}: ${d.host_name}`;
     let where = ev.door ? doorName(ev.door) + (ev.side ? ` (${ev.side === "outside" ? "→" : "←"})` : "") : "";
     if (!where && ev.camera) where = [ev.zone_to, ev.camera.id].filter(Boolean).join(" · ");
     for (const text of [clock(ev.time), where, who(ev), what]) {

@@ -44,6 +44,8 @@
   async function refresh() {
     const [visits, badges] = await Promise.all([api("/api/visits?date=" + today()), api("/api/visits/badges").catch(() => ({ free: [] }))]);
     $("#visits tbody").replaceChildren(...visits.map(v => row(v, badges.free)));
+    // Badges not yet back at the desk, today's or left over from earlier days.
+    $("#badges-out-list").textContent = (badges.out || []).join(", ") || "—";
   }
 
   function row(v, free) {
