@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ Usage:
   controller token create --role guard|manager|admin [--zones a,b] [--label L] [--config F | --db F]
   controller people import FILE.csv [--config F] [--db F]   (all rows or none; bad rows listed by line)
   controller people export [--config F] [--db F]            (CSV on stdout)
+  controller export [--zone Z] [--door D] [--type T] [--since T] [--until T] [--url http://localhost:8080] [--token T]
+                                                            (the log as CSV on stdout, through the running
+                                                            controller, which logs the export; token also
+                                                            from $SEKISHO_TOKEN; times RFC 3339 or YYYY-MM-DD)
   controller sim swipe --reader R (--facility F --number N | --bits 0101…) [--url http://localhost:8080]
   controller sim shift [--url http://localhost:8080]
 `
@@ -97,6 +102,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case "export":
 			return peopleExport(ctx, r, stdout, stderr)
 		}
+	case "export":
+		return exportLog(ctx, rest, stdout, stderr)
 	case "sim":
 		switch s, r := sub(); s {
 		case "swipe":
@@ -400,4 +407,53 @@ func peopleExport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer st.Close()
 	return st.ExportCSV(ctx, stdout)
+}
+
+// exportLog asks the running controller for the log as CSV, so the export
+// is logged by the one process that writes the log.
+func exportLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export", stderr)
+	base := fs.String("url", "http://localhost:8080", "the controller's address")
+	token := fs.String("token", os.Getenv("SEKISHO_TOKEN"), "a manager's or admin's token (controller token create)")
+	q := url.Values{}
+	for _, key := range []string{"zone", "door", "type", "person"} {
+		fs.Func(key, "only events with this "+key, func(v string) error { q.Set(key, v); return nil })
+	}
+	for _, key := range []string{"since", "until"} {
+		fs.Func(key, "RFC 3339 time, or YYYY-MM-DD (midnight here)", func(v string) error {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				if t, err = time.ParseInLocation("2006-01-02", v, time.Local); err != nil {
+					return fmt.Errorf("%q: want 2026-11-25 or 2026-11-25T08:00:00+09:00", v)
+				}
+			}
+			q.Set(key, t.Format(time.RFC3339))
+			return nil
+		})
+	}
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *token == "" {
+		return fmt.Errorf("%w: export needs --token or $SEKISHO_TOKEN (controller token create --role manager)", errUsage)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(*base, "/")+"/api/events.csv?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+*token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("is the controller running? %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		var e struct{ Error, Detail string }
+		json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&e)
+		return fmt.Errorf("export: %s: %s %s", res.Status, e.Error, e.Detail)
+	}
+	if _, err := io.Copy(stdout, res.Body); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
 }

@@ -52,6 +52,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/me", s.need(store.RoleGuard, s.me))
 	mux.HandleFunc("GET /api/doors", s.need(store.RoleGuard, s.listDoors))
 	mux.HandleFunc("GET /api/events", s.need(store.RoleManager, s.listEvents))
+	mux.HandleFunc("GET /api/events.csv", s.need(store.RoleManager, s.exportEvents))
 	mux.HandleFunc("GET /api/stream", s.need(store.RoleGuard, s.stream))
 	mux.HandleFunc("GET /api/people", s.need(store.RoleAdmin, s.listPeople))
 	mux.HandleFunc("POST /api/people", s.need(store.RoleAdmin, s.createPerson))

@@ -101,6 +101,7 @@ type Filter struct {
 	Type         string
 	Since, Until time.Time
 	AfterSeq     int64
+	BeforeSeq    int64 // pages back through the log: events older than this seq
 	Limit        int
 }
 
@@ -148,6 +149,9 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
 	}
 	if f.AfterSeq > 0 {
 		where, args = append(where, "seq > ?"), append(args, f.AfterSeq)
+	}
+	if f.BeforeSeq > 0 {
+		where, args = append(where, "seq < ?"), append(args, f.BeforeSeq)
 	}
 	q := `SELECT body, prev_hash, hash FROM events`
 	if len(where) > 0 {

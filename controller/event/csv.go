@@ -1,0 +1,62 @@
+package event
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+)
+
+// CSVHeader names the columns of an event log export.
+var CSVHeader = []string{"seq", "time", "type", "door", "side", "zone_from", "zone_to", "person_id", "person", "kind", "company",
+	"visit", "card", "reason", "decided_by", "actor", "camera", "snapshot_sha256", "still", "detail", "hash"}
+
+// CSV writes events as rows a spreadsheet opens; times in the site's zone.
+type CSV struct {
+	w   *csv.Writer
+	loc *time.Location
+}
+
+// NewCSV starts an export on w with its header row.
+func NewCSV(w io.Writer, loc *time.Location) (*CSV, error) {
+	c := &CSV{w: csv.NewWriter(w), loc: loc}
+	return c, c.w.Write(CSVHeader)
+}
+
+// Write adds one event.
+func (c *CSV) Write(e *Event) error {
+	var pid, name, kind, company, card, cam, sha, still, detail string
+	if p := e.Person; p != nil {
+		pid, name, kind, company = p.ID, p.Name, p.Kind, p.Company
+	}
+	if e.Credential != nil {
+		card = e.Label()
+		if e.Person != nil {
+			card = fmt.Sprintf("%d:%d", e.Credential.Facility, e.Credential.Number)
+		}
+	}
+	if e.Camera != nil {
+		cam, sha = e.Camera.ID, e.Camera.SnapshotSHA256
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.Detail)) {
+		v := e.Detail[k]
+		if k == "file" {
+			still = v
+			continue
+		}
+		if detail != "" {
+			detail += "; "
+		}
+		detail += k + "=" + v
+	}
+	return c.w.Write([]string{fmt.Sprint(e.Seq), e.Time.In(c.loc).Format(time.RFC3339), e.Type, e.Door, e.Side, e.ZoneFrom, e.ZoneTo,
+		pid, name, kind, company, e.Visit, card, e.Reason, e.DecidedBy, e.Actor, cam, sha, still, detail, e.Hash})
+}
+
+// Flush sends what is buffered and reports a write error.
+func (c *CSV) Flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}

@@ -1,0 +1,154 @@
+package site_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sekisho/sekisho/controller/cli"
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/store"
+)
+
+// A press-area manager exports the press area's log: every entry with its
+// still's hash, page after page, nothing of the rooms they do not answer
+// for; and the export is itself in the log.
+func TestManagerExportsTheirZonesLog(t *testing.T) {
+	ts := startSite(t, "")
+	ctx := context.Background()
+	ts.addCardholder("Press Operator", []string{"press-operators"}, 50, 1)
+	ts.addCardholder("Developer", []string{"developers"}, 50, 2)
+	live := ts.stream()
+	ts.swipe("r-press-out", 50, 1)
+	grant := await(t, live, "press grant", isType(event.AccessGranted, nil))
+	still := await(t, live, "its still", isType(event.CameraSnapshot, func(ev event.Event) bool { return ev.Detail["for"] == grant.ID }))
+	ts.swipe("r-floor-out", 50, 2) // the floor is not the press manager's
+	await(t, live, "floor grant", isType(event.AccessGranted, func(ev event.Event) bool { return ev.Door == "floor-door" }))
+	// A long history: the export pages through it.
+	for i := range 2500 {
+		if err := ts.Store.Append(ctx, &event.Event{Type: event.AccessDenied, Door: "press-door", ZoneFrom: "floor", ZoneTo: "die-press",
+			Reason: event.ReasonNotAuthorized, Detail: map[string]string{"n": string(rune('a' + i%26))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manager, err := ts.Store.CreateToken(ctx, "manager", []string{"die-press"}, "press manager")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", ts.base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+manager)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	res, body := get("/api/events.csv?zone=die-press")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", res.StatusCode, body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(event.CSVHeader, ",") {
+		t.Fatalf("header %q", rows[0])
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	var granted, stills, denied int
+	for _, r := range rows[1:] {
+		switch {
+		case r[col["door"]] == "floor-door":
+			t.Fatalf("the floor's entries leaked into the press manager's export: %q", r)
+		case r[col["type"]] == event.AccessGranted && r[col["person"]] == "Press Operator":
+			granted++
+		case r[col["type"]] == event.CameraSnapshot:
+			stills++
+			if r[col["snapshot_sha256"]] != still.Camera.SnapshotSHA256 || r[col["still"]] != still.Detail["file"] {
+				t.Fatalf("still row %q", r)
+			}
+		case r[col["type"]] == event.AccessDenied:
+			denied++
+		}
+	}
+	if granted != 1 || stills != 1 || denied != 2500 {
+		t.Fatalf("export has %d grants, %d stills, %d denials; want 1, 1, 2500", granted, stills, denied)
+	}
+	if res, _ := get("/api/events.csv?zone=dev-room"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("export of another's zone: %d", res.StatusCode)
+	}
+	exports, _ := ts.Store.Events(ctx, store.Filter{Type: event.AuditExported})
+	if len(exports) != 1 || !strings.Contains(exports[0].Actor, "press manager") || !strings.Contains(exports[0].Detail["query"], "zone=die-press") {
+		t.Fatalf("the export was not logged as it happened: %+v", exports)
+	}
+
+	// The same from the command line, through the running controller.
+	var out, errOut bytes.Buffer
+	day := time.Now().Format("2006-01-02")
+	code := cli.Run(ctx, []string{"export", "--zone", "die-press", "--type", "camera.snapshot", "--since", day, "--url", ts.base, "--token", manager}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), still.Camera.SnapshotSHA256) || strings.Count(out.String(), "\n") != 2 {
+		t.Fatalf("controller export: %d %q %s", code, out.String(), errOut.String())
+	}
+	errOut.Reset()
+	if code := cli.Run(ctx, []string{"export", "--zone", "dev-room", "--url", ts.base, "--token", manager}, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "zone_not_yours") {
+		t.Fatalf("controller export of another's zone: %d %s", code, errOut.String())
+	}
+	if code := cli.Run(ctx, []string{"export", "--since", "last week", "--url", ts.base, "--token", manager}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("controller export with a bad date: %d", code)
+	}
+}
+
+// The manager's entry log in the browser: their zone, the lines, and the
+// press camera's still beside the entry.
+func TestManagerEntryLogInTheBrowser(t *testing.T) {
+	ts := startSite(t, "")
+	if err := ts.Store.CreateUser(context.Background(), "kimura", "manager", []string{"die-press"}, "press-log-2026"); err != nil {
+		t.Fatal(err)
+	}
+	live := ts.stream()
+	ts.swipe("r-press-out", 12, 345) // Sato
+	grant := await(t, live, "press grant", isType(event.AccessGranted, nil))
+	await(t, live, "its still", isType(event.CameraSnapshot, func(ev event.Event) bool { return ev.Detail["for"] == grant.ID }))
+
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	defer shoot(t, ctx)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.base+"/login"),
+		chromedp.SendKeys(chromedp.ID("name"), "kimura"),
+		chromedp.SendKeys(chromedp.ID("password"), "press-log-2026"),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("doors")),
+		chromedp.Navigate(ts.base+"/log"),
+		chromedp.WaitVisible(chromedp.CSS(`#log tbody tr[data-type="access.granted"] td.cam a.still img`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#l-zone option")].map(o => o.value)`))
+	if err != nil || len(zones) != 1 || zones[0] != "die-press" {
+		t.Fatalf("zones offered to the press manager: %q %v", zones, err)
+	}
+	who, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#log tbody tr[data-type="access.granted"] td:nth-child(3)`)))
+	if err != nil || !strings.Contains(who, "Sato") {
+		t.Fatalf("who went in: %q %v", who, err)
+	}
+	views, _ := ts.Store.Events(context.Background(), store.Filter{Type: event.AuditViewed})
+	if len(views) == 0 || views[0].Actor != "kimura" {
+		t.Fatal("reading the log was not logged")
+	}
+}

@@ -1,0 +1,90 @@
+// The manager's entry log of a zone: who went in and out of the restricted
+// rooms, and when, with the door camera's still beside every line.
+// Reading it and exporting it are themselves logged.
+(() => {
+  const $ = sel => document.querySelector(sel);
+  async function api(path) {
+    const res = await fetch(path, { credentials: "same-origin" });
+    if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(I18N.t("err." + body.error, body.detail || body.error));
+    return body;
+  }
+  const pad = n => String(n).padStart(2, "0");
+  const stamp = iso => { const d = new Date(iso); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
+  const day = d => d.toLocaleDateString("sv-SE");
+  // Dates are the site's days as this screen's clock reads them.
+  const query = () => {
+    const q = new URLSearchParams({ type: "access." });
+    if ($("#l-zone").value) q.set("zone", $("#l-zone").value);
+    if ($("#l-from").value) q.set("since", new Date($("#l-from").value + "T00:00:00").toISOString());
+    if ($("#l-to").value) { const u = new Date($("#l-to").value + "T00:00:00"); u.setDate(u.getDate() + 1); q.set("until", u.toISOString()); }
+    return q;
+  };
+  let doors = [];
+  const doorName = id => (doors.find(d => d.id === id) || {}).name || id || "";
+
+  async function show() {
+    $("#l-msg").textContent = "";
+    const q = query();
+    $("#l-csv").href = "/api/events.csv?" + q;
+    try {
+      const stillQ = new URLSearchParams(q);
+      stillQ.set("type", "camera.snapshot");
+      q.set("limit", "1000"); stillQ.set("limit", "1000");
+      const [evs, stills] = await Promise.all([api("/api/events?" + q), api("/api/events?" + stillQ)]);
+      const byEvent = new Map();
+      for (const s of stills) {
+        const list = byEvent.get(s.detail.for) || [];
+        list.push(s);
+        byEvent.set(s.detail.for, list);
+      }
+      $("#l-what").textContent = [$("#l-zone").value, $("#l-from").value, $("#l-to").value].filter(Boolean).join(" · ");
+      $("#log tbody").replaceChildren(...evs.map(ev => {
+        const tr = document.createElement("tr");
+        tr.dataset.seq = ev.seq;
+        tr.dataset.type = ev.type;
+        const who = ev.person ? (ev.person.company ? `${ev.person.name} — ${ev.person.company}` : ev.person.name)
+          : ev.credential ? `${ev.credential.facility}:${ev.credential.number}` : "";
+        const dir = ev.side ? ` (${ev.zone_from} → ${ev.zone_to})` : "";
+        const what = I18N.t("type." + ev.type, ev.type) + (ev.reason ? ` · ${I18N.t("reason." + ev.reason, ev.reason)}` : "");
+        for (const text of [stamp(ev.time), doorName(ev.door) + dir, who, what]) {
+          const td = document.createElement("td");
+          td.textContent = text;
+          tr.appendChild(td);
+        }
+        const cam = document.createElement("td");
+        cam.className = "cam";
+        cam.append(...Stills.links(byEvent.get(ev.id) || []));
+        tr.appendChild(cam);
+        return tr;
+      }));
+    } catch (e) {
+      $("#l-msg").className = "msg bad";
+      $("#l-msg").textContent = e.message;
+    }
+  }
+
+  async function start() {
+    I18N.apply();
+    const [me, zones, doorList] = await Promise.all([api("/api/me"), api("/api/zones"), api("/api/doors")]);
+    doors = doorList;
+    // A manager sees the zones they answer for; restricted ones first.
+    const mine = zones.zones.filter(z => !me.zones || !me.zones.length || me.zones.includes(z.id))
+      .sort((a, b) => Number(b.restricted) - Number(a.restricted));
+    $("#l-zone").replaceChildren(...mine.map(z => {
+      const o = document.createElement("option");
+      o.value = z.id; o.textContent = z.name ? `${z.name} (${z.id})` : z.id;
+      return o;
+    }));
+    const today = new Date();
+    $("#l-to").value = day(today);
+    today.setDate(today.getDate() - 6);
+    $("#l-from").value = day(today);
+    $("#l-filter").addEventListener("submit", e => { e.preventDefault(); show(); });
+    $("#l-print").addEventListener("click", () => window.print());
+    I18N.onChange(show);
+    show();
+  }
+  start();
+})();
