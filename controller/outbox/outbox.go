@@ -19,6 +19,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/doors"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
 // Name is the outbox's row in the store's delivery table.
@@ -118,6 +119,7 @@ func (b Broker) ClientOptions(clientID string) (*paho.ClientOptions, error) {
 		SetUsername(b.Username).
 		SetPassword(b.Password).
 		SetCleanSession(true).
+		SetStore(remote.NoStore{}). // the log is the delivery record
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).

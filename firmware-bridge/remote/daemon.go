@@ -161,6 +161,7 @@ func (d *Daemon) clientOptions() *paho.ClientOptions {
 		SetUsername(d.Broker.Username).
 		SetPassword(d.Broker.Password).
 		SetCleanSession(true).
+		SetStore(NoStore{}).
 		SetOrderMatters(false). // handlers only hand over; see below
 		SetAutoReconnect(true).
 		SetConnectRetry(true).

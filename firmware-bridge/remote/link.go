@@ -52,6 +52,7 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 		SetUsername(l.Broker.Username).
 		SetPassword(l.Broker.Password).
 		SetCleanSession(true).
+		SetStore(NoStore{}).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(500*time.Millisecond).
