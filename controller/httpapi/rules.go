@@ -152,11 +152,8 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) {
-	day := r.URL.Query().Get("date")
-	if day == "" {
-		day = time.Now().In(s.Config.Location).Format("2006-01-02")
-	} else if _, err := time.Parse("2006-01-02", day); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_parameter", "date: want YYYY-MM-DD")
+	day, ok := s.day(w, r)
+	if !ok {
 		return
 	}
 	visits, err := s.Store.Visits(r.Context(), day)

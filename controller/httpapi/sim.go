@@ -28,24 +28,7 @@ func (s *Server) simWiegand(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	var bits wiegand.Bits
-	var err error
-	switch {
-	case req.Bits != "" && req.Format != "":
-		writeError(w, http.StatusBadRequest, "invalid_frame", "give bits or format with facility and number, not both")
-		return
-	case req.Bits != "":
-		bits, err = wiegand.ParseBits(req.Bits)
-		if err == nil && len(bits) > 128 {
-			writeError(w, http.StatusBadRequest, "invalid_frame", "a frame is at most 128 bits")
-			return
-		}
-	case req.Format != "":
-		bits, err = wiegand.Encode(req.Format, req.Facility, req.Number)
-	default:
-		writeError(w, http.StatusBadRequest, "invalid_frame", `give {"bits":"0101…"} or {"format":"H10301","facility":F,"number":N}`)
-		return
-	}
+	bits, err := wiegand.Request(req.Bits, req.Format, req.Facility, req.Number)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_frame", err.Error())
 		return

@@ -85,31 +85,34 @@ func (s *Server) searchVisits(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, visits)
 }
 
-func (s *Server) visitorReport(w http.ResponseWriter, r *http.Request) {
+// visitorLog builds the day's visitor log (date= or today) and logs that
+// someone took it, as typ.
+func (s *Server) visitorLog(w http.ResponseWriter, r *http.Request, typ string) (string, []visitlog.Row, bool) {
 	day, ok := s.day(w, r)
 	if !ok {
-		return
+		return "", nil, false
 	}
 	rows, err := visitlog.Build(r.Context(), s.Store, s.Config, day)
 	if err != nil {
 		s.internal(w, "visitor log", err)
-		return
+		return "", nil, false
 	}
-	s.audit(r, event.AuditViewed, "visitor log "+day)
-	writeJSON(w, http.StatusOK, map[string]any{"date": day, "site": s.Config.Site, "name": s.Config.Name, "rows": rows})
+	s.audit(r, typ, "visitor log "+day)
+	return day, rows, true
+}
+
+func (s *Server) visitorReport(w http.ResponseWriter, r *http.Request) {
+	day, rows, ok := s.visitorLog(w, r, event.AuditViewed)
+	if ok {
+		writeJSON(w, http.StatusOK, map[string]any{"date": day, "site": s.Config.Site, "name": s.Config.Name, "rows": rows})
+	}
 }
 
 func (s *Server) visitorReportCSV(w http.ResponseWriter, r *http.Request) {
-	day, ok := s.day(w, r)
+	day, rows, ok := s.visitorLog(w, r, event.AuditExported)
 	if !ok {
 		return
 	}
-	rows, err := visitlog.Build(r.Context(), s.Store, s.Config, day)
-	if err != nil {
-		s.internal(w, "visitor log", err)
-		return
-	}
-	s.audit(r, event.AuditExported, "visitor log "+day)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="visitors-`+day+`.csv"`)
 	w.Write([]byte("\ufeff")) // so Excel on a Japanese desk reads UTF-8

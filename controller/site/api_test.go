@@ -1,7 +1,6 @@
 package site_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -48,23 +47,9 @@ func TestBadRequestsGetReasons(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, ts.base+tt.path, bytes.NewBufferString(tt.body))
-			token := tt.token
-			if token == "" {
-				token = ts.token
-			}
-			req.Header.Set("Authorization", "Bearer "+token)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			var body struct{ Error, Detail string }
-			if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-				t.Fatalf("answer is not JSON: %v", err)
-			}
-			if res.StatusCode != tt.status || body.Error != tt.code || body.Detail == "" {
-				t.Fatalf("got %d %q (%s), want %d %q with a reason", res.StatusCode, body.Error, body.Detail, tt.status, tt.code)
+			status, code, detail := ts.refusal(t, tt.method, tt.path, tt.body, tt.token)
+			if status != tt.status || code != tt.code || detail == "" {
+				t.Fatalf("got %d %q (%s), want %d %q with a reason", status, code, detail, tt.status, tt.code)
 			}
 		})
 	}

@@ -34,6 +34,21 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// logIn signs a dashboard user in and waits for the board.
+func (ts *testSite) logIn(ctx context.Context, t *testing.T, name, password string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.base+"/login"),
+		chromedp.SendKeys(chromedp.ID("name"), name),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.CSS(`#doors .door`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // shoot saves what the guard would have seen when a browser test fails.
 func shoot(t *testing.T, ctx context.Context) {
 	if !t.Failed() {
@@ -164,15 +179,7 @@ func TestBoardAlarmsAndMuster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	defer shoot(t, ctx)
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.base+"/login"),
-		chromedp.SendKeys(chromedp.ID("name"), "yamada"),
-		chromedp.SendKeys(chromedp.ID("password"), "shift-a-2026"),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(`#doors .door[data-door="dev-door"]`)),
-	); err != nil {
-		t.Fatal(err)
-	}
+	ts.logIn(ctx, t, "yamada", "shift-a-2026")
 	// Somebody forces the development room door.
 	door := ts.Sim.Door("dev-door")
 	door.SetOpen(context.Background(), true)
@@ -216,16 +223,7 @@ func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	defer shoot(t, ctx)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.base+"/login"),
-		chromedp.SendKeys(chromedp.ID("name"), "yamada"),
-		chromedp.SendKeys(chromedp.ID("password"), "shift-a-2026"),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.CSS(`#doors .door[data-door="press-door"]`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts.logIn(ctx, t, "yamada", "shift-a-2026")
 	ts.swipe("r-press-out", 12, 345) // Sato, a press operator, on the demo's simulated camera
 	thumb := `#events tbody tr[data-type="access.granted"] td.cam a.still img`
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(thumb))); err != nil {

@@ -237,16 +237,7 @@ func TestFrigateDetectionsRaiseAlarms(t *testing.T) {
 		t.Helper()
 		return await(t, live, kind+" alarm", isType(event.AlarmRaised, func(ev event.Event) bool { return ev.Detail["kind"] == kind }))
 	}
-	// The subscriber is up once a detection comes through.
-	waitFor(t, "the Frigate subscriber", func() bool {
-		publish(frigateEvent("warm-up", "dev_1", "chair"))
-		select {
-		case ev := <-live:
-			return ev.Type == event.CameraDetection
-		case <-time.After(200 * time.Millisecond):
-			return false
-		}
-	})
+	awaitSubscriber(t, live, publish)
 
 	// Garbage: counted by kind.
 	publish(`{"type":"new",`)
@@ -310,14 +301,9 @@ func TestFrigateDetectionsRaiseAlarms(t *testing.T) {
 	}
 }
 
-// Frigate's detections are QoS 0 and not kept: after the broker comes back,
-// Sekisho reads what it missed from Frigate's API.
-func TestFrigateCatchUpAfterAGap(t *testing.T) {
-	m := testtool.StartMosquitto(t)
-	frigate := newFakeFrigate(t)
-	ts := startSite(t, m.URL, withCameras(t, frigate))
-	live := ts.stream()
-	publish := publisher(t, m.URL)
+// awaitSubscriber returns once a detection goes through to the log.
+func awaitSubscriber(t *testing.T, live <-chan event.Event, publish func(string)) {
+	t.Helper()
 	waitFor(t, "the Frigate subscriber", func() bool {
 		publish(frigateEvent("warm-up", "dev_1", "chair"))
 		select {
@@ -327,6 +313,17 @@ func TestFrigateCatchUpAfterAGap(t *testing.T) {
 			return false
 		}
 	})
+}
+
+// Frigate's detections are QoS 0 and not kept: after the broker comes back,
+// Sekisho reads what it missed from Frigate's API.
+func TestFrigateCatchUpAfterAGap(t *testing.T) {
+	m := testtool.StartMosquitto(t)
+	frigate := newFakeFrigate(t)
+	ts := startSite(t, m.URL, withCameras(t, frigate))
+	live := ts.stream()
+	publish := publisher(t, m.URL)
+	awaitSubscriber(t, live, publish)
 
 	m.Stop()
 	// While the broker is down, Frigate sees a phone in the press area.

@@ -26,12 +26,8 @@ func TestDeskWalkInInTheBrowser(t *testing.T) {
 	defer cancel()
 	defer shoot(t, ctx)
 
+	ts.logIn(ctx, t, "kimura", "desk-and-log-2026")
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.base+"/login"),
-		chromedp.SendKeys(chromedp.ID("name"), "kimura"),
-		chromedp.SendKeys(chromedp.ID("password"), "desk-and-log-2026"),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.ID("doors")),
 		chromedp.Navigate(ts.base+"/desk"),
 		chromedp.WaitVisible(chromedp.CSS(`#v-zones input[value="floor"]`)),
 		// A missing company is refused, in the desk's words, and nothing is written.

@@ -99,6 +99,27 @@ func (ts *testSite) call(method, path string, body, into any) int {
 	return res.StatusCode
 }
 
+// refusal sends a request the API should refuse and returns its status and
+// the {"error","detail"} it answered with.
+func (ts *testSite) refusal(t *testing.T, method, path, body, token string) (int, string, string) {
+	t.Helper()
+	if token == "" {
+		token = ts.token
+	}
+	req, _ := http.NewRequest(method, ts.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var answer struct{ Error, Detail string }
+	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil {
+		t.Fatalf("answer is not JSON: %v", err)
+	}
+	return res.StatusCode, answer.Error, answer.Detail
+}
+
 // addCardholder makes a person with levels and an H10301 card over the API.
 func (ts *testSite) addCardholder(name string, levels []string, facility, number uint64) string {
 	ts.t.Helper()

@@ -127,12 +127,8 @@ func TestManagerEntryLogInTheBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	defer shoot(t, ctx)
+	ts.logIn(ctx, t, "kimura", "press-log-2026")
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.base+"/login"),
-		chromedp.SendKeys(chromedp.ID("name"), "kimura"),
-		chromedp.SendKeys(chromedp.ID("password"), "press-log-2026"),
-		chromedp.Click(chromedp.ID("login-button")),
-		chromedp.WaitVisible(chromedp.ID("doors")),
 		chromedp.Navigate(ts.base+"/log"),
 		chromedp.WaitVisible(chromedp.CSS(`#log tbody tr[data-type="access.granted"] td.cam a.still img`)),
 	)

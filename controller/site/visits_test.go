@@ -1,9 +1,7 @@
 package site_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -70,19 +68,9 @@ func TestDeskBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, ts.base+tt.path, bytes.NewBufferString(tt.body))
-			req.Header.Set("Authorization", "Bearer "+ts.token)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			var body struct{ Error, Detail string }
-			if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-				t.Fatalf("answer is not JSON: %v", err)
-			}
-			if res.StatusCode != tt.status || body.Error != tt.code || !strings.Contains(body.Detail, tt.detail) {
-				t.Fatalf("got %d %q (%s), want %d %q saying %q", res.StatusCode, body.Error, body.Detail, tt.status, tt.code, tt.detail)
+			status, code, detail := ts.refusal(t, tt.method, tt.path, tt.body, "")
+			if status != tt.status || code != tt.code || !strings.Contains(detail, tt.detail) {
+				t.Fatalf("got %d %q (%s), want %d %q saying %q", status, code, detail, tt.status, tt.code, tt.detail)
 			}
 		})
 	}

@@ -110,20 +110,7 @@ func (s *Store) VisitOf(ctx context.Context, personID, day string) (Visit, error
 
 // Visits lists a day's visits, by time of registration.
 func (s *Store) Visits(ctx context.Context, day string) ([]Visit, error) {
-	rows, err := s.db.QueryContext(ctx, selectVisit+` WHERE v.day = ? ORDER BY v.created_at`, day)
-	if err != nil {
-		return nil, fmt.Errorf("store: visits: %w", err)
-	}
-	defer rows.Close()
-	out := []Visit{}
-	for rows.Next() {
-		v, err := scanVisit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return s.SearchVisits(ctx, VisitQuery{From: day, To: day})
 }
 
 // CheckIn binds a day badge to a registered visit until validUntil.

@@ -8,7 +8,6 @@ package simctl
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -87,16 +86,7 @@ func (s *server) wiegand(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	var bits wiegand.Bits
-	var err error
-	switch {
-	case req.Bits != "" && req.Format == "":
-		bits, err = wiegand.ParseBits(req.Bits)
-	case req.Format != "" && req.Bits == "":
-		bits, err = wiegand.Encode(req.Format, req.Facility, req.Number)
-	default:
-		err = fmt.Errorf(`give {"bits":"0101…"} or {"format":"H10301","facility":F,"number":N}`)
-	}
+	bits, err := wiegand.Request(req.Bits, req.Format, req.Facility, req.Number)
 	if err != nil {
 		fail(w, http.StatusBadRequest, "invalid_frame", err.Error())
 		return

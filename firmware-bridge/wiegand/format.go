@@ -236,3 +236,25 @@ func Encode(format string, facility, number uint64) (Bits, error) {
 	}
 	return f.Encode(facility, number)
 }
+
+// MaxFrame is the longest frame Sekisho accepts to play on a reader.
+const MaxFrame = 128
+
+// Request turns what a person asks a simulated reader to send — raw bits,
+// or a format with facility and number — into the frame, or says what is
+// wrong with the request.
+func Request(bits, format string, facility, number uint64) (Bits, error) {
+	switch {
+	case bits != "" && format != "":
+		return nil, fmt.Errorf("give bits or format with facility and number, not both")
+	case bits != "":
+		b, err := ParseBits(bits)
+		if err == nil && len(b) > MaxFrame {
+			err = fmt.Errorf("a frame is at most %d bits", MaxFrame)
+		}
+		return b, err
+	case format != "":
+		return Encode(format, facility, number)
+	}
+	return nil, fmt.Errorf(`give {"bits":"0101…"} or {"format":"H10301","facility":F,"number":N}`)
+}
