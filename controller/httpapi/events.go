@@ -15,7 +15,7 @@ import (
 // parseFilter reads the event query parameters, answering 400 on a bad one.
 func parseFilter(w http.ResponseWriter, r *http.Request) (store.Filter, bool) {
 	q := r.URL.Query()
-	f := store.Filter{Door: q.Get("door"), Zone: q.Get("zone"), Type: q.Get("type"), Person: q.Get("person")}
+	f := store.Filter{Door: q.Get("door"), Zone: q.Get("zone"), Type: q.Get("type"), Person: q.Get("person"), Visit: q.Get("visit")}
 	bad := func(key, want string) (store.Filter, bool) {
 		writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("%s=%q: want %s", key, q.Get(key), want))
 		return f, false

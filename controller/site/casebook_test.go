@@ -128,6 +128,16 @@ func TestCasebookVisit(t *testing.T) {
 		}
 		return false
 	})
+	// Every door the visit passed is in the log under the visit.
+	var passed []event.Event
+	ts.call("GET", "/api/events?visit="+visit.ID+"&type=access.granted", nil, &passed)
+	doors := map[string]bool{}
+	for _, ev := range passed {
+		doors[ev.Door] = true
+	}
+	if len(doors) != 3 || !doors["main-entrance"] || !doors["floor-door"] || !doors["press-door"] {
+		t.Fatalf("doors the visit passed: %v", doors)
+	}
 	// The day badge is dead at once.
 	ts.swipe("r-main-out", 200, 17)
 	if ev := next("the returned badge", at("r-main-out")); ev.Type != event.AccessDenied || ev.Reason != event.ReasonExpired {
