@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/camera"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/site"
@@ -178,13 +180,14 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// openDB opens the database named by --db, or the one of --config's site.
-func openDB(ctx context.Context, dbPath, cfgPath, dataDir string) (*store.Store, error) {
+// openDB opens the database named by --db, or the one of --config's site,
+// and returns its path.
+func openDB(ctx context.Context, dbPath, cfgPath, dataDir string) (*store.Store, string, error) {
 	siteName := ""
 	if dbPath == "" {
 		cfg, err := config.Load(cfgPath)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if dataDir != "" {
 			cfg.DataDir = dataDir
@@ -192,9 +195,10 @@ func openDB(ctx context.Context, dbPath, cfgPath, dataDir string) (*store.Store,
 		dbPath, siteName = site.DBPath(cfg.DataDir, cfg.Site), cfg.Site
 	}
 	if _, err := os.Stat(dbPath); err != nil {
-		return nil, fmt.Errorf("database %s: %w (start the site once with `controller run` to create it)", dbPath, err)
+		return nil, "", fmt.Errorf("database %s: %w (start the site once with `controller run` to create it)", dbPath, err)
 	}
-	return store.Open(ctx, dbPath, siteName)
+	st, err := store.Open(ctx, dbPath, siteName)
+	return st, dbPath, err
 }
 
 type dbFlags struct{ db, config, dataDir *string }
@@ -208,6 +212,12 @@ func addDBFlags(fs *flag.FlagSet) dbFlags {
 }
 
 func (f dbFlags) open(ctx context.Context) (*store.Store, error) {
+	st, _, err := f.openPath(ctx)
+	return st, err
+}
+
+// openPath opens the database and says where it is.
+func (f dbFlags) openPath(ctx context.Context) (*store.Store, string, error) {
 	return openDB(ctx, *f.db, *f.config, *f.dataDir)
 }
 
@@ -217,7 +227,7 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := db.open(ctx)
+	st, path, err := db.openPath(ctx)
 	if err != nil {
 		return err
 	}
@@ -231,6 +241,20 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errFailed
 	}
 	fmt.Fprintf(stdout, "ok: %d events, chain intact, head %s\n", v.Count, v.Head)
+	// The stills live beside the database, as the site keeps them.
+	n, problems, err := camera.VerifyStills(ctx, st, camera.StillsDir(filepath.Dir(path)))
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "STILL TAMPERED: seq %d %s: %s\n", p.Seq, p.File, p.Problem)
+	}
+	if len(problems) > 0 {
+		return errFailed
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "ok: %d camera stills match their logged SHA-256\n", n)
+	}
 	return nil
 }
 
@@ -374,7 +398,7 @@ func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer f.Close()
-	st, err := openDB(ctx, *dbPath, *cfgPath, *dataDir)
+	st, _, err := openDB(ctx, *dbPath, *cfgPath, *dataDir)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,13 @@
 package site_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,8 +20,10 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/sekisho/sekisho/controller/camera"
+	"github.com/sekisho/sekisho/controller/cli"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/testtool"
 )
 
@@ -190,6 +194,27 @@ func TestStillsOfWhoCameIn(t *testing.T) {
 	}
 	if v, err := ts.Store.Verify(context.Background()); err != nil || !v.OK {
 		t.Fatalf("chain: %+v %v", v, err)
+	}
+
+	// verify checks each kept still against the hash in the chain.
+	db := site.DBPath(ts.Config.DataDir, ts.Config.Site)
+	verify := func() (int, string) {
+		var out bytes.Buffer
+		return cli.Run(context.Background(), []string{"verify", "--db", db}, &out, io.Discard), out.String()
+	}
+	if code, out := verify(); code != 0 || !strings.Contains(out, "ok: 1 camera stills match") {
+		t.Fatalf("verify with the stills intact: %d %s", code, out)
+	}
+	path := filepath.Join(camera.StillsDir(ts.Config.DataDir), still.Detail["file"])
+	if err := os.WriteFile(path, append(pressStill, 0), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verify(); code != 1 || !strings.Contains(out, "STILL TAMPERED: seq "+fmt.Sprint(still.Seq)) || !strings.Contains(out, "changed") {
+		t.Fatalf("verify with a still swapped: %d %s", code, out)
+	}
+	os.Remove(path)
+	if code, out := verify(); code != 1 || !strings.Contains(out, "missing") {
+		t.Fatalf("verify with a still deleted: %d %s", code, out)
 	}
 }
 
