@@ -35,6 +35,7 @@ const Stills = (() => {
         s.title = `${cam}: ${ev.detail.error}`;
         return s;
       }
+      if (!ev.detail.file) return frigateLink(ev.detail.frigate_url || "#"); // a Frigate-only camera
       const src = "/api/stills/" + ev.detail.file;
       const a = document.createElement("a");
       a.href = src; a.className = "still";
