@@ -130,6 +130,9 @@ func (s *Site) takeStills(ctx context.Context) error {
 // and seq; a camera that fails is logged too, with why.
 func (s *Site) still(ctx context.Context, ev event.Event, cam config.Camera) {
 	c := s.cams
+	if cam.SnapshotURL == "" && (c.frigate == nil || cam.Frigate == nil) {
+		return // a camera with neither stills nor Frigate has nothing to give
+	}
 	out := &event.Event{Type: event.CameraSnapshot, Door: ev.Door, ZoneFrom: ev.ZoneFrom, ZoneTo: ev.ZoneTo, Person: ev.Person, Visit: ev.Visit,
 		Camera: &event.Camera{ID: cam.ID},
 		Detail: map[string]string{"for": ev.ID, "for_seq": strconv.FormatInt(ev.Seq, 10), "for_type": ev.Type}}
