@@ -14,9 +14,9 @@ import (
 
 // StillProblem is a kept still that no longer matches the log.
 type StillProblem struct {
-	Seq     int64
-	File    string
-	Problem string // missing, or changed
+	Seq     int64  `json:"seq"`
+	File    string `json:"file"`
+	Problem string `json:"problem"` // missing, or changed
 }
 
 // VerifyStills checks every still the log names against the SHA-256 the

@@ -14,6 +14,27 @@ import (
 func (s *Server) cameraRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/cameras", s.need(store.RoleGuard, s.listCameras))
 	mux.HandleFunc("GET /api/stills/{day}/{file}", s.need(store.RoleGuard, s.serveStill))
+	mux.HandleFunc("GET /api/verify", s.need(store.RoleManager, s.verify))
+}
+
+// verify walks the hash chain and checks every kept still against it, as
+// `controller verify` does, for a manager at the dashboard.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	v, err := s.Store.Verify(r.Context())
+	if err != nil {
+		s.internal(w, "verify", err)
+		return
+	}
+	n, problems, err := camera.VerifyStills(r.Context(), s.Store, camera.StillsDir(s.Config.DataDir))
+	if err != nil {
+		s.internal(w, "verify stills", err)
+		return
+	}
+	if problems == nil {
+		problems = []camera.StillProblem{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"chain": v, "stills_checked": n, "stills_problems": problems,
+		"ok": v.OK && len(problems) == 0})
 }
 
 func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) {

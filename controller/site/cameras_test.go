@@ -212,6 +212,15 @@ func TestStillsOfWhoCameIn(t *testing.T) {
 	if code, out := verify(); code != 1 || !strings.Contains(out, "STILL TAMPERED: seq "+fmt.Sprint(still.Seq)) || !strings.Contains(out, "changed") {
 		t.Fatalf("verify with a still swapped: %d %s", code, out)
 	}
+	var api struct {
+		OK             bool `json:"ok"`
+		Chain          struct{ OK bool }
+		StillsProblems []struct{ Seq int64 } `json:"stills_problems"`
+	}
+	if code := ts.call("GET", "/api/verify", nil, &api); code != http.StatusOK || api.OK || !api.Chain.OK ||
+		len(api.StillsProblems) != 1 || api.StillsProblems[0].Seq != still.Seq {
+		t.Fatalf("GET /api/verify with a still swapped: %d %+v", code, api)
+	}
 	os.Remove(path)
 	if code, out := verify(); code != 1 || !strings.Contains(out, "missing") {
 		t.Fatalf("verify with a still deleted: %d %s", code, out)
