@@ -40,10 +40,11 @@ type Correlator struct {
 
 	mu        sync.Mutex
 	byFrigate map[string]config.Camera
-	seen      map[string]time.Time  // Frigate object ids heard of, for dedupe and pruning
-	flagged   map[string]time.Time  // kind|object|zone already alarmed
-	activity  map[string]time.Time  // zone → last badge in or out
-	doors     map[string]*doorWatch // door → grants and people its cameras saw
+	atDoor    map[string][]config.Camera // door → its cameras, made once
+	seen      map[string]time.Time       // Frigate object ids heard of, for dedupe and pruning
+	flagged   map[string]time.Time       // kind|object|zone already alarmed
+	activity  map[string]time.Time       // zone → last badge in or out
+	doors     map[string]*doorWatch      // door → grants and people its cameras saw
 }
 
 type doorWatch struct {
@@ -67,7 +68,8 @@ type sighting struct {
 func NewCorrelator(cfg *config.Config, occupancy func() map[string]int) *Correlator {
 	c := &Correlator{
 		cfg: cfg, occupancy: occupancy,
-		byFrigate: map[string]config.Camera{}, seen: map[string]time.Time{}, flagged: map[string]time.Time{},
+		byFrigate: map[string]config.Camera{}, atDoor: map[string][]config.Camera{},
+		seen: map[string]time.Time{}, flagged: map[string]time.Time{},
 		activity: map[string]time.Time{}, doors: map[string]*doorWatch{},
 	}
 	if cfg.Frigate != nil {
@@ -76,6 +78,11 @@ func NewCorrelator(cfg *config.Config, occupancy func() map[string]int) *Correla
 	for _, cam := range cfg.Cameras {
 		if cam.Frigate != nil {
 			c.byFrigate[cam.Frigate.Camera] = cam
+		}
+	}
+	for _, d := range cfg.Doors {
+		if cams := cfg.CamerasAt(d.ID); len(cams) > 0 {
+			c.atDoor[d.ID] = cams
 		}
 	}
 	return c
@@ -93,7 +100,7 @@ func (c *Correlator) Grant(eventID, door, zoneFrom, zoneTo string, at time.Time)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.activity[zoneFrom], c.activity[zoneTo] = at, at
-	if len(c.cfg.CamerasAt(door)) == 0 {
+	if len(c.atDoor[door]) == 0 {
 		return
 	}
 	w := c.watch(door)
@@ -234,7 +241,7 @@ func (c *Correlator) Due(now time.Time) []Finding {
 			}
 			w.people = rest
 			if len(people) > len(admitted) {
-				cams := c.cfg.CamerasAt(door)
+				cams := c.atDoor[door]
 				out = append(out, Finding{Kind: "tailgating", Severity: "critical", Door: door, Camera: cams[0].ID,
 					Detail: fmt.Sprintf("%d people through %s within %v of %d grant(s)", len(people), door, win, len(admitted)),
 					Evidence: map[string]string{"grants": strings.Join(admitted, ","), "frigate_events": strings.Join(people, ","),

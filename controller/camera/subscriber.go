@@ -21,7 +21,6 @@ type Subscriber struct {
 	Log     *slog.Logger
 	// Handle acts on one detection; a *Reject it returns is counted.
 	Handle func(Detection) error
-	Now    func() time.Time
 
 	mu       sync.Mutex
 	counts   map[string]int
@@ -40,13 +39,6 @@ func (s *Subscriber) Rejects() map[string]int {
 	return maps.Clone(s.counts)
 }
 
-func (s *Subscriber) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
 // Run subscribes until ctx ends.
 func (s *Subscriber) Run(ctx context.Context) error {
 	s.mu.Lock()
@@ -59,7 +51,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		// Handlers never block: they hand over to Run's goroutine.
 		c.Subscribe(s.Topic, 0, func(_ paho.Client, m paho.Message) {
-			d, err := ParseMessage(m.Payload(), s.now(), s.MaxAge)
+			d, err := ParseMessage(m.Payload(), time.Now(), s.MaxAge)
 			if err != nil {
 				s.refuse(err)
 				return
@@ -119,7 +111,7 @@ func (s *Subscriber) catchUp(ctx context.Context) {
 	s.mu.Lock()
 	after := s.lastSeen
 	s.mu.Unlock()
-	if oldest := s.now().Add(-s.MaxAge); after.Before(oldest) {
+	if oldest := time.Now().Add(-s.MaxAge); after.Before(oldest) {
 		after = oldest
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -143,9 +135,9 @@ func (s *Subscriber) refuse(err error) {
 	s.mu.Lock()
 	s.counts[r.Kind]++
 	n := s.counts[r.Kind]
-	quiet := s.now().Sub(s.lastLog[r.Kind]) < logEvery
+	quiet := time.Now().Sub(s.lastLog[r.Kind]) < logEvery
 	if !quiet {
-		s.lastLog[r.Kind] = s.now()
+		s.lastLog[r.Kind] = time.Now()
 	}
 	s.mu.Unlock()
 	if !quiet {

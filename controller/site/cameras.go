@@ -26,6 +26,7 @@ type cameras struct {
 	corr    *camera.Correlator
 	sub     *camera.Subscriber // nil without a frigate block
 	jobs    chan event.Event
+	atDoor  map[string][]config.Camera // made once: the door's loop looks here per event
 }
 
 func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
@@ -34,6 +35,12 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 		stills: &camera.Stills{Dir: camera.StillsDir(cfg.DataDir), Location: cfg.Location, Reuse: time.Second},
 		corr:   camera.NewCorrelator(cfg, s.engine.Occupancy),
 		jobs:   make(chan event.Event, 256),
+		atDoor: map[string][]config.Camera{},
+	}
+	for _, d := range cfg.Doors {
+		if cams := cfg.CamerasAt(d.ID); len(cams) > 0 {
+			c.atDoor[d.ID] = cams
+		}
 	}
 	if s.Sim != nil {
 		c.stills.Sim = camera.SimStill
@@ -90,19 +97,17 @@ func (s *Site) afterRecord(ev *event.Event) {
 // wantsStill: every entry to a restricted zone, every entry request at an
 // inside-only door, every forced, held or tamper alarm.
 func (s *Site) wantsStill(ev *event.Event) bool {
-	if ev.Door == "" || len(s.Config.CamerasAt(ev.Door)) == 0 {
-		return false
-	}
+	matters := false
 	switch ev.Type {
 	case event.AccessGranted:
 		z, _ := s.Config.Zone(ev.ZoneTo)
-		return z.Restricted
+		matters = z.Restricted
 	case event.AccessRequested:
-		return true
+		matters = true
 	case event.DoorForced, event.DoorHeld, event.DoorTamper:
-		return ev.Alarm != nil
+		matters = ev.Alarm != nil
 	}
-	return false
+	return matters && len(s.cams.atDoor[ev.Door]) > 0
 }
 
 // takeStills works the queue; each event's cameras are asked at once, and
@@ -115,7 +120,7 @@ func (s *Site) takeStills(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case ev := <-s.cams.jobs:
-			for _, cam := range s.Config.CamerasAt(ev.Door) {
+			for _, cam := range s.cams.atDoor[ev.Door] {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
