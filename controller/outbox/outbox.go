@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +28,12 @@ const Name = "mqtt"
 
 // batch is how many events one read of the log publishes.
 const batch = 200
+
+// gather is the least time between two reads of the log. A busy site logs
+// thousands of events a second; reading each one as it lands would wake
+// the outbox for every append and crowd the doors' cores. After a quiet
+// spell the next event still goes out at once.
+const gather = 20 * time.Millisecond
 
 // Broker is where to publish.
 type Broker struct {
@@ -77,9 +84,11 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
+	var lastRead time.Time
 	for {
 		changed := o.Store.Changed() // taken before reading, so no append is missed
 		if client.IsConnectionOpen() {
+			lastRead = time.Now()
 			n, err := o.publishFrom(ctx, client, &last)
 			if err != nil {
 				o.Log.Warn("mqtt publish stopped; will resume from the log", "after_seq", last, "err", err)
@@ -97,8 +106,27 @@ func (o *Outbox) Run(ctx context.Context) error {
 				o.Log.Warn("mqtt announce", "err", err)
 			}
 		case <-changed:
+			if !sleep(ctx, gather-time.Since(lastRead)) {
+				o.goOffline(client)
+				return nil
+			}
 		case <-retry.C:
 		}
+	}
+}
+
+// sleep waits d, or less if ctx ends first; false if it did.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -141,7 +169,7 @@ func (b Broker) ClientOptions(clientID string) (*paho.ClientOptions, error) {
 // publishFrom publishes one batch after *last and moves *last to the last
 // event the broker acknowledged.
 func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int64) (int, error) {
-	evs, err := o.Store.After(ctx, *last, batch)
+	evs, err := o.Store.PublishedAfter(ctx, *last, batch)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
@@ -152,30 +180,29 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		tokens []paho.Token
 	}
 	pending := make([]sent, 0, len(evs))
-	for i := range evs {
-		ev := &evs[i]
-		payload, err := json.Marshal(ev)
-		if err != nil {
-			return 0, fmt.Errorf("outbox: encode seq %d: %w", ev.Seq, err)
+	doorsMoved := map[string]bool{}
+	for _, ev := range evs {
+		s := sent{seq: ev.Seq, tokens: []paho.Token{client.Publish(o.eventsTopic(), 1, false, ev.JSON)}}
+		if ev.Alarm {
+			s.tokens = append(s.tokens, client.Publish(o.alarmsTopic(), 1, false, ev.JSON))
 		}
-		s := sent{seq: ev.Seq, tokens: []paho.Token{client.Publish(o.eventsTopic(), 1, false, payload)}}
-		if ev.Alarm != nil {
-			s.tokens = append(s.tokens, client.Publish(o.alarmsTopic(), 1, false, payload))
-		}
-		if strings.HasPrefix(ev.Type, "door.") {
-			if t := o.publishDoor(client, ev.Door); t != nil {
-				s.tokens = append(s.tokens, t)
-			}
+		if strings.HasPrefix(ev.Type, "door.") && ev.Door != "" {
+			doorsMoved[ev.Door] = true
 		}
 		pending = append(pending, s)
+	}
+	// A door's state topic holds its state now, so once per batch is enough.
+	var doorTokens []paho.Token
+	for id := range doorsMoved {
+		if t := o.publishDoor(client, id); t != nil {
+			doorTokens = append(doorTokens, t)
+		}
 	}
 	delivered := *last
 	var failed error
 	for _, s := range pending {
 		for _, t := range s.tokens {
-			if !t.WaitTimeout(10 * time.Second) {
-				failed = fmt.Errorf("outbox: no ack for seq %d", s.seq)
-			} else if err := t.Error(); err != nil {
+			if err := waitAck(t); err != nil {
 				failed = fmt.Errorf("outbox: seq %d: %w", s.seq, err)
 			}
 		}
@@ -184,6 +211,11 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		}
 		delivered = s.seq
 	}
+	for _, t := range doorTokens {
+		if err := waitAck(t); err != nil && failed == nil {
+			failed = fmt.Errorf("outbox: door state: %w", err)
+		}
+	}
 	if delivered > *last {
 		if err := o.Store.SetDelivered(ctx, Name, delivered); err != nil {
 			return 0, err
@@ -191,6 +223,13 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		*last = delivered
 	}
 	return len(evs), failed
+}
+
+func waitAck(t paho.Token) error {
+	if !t.WaitTimeout(10 * time.Second) {
+		return errors.New("no ack from the broker")
+	}
+	return t.Error()
 }
 
 // publishDoor sends a door's current state, retained, for dashboards and

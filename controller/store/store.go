@@ -27,12 +27,13 @@ type Store struct {
 	db   *sql.DB
 	site string
 
-	mu      sync.Mutex // one appender at a time keeps seq gap-free
-	writer  *sql.Conn  // the appender's own connection: no checkpoint on the door's path
-	insert  *sql.Stmt  // prepared on writer
-	card    *sql.Stmt  // the card lookup every decision makes
-	head    chainHead
-	changed chan struct{} // closed and replaced on every append
+	mu        sync.Mutex // one appender at a time keeps seq gap-free
+	writer    *sql.Conn  // the appender's own connection: no checkpoint on the door's path
+	insert    *sql.Stmt  // prepared on writer
+	card      *sql.Stmt  // the card lookup every decision makes
+	published *sql.Stmt  // the outbox's read of the log
+	head      chainHead
+	changed   chan struct{} // closed and replaced on every append
 
 	cardsMu      sync.Mutex
 	cardsChanged chan struct{} // closed and replaced when people or cards change
@@ -91,6 +92,9 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	if s.insert, err = w.PrepareContext(ctx, insertEvent); err == nil {
 		s.card, err = db.PrepareContext(ctx, selectCardHolder)
 	}
+	if err == nil {
+		s.published, err = db.PrepareContext(ctx, selectPublished)
+	}
 	if err != nil {
 		w.Close()
 		db.Close()
@@ -112,6 +116,7 @@ func (s *Store) Close() error {
 	if s.writer != nil {
 		s.insert.Close()
 		s.card.Close()
+		s.published.Close()
 		s.writer.Close()
 		s.writer = nil
 	}
