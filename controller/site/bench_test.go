@@ -64,6 +64,12 @@ func benchCardToStrike(b *testing.B, cameras bool, pace time.Duration) {
 		}
 	}
 
+	// A running site has its cards in memory; wait for it as a site would
+	// settle after an import.
+	for !s.Store.CardsLoaded() {
+		time.Sleep(10 * time.Millisecond)
+	}
+
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go func() {

@@ -26,6 +26,7 @@ type testSite struct {
 	t     *testing.T
 	base  string
 	token string
+	db    string // the database file, for the CLI
 }
 
 func startSite(t *testing.T, brokerURL string, tweaks ...func(*config.Config)) *testSite {
@@ -66,10 +67,10 @@ func startSiteWith(t *testing.T, options func(*site.Options), tweaks ...func(*co
 			t.Errorf("stop: %v", err)
 		}
 	})
-	ts := &testSite{Site: s, t: t, base: "http://" + s.HTTPAddr()}
+	ts := &testSite{Site: s, t: t, base: "http://" + s.HTTPAddr(), db: site.DBPath(dir, cfg.Site)}
 	// The token comes from the command line, as an installer would make it.
 	var out, errOut bytes.Buffer
-	if code := cli.Run(context.Background(), []string{"token", "create", "--role", "admin", "--db", site.DBPath(dir, cfg.Site)}, &out, &errOut); code != 0 {
+	if code := cli.Run(context.Background(), []string{"token", "create", "--role", "admin", "--db", ts.db}, &out, &errOut); code != 0 {
 		t.Fatalf("token create: %d %s", code, errOut.String())
 	}
 	ts.token = strings.TrimSpace(out.String())

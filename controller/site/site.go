@@ -213,6 +213,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	}
 	s.goRun("doors", s.loop, ctx)
 	s.goRun("checkpoint", s.checkpoints, ctx)
+	s.goRun("cards", s.watchCards, ctx)
 	s.goRun("overstay", s.overstays, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
 	s.goRun("outbox", ob.Run, ctx)
@@ -342,6 +343,55 @@ func (s *Site) checkpoints(ctx context.Context) error {
 				s.log.Warn("checkpoint", "err", err)
 			}
 		}
+	}
+}
+
+// watchCards keeps every card in memory for the doors' decisions: loaded
+// at start and again after each change to people or cards, whether made
+// here or by another process (the controller CLI importing a CSV while the
+// site runs, noticed within a second). Until a reload is done, decisions
+// read the database, so a revoked card is refused at once.
+func (s *Site) watchCards(ctx context.Context) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		changed := s.Store.CardsChanged() // taken before loading, so no change is missed
+		if err := s.Store.LoadCards(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("loading cards; doors read them from the database meanwhile", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+			// An import or the desk often changes many cards in a row:
+			// load once after the burst, not once per card.
+			if !sleepCtx(ctx, cardsSettle) {
+				return nil
+			}
+		case <-t.C:
+			moved, err := s.Store.NoticeOutsideChanges(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("checking for card changes", "err", err)
+			}
+			if moved {
+				s.log.Info("people or cards changed outside the controller; reloading the card list")
+			}
+		}
+	}
+}
+
+// cardsSettle is how long a burst of card changes is let settle before the
+// cards are loaded again.
+const cardsSettle = 100 * time.Millisecond
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

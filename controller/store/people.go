@@ -144,8 +144,20 @@ const selectCardHolder = `SELECT c.id, c.person_id, c.format, c.facility, c.numb
 	FROM credentials c JOIN people p ON p.id = c.person_id
 	WHERE c.format = ? AND c.facility = ? AND c.number = ? AND c.raw_hex = ?`
 
-// CardHolder finds the credential for a card and the person it belongs to.
+// CardHolder finds the credential for a card and the person it belongs to:
+// from memory once the site has loaded the cards (LoadCards), otherwise
+// from the database.
 func (s *Store) CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (Credential, Person, error) {
+	if h, found, ok := s.cards.lookup(cardKey{format, facility, number, rawHex}); ok {
+		if !found {
+			return Credential{}, Person{}, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, ErrNotFound)
+		}
+		return h.Credential, h.Person.clone(), nil
+	}
+	return s.cardHolder(ctx, format, facility, number, rawHex)
+}
+
+func (s *Store) cardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (Credential, Person, error) {
 	var c Credential
 	var p Person
 	var levels string

@@ -35,6 +35,8 @@ type Store struct {
 	head      chainHead
 	changed   chan struct{} // closed and replaced on every append
 
+	cards cardIndex
+
 	cardsMu      sync.Mutex
 	cardsChanged chan struct{} // closed and replaced when people or cards change
 }
@@ -47,7 +49,17 @@ func (s *Store) CardsChanged() <-chan struct{} {
 	return s.cardsChanged
 }
 
+// cardsDidChange follows every change to people or cards made here.
 func (s *Store) cardsDidChange() {
+	n, err := s.cardsVersion(context.Background())
+	if err != nil {
+		n = -1 // NoticeOutsideChanges will see the move and forget once more
+	}
+	s.cardsDidChangeAt(n)
+}
+
+func (s *Store) cardsDidChangeAt(version int64) {
+	s.cards.drop(version)
 	s.cardsMu.Lock()
 	close(s.cardsChanged)
 	s.cardsChanged = make(chan struct{})
@@ -74,6 +86,10 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
 	if err := s.loadHead(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.cards.seen, err = s.cardsVersion(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

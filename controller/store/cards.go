@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// cardIndex is every card with its holder, in memory, so that a door's
+// decision touches SQLite only to append its event: a lookup from the
+// database costs as much as the append itself and, on a busy 2-core Pi,
+// doubles the time a door can be held up behind other work. Any change to
+// people or cards drops the index at once (lookups go to the database)
+// until the site has loaded it again.
+type cardIndex struct {
+	mu      sync.Mutex
+	gen     uint64 // moves with every change
+	entries map[cardKey]Cardholder
+	loaded  bool  // entries hold generation gen
+	seen    int64 // cards_version as of the last change noticed
+}
+
+type cardKey struct {
+	format           string
+	facility, number uint64
+	rawHex           string
+}
+
+// lookup answers from the index; ok is false while it is not loaded.
+func (c *cardIndex) lookup(k cardKey) (h Cardholder, found, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.loaded {
+		return h, false, false
+	}
+	h, found = c.entries[k]
+	return h, found, true
+}
+
+// drop forgets the index after a change; version is cards_version after
+// it, or -1 when unknown.
+func (c *cardIndex) drop(version int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.entries, c.loaded = nil, false
+	if version >= 0 {
+		c.seen = version
+	}
+}
+
+func (p Person) clone() Person {
+	p.Levels = slices.Clone(p.Levels)
+	return p
+}
+
+const selectAllCardHolders = `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
+		p.id, p.name, p.kind, p.company, p.levels, p.created_at
+	FROM credentials c JOIN people p ON p.id = c.person_id`
+
+// LoadCards reads every card into memory for the doors' decisions, unless
+// it is loaded already. A change made while it reads leaves it unloaded,
+// to be read again.
+func (s *Store) LoadCards(ctx context.Context) error {
+	s.cards.mu.Lock()
+	gen, loaded := s.cards.gen, s.cards.loaded
+	s.cards.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, selectAllCardHolders)
+	if err != nil {
+		return fmt.Errorf("store: load cards: %w", err)
+	}
+	defer rows.Close()
+	entries := map[cardKey]Cardholder{}
+	for rows.Next() {
+		var h Cardholder
+		var levels string
+		if err := rows.Scan(&h.ID, &h.PersonID, &h.Format, &h.Facility, &h.Number, &h.RawHex, &h.Enabled, &h.ValidFrom, &h.ValidUntil, &h.PINHash,
+			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels, &h.Person.CreatedAt); err != nil {
+			return fmt.Errorf("store: load cards: %w", err)
+		}
+		h.HasPIN = h.PINHash != ""
+		h.Person.Levels = splitList(levels)
+		entries[cardKey{h.Format, h.Facility, h.Number, h.RawHex}] = h
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: load cards: %w", err)
+	}
+	s.cards.mu.Lock()
+	defer s.cards.mu.Unlock()
+	if s.cards.gen == gen {
+		s.cards.entries, s.cards.loaded = entries, true
+	}
+	return nil
+}
+
+// CardsLoaded says whether decisions answer from memory now.
+func (s *Store) CardsLoaded() bool {
+	s.cards.mu.Lock()
+	defer s.cards.mu.Unlock()
+	return s.cards.loaded
+}
+
+func (s *Store) cardsVersion(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT n FROM cards_version`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: cards version: %w", err)
+	}
+	return n, nil
+}
+
+// NoticeOutsideChanges looks for changes to people or cards made by another
+// process, such as `controller import` while the site runs. If there were
+// any it drops the index and wakes CardsChanged, as a change made here
+// would.
+func (s *Store) NoticeOutsideChanges(ctx context.Context) (bool, error) {
+	n, err := s.cardsVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	s.cards.mu.Lock()
+	moved := n != s.cards.seen
+	s.cards.mu.Unlock()
+	if moved {
+		s.cardsDidChangeAt(n)
+	}
+	return moved, nil
+}
