@@ -110,17 +110,24 @@ const MaxLimit = 1000
 
 // Events returns matching events, newest first.
 func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
+	q, args := eventsQuery(f)
+	return s.queryEvents(ctx, q, args...)
+}
+
+func eventsQuery(f Filter) (string, []any) {
 	var where []string
 	var args []any
+	// The "<> ''" terms change no answer (the values sought are not empty);
+	// they let SQLite use the partial indexes, which leave empty ones out.
 	if f.Door != "" {
-		where, args = append(where, "door = ?"), append(args, f.Door)
+		where, args = append(where, "door = ? AND door <> ''"), append(args, f.Door)
 	}
 	if f.Zone != "" {
-		where, args = append(where, "(zone_to = ? OR zone_from = ?)"), append(args, f.Zone, f.Zone)
+		where, args = append(where, "((zone_to = ? AND zone_to <> '') OR (zone_from = ? AND zone_from <> ''))"), append(args, f.Zone, f.Zone)
 	}
 	if len(f.Zones) > 0 {
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Zones)), ",")
-		where = append(where, "(zone_to IN ("+marks+") OR zone_from IN ("+marks+"))")
+		where = append(where, "((zone_to IN ("+marks+") AND zone_to <> '') OR (zone_from IN ("+marks+") AND zone_from <> ''))")
 		for range 2 {
 			for _, z := range f.Zones {
 				args = append(args, z)
@@ -128,7 +135,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
 		}
 	}
 	if f.Person != "" {
-		where, args = append(where, "person_id = ?"), append(args, f.Person)
+		where, args = append(where, "person_id = ? AND person_id <> ''"), append(args, f.Person)
 	}
 	if f.Visit != "" {
 		where, args = append(where, "json_extract(body, '$.visit') = ?"), append(args, f.Visit)
@@ -162,7 +169,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
 		limit = MaxLimit
 	}
 	q += " ORDER BY seq DESC LIMIT " + itoa(int64(limit))
-	return s.queryEvents(ctx, q, args...)
+	return q, args
 }
 
 // Since returns events of the given types from t on, oldest first.
