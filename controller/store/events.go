@@ -273,8 +273,17 @@ func (s *Store) Delivered(ctx context.Context, name string) (int64, error) {
 }
 
 // SetDelivered records that the named publisher delivered up to seq.
+//
+// It writes on the appenders' connection, in turn with them: from another
+// connection its write lock made a door's append meet SQLITE_BUSY, and
+// SQLite's busy wait sleeps a whole millisecond before trying again.
 func (s *Store) SetDelivered(ctx context.Context, name string, seq int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO outbox (name, last_seq) VALUES (?, ?)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writer == nil {
+		return fmt.Errorf("store: outbox %s: store closed", name)
+	}
+	_, err := s.writer.ExecContext(ctx, `INSERT INTO outbox (name, last_seq) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET last_seq = excluded.last_seq`, name, seq)
 	if err != nil {
 		return fmt.Errorf("store: outbox %s: %w", name, err)
