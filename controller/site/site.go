@@ -354,10 +354,13 @@ func (s *Site) checkpoints(ctx context.Context) error {
 func (s *Site) watchCards(ctx context.Context) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	var settle <-chan time.Time // running while a burst of changes settles
 	for {
 		changed := s.Store.CardsChanged() // taken before loading, so no change is missed
-		if err := s.Store.LoadCards(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("loading cards; doors read them from the database meanwhile", "err", err)
+		if settle == nil {
+			if err := s.Store.LoadCards(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("loading cards; doors read them from the database meanwhile", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -365,9 +368,11 @@ func (s *Site) watchCards(ctx context.Context) error {
 		case <-changed:
 			// An import or the desk often changes many cards in a row:
 			// load once after the burst, not once per card.
-			if !sleepCtx(ctx, cardsSettle) {
-				return nil
+			if settle == nil {
+				settle = time.After(cardsSettle)
 			}
+		case <-settle:
+			settle = nil
 		case <-t.C:
 			moved, err := s.Store.NoticeOutsideChanges(ctx)
 			if err != nil && ctx.Err() == nil {
@@ -383,17 +388,6 @@ func (s *Site) watchCards(ctx context.Context) error {
 // cardsSettle is how long a burst of card changes is let settle before the
 // cards are loaded again.
 const cardsSettle = 100 * time.Millisecond
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
 
 // Stop ends the site and waits for it.
 func (s *Site) Stop() error {
