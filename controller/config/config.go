@@ -46,6 +46,9 @@ type Access struct {
 	AntiPassbackReset time.Duration `yaml:"anti_passback_reset"` // presence forgotten after this (12h)
 	Lockout           Lockout       `yaml:"lockout"`
 	LockdownExempt    []string      `yaml:"lockdown_exempt"` // access levels that still enter during a lockdown
+	// EscalateAfter: an alarm no guard has acknowledged by then goes to the
+	// supervisor (alarm.escalated on the alarms topic) (2m).
+	EscalateAfter time.Duration `yaml:"escalate_after"`
 }
 
 // Lockout locks a reader out after too many bad cards.

@@ -261,20 +261,21 @@ func (c *checker) validate(cfg *Config) {
 	}
 	a := &cfg.Access
 	for _, d := range []struct {
-		key string
+		key path
 		v   *time.Duration
 		def time.Duration
 	}{
-		{"escort_delay", &a.EscortDelay, 10 * time.Second},
-		{"two_person_delay", &a.TwoPersonDelay, 10 * time.Second},
-		{"anti_passback_reset", &a.AntiPassbackReset, 12 * time.Hour},
-		{"for", &a.Lockout.For, 5 * time.Minute},
-		{"window", &a.Lockout.Window, time.Minute},
+		{path{"access", "escort_delay"}, &a.EscortDelay, 10 * time.Second},
+		{path{"access", "two_person_delay"}, &a.TwoPersonDelay, 10 * time.Second},
+		{path{"access", "anti_passback_reset"}, &a.AntiPassbackReset, 12 * time.Hour},
+		{path{"access", "lockout", "for"}, &a.Lockout.For, 5 * time.Minute},
+		{path{"access", "lockout", "window"}, &a.Lockout.Window, time.Minute},
+		{path{"access", "escalate_after"}, &a.EscalateAfter, 2 * time.Minute},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def
 		} else if *d.v < 0 {
-			c.at(path{"access", d.key}, "must be positive")
+			c.at(d.key, "must be positive")
 		}
 	}
 	if a.Lockout.Failures == 0 {

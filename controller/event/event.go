@@ -33,6 +33,7 @@ const (
 	AlarmRaised       = "alarm.raised"
 	AlarmAcknowledged = "alarm.acknowledged"
 	AlarmCleared      = "alarm.cleared"
+	AlarmEscalated    = "alarm.escalated" // nobody acknowledged it in time: for the supervisor
 	LockdownStarted   = "lockdown.started"
 	LockdownLifted    = "lockdown.lifted"
 	PersonForgiven    = "access.forgiven"

@@ -313,6 +313,55 @@ func (s *Site) CheckOutAtDesk(ctx context.Context, visitID, by string) error {
 // overstays raises an alarm for each visitor still checked in after the
 // day's overstay time, or from an earlier day: their badge has not come back
 // to the desk.
+// escalations pass every alarm no guard has acknowledged within
+// access.escalate_after up to the supervisor: the casebook's "a violation
+// is reported to the supervisor at once". alarm.escalated goes out on the
+// alarms topic, where a pager or a phone (Node-RED, Home Assistant) can
+// take it, and the board marks the alarm.
+func (s *Site) escalations(ctx context.Context) error {
+	every := s.escalateEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	after := s.Config.Access.EscalateAfter
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		alarms, err := s.Store.Unescalated(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("escalation check", "err", err)
+			}
+			continue
+		}
+		for _, a := range alarms {
+			raised, err := time.Parse(time.RFC3339Nano, a.RaisedAt)
+			if err != nil || time.Since(raised) < after {
+				continue
+			}
+			escalated, err := s.Store.EscalateAlarm(ctx, a.ID)
+			if err != nil {
+				s.log.Error("alarm not escalated", "alarm", a.ID, "err", err)
+				continue
+			}
+			if !escalated {
+				continue // acknowledged a moment ago
+			}
+			detail := map[string]string{"kind": a.Kind, "detail": a.Detail, "raised_at": a.RaisedAt, "after": after.String()}
+			if a.PersonID != "" {
+				detail["person_id"] = a.PersonID
+			}
+			s.record(ctx, &event.Event{Type: event.AlarmEscalated, Door: a.Door, Reader: a.Reader,
+				Alarm: &event.Alarm{ID: a.ID, Severity: a.Severity}, Detail: detail})
+		}
+	}
+}
+
 func (s *Site) overstays(ctx context.Context) error {
 	pool := s.Config.VisitorCards
 	if pool == nil {

@@ -47,6 +47,9 @@ type Options struct {
 	// OverstayEvery is how often checked-in visitors are checked against
 	// the overstay time (30 s when zero).
 	OverstayEvery time.Duration
+	// EscalateEvery is how often unacknowledged alarms are checked against
+	// access.escalate_after (5 s when zero).
+	EscalateEvery time.Duration
 }
 
 // Site is a running site.
@@ -65,6 +68,7 @@ type Site struct {
 	tasks   chan func(context.Context)
 
 	overstayEvery time.Duration
+	escalateEvery time.Duration
 	cams          *cameras
 
 	broker   *broker.Broker // nil with an external broker
@@ -120,6 +124,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		tasks:   make(chan func(context.Context), 64),
 
 		overstayEvery: opts.OverstayEvery,
+		escalateEvery: opts.EscalateEvery,
 	}
 	// The doors lock before anything else happens: no pulse on start.
 	local, err := s.startHardware()
@@ -215,6 +220,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.goRun("checkpoint", s.checkpoints, ctx)
 	s.goRun("cards", s.watchCards, ctx)
 	s.goRun("overstay", s.overstays, ctx)
+	s.goRun("escalate", s.escalations, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
 	s.goRun("outbox", ob.Run, ctx)
 

@@ -18,6 +18,9 @@ type Alarm struct {
 	ClearedAt string `json:"cleared_at,omitempty"`
 	AckedBy   string `json:"acked_by,omitempty"`
 	AckedAt   string `json:"acked_at,omitempty"`
+	// EscalatedAt: when the alarm, still unacknowledged, went to the
+	// supervisor.
+	EscalatedAt string `json:"escalated_at,omitempty"`
 }
 
 // RaiseAlarm stores a new alarm.
@@ -79,13 +82,30 @@ func (s *Store) AckAlarm(ctx context.Context, id, by string) (Alarm, error) {
 	return alarms[0], nil
 }
 
+// Unescalated are the alarms no guard has acknowledged and nobody has
+// escalated yet, oldest first.
+func (s *Store) Unescalated(ctx context.Context) ([]Alarm, error) {
+	return s.alarms(ctx, `WHERE acked_at = '' AND escalated_at = '' ORDER BY raised_at LIMIT 500`)
+}
+
+// EscalateAlarm marks an unacknowledged alarm escalated; false if it was
+// acknowledged or escalated meanwhile.
+func (s *Store) EscalateAlarm(ctx context.Context, id string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE alarms SET escalated_at = ? WHERE id = ? AND acked_at = '' AND escalated_at = ''`, now(), id)
+	if err != nil {
+		return false, fmt.Errorf("store: escalate alarm %s: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
 // OpenAlarms are alarms not yet both cleared and acknowledged, newest first.
 func (s *Store) OpenAlarms(ctx context.Context) ([]Alarm, error) {
 	return s.alarms(ctx, `WHERE cleared_at = '' OR acked_at = '' ORDER BY raised_at DESC LIMIT 500`)
 }
 
 func (s *Store) alarms(ctx context.Context, where string, args ...any) ([]Alarm, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, severity, door, reader, person_id, detail, raised_at, cleared_at, acked_by, acked_at FROM alarms `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, severity, door, reader, person_id, detail, raised_at, cleared_at, acked_by, acked_at, escalated_at FROM alarms `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: alarms: %w", err)
 	}
@@ -93,7 +113,7 @@ func (s *Store) alarms(ctx context.Context, where string, args ...any) ([]Alarm,
 	out := []Alarm{}
 	for rows.Next() {
 		var a Alarm
-		if err := rows.Scan(&a.ID, &a.Kind, &a.Severity, &a.Door, &a.Reader, &a.PersonID, &a.Detail, &a.RaisedAt, &a.ClearedAt, &a.AckedBy, &a.AckedAt); err != nil {
+		if err := rows.Scan(&a.ID, &a.Kind, &a.Severity, &a.Door, &a.Reader, &a.PersonID, &a.Detail, &a.RaisedAt, &a.ClearedAt, &a.AckedBy, &a.AckedAt, &a.EscalatedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, a)

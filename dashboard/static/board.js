@@ -36,7 +36,7 @@
     tr.className = "ev " + ev.type.replace(".", "-") + (ev.alarm ? " alarm" : "");
     let what = I18N.t("type." + ev.type, ev.type) + (ev.reason ? ` · ${I18N.t("reason." + ev.reason, ev.reason)}` : "");
     const d = ev.detail || {};
-    if (ev.type === "alarm.raised" && d.kind) what += ` · ${I18N.t("alarm." + d.kind, I18N.t("type.door." + d.kind, d.kind))}`;
+    if ((ev.type === "alarm.raised" || ev.type === "alarm.escalated") && d.kind) what += ` · ${I18N.t("alarm." + d.kind, I18N.t("type.door." + d.kind, d.kind))}`;
     if (ev.type === "camera.detection") what += ` · ${d.label}`;
     if (ev.type === "visitor.checked_in" && d.host_name) what += ` · ${I18N.t("board.host")}: ${d.host_name}`;
     let where = ev.door ? doorName(ev.door) + (ev.side ? ` (${ev.side === "outside" ? "→" : "←"})` : "") : "";
@@ -132,7 +132,7 @@
     }
     box.replaceChildren(...list.map(a => {
       const div = document.createElement("div");
-      div.className = "alarm-item " + a.severity + (a.cleared_at ? " cleared" : "");
+      div.className = "alarm-item " + a.severity + (a.cleared_at ? " cleared" : "") + (a.escalated_at && !a.acked_at ? " escalated" : "");
       div.dataset.alarm = a.id;
       const what = document.createElement("strong");
       const place = doorName(a.door) || a.reader || "";
@@ -140,6 +140,12 @@
       const when = document.createElement("small");
       when.textContent = clock(a.raised_at) + (a.detail ? " · " + a.detail : "");
       div.append(what, when);
+      if (a.escalated_at) {
+        const up = document.createElement("small");
+        up.className = "escalated-note";
+        up.textContent = "⬆ " + I18N.t("board.escalated") + " " + clock(a.escalated_at);
+        div.append(up);
+      }
       if (!a.acked_at) {
         const b = document.createElement("button");
         b.type = "button"; b.className = "ack"; b.textContent = I18N.t("board.ack");
