@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -21,6 +22,7 @@ type Engine struct {
 
 	mu        sync.Mutex
 	presence  map[string]Presence // person id → where they are
+	zoneCount map[string]int      // zone → how many of presence are in it
 	held      map[string][]held   // door id → cards waiting for a partner
 	escorts   map[string]escort   // door id → the last escort through it
 	failures  map[string][]time.Time
@@ -74,7 +76,7 @@ type Alarm struct {
 
 // NewEngine starts with nobody inside.
 func NewEngine(d Decider) *Engine {
-	return &Engine{Decider: d, presence: map[string]Presence{}, held: map[string][]held{},
+	return &Engine{Decider: d, presence: map[string]Presence{}, zoneCount: map[string]int{}, held: map[string][]held{},
 		escorts: map[string]escort{}, failures: map[string][]time.Time{}, lockedOut: map[string]time.Time{}}
 }
 
@@ -282,14 +284,30 @@ func (e *Engine) Expire(door string, token int) (Decision, bool) {
 func (e *Engine) arrive(dec Decision, door config.Door, at time.Time) {
 	p := dec.Person
 	if z, ok := e.Config.Zone(dec.To); ok && z.Public {
-		delete(e.presence, p.ID) // left the site
+		e.forget(p.ID) // left the site
 		return
 	}
 	pr := Presence{PersonID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company, Zone: dec.To, Door: door.ID, At: at}
 	if dec.Visit != nil {
 		pr.Visit = dec.Visit.ID
 	}
+	e.forget(p.ID)
 	e.presence[p.ID] = pr
+	e.zoneCount[pr.Zone]++
+}
+
+// forget drops a person's presence. zoneCount moves with presence so that
+// a head count never walks every person under the lock doors decide with.
+func (e *Engine) forget(personID string) bool {
+	old, ok := e.presence[personID]
+	if !ok {
+		return false
+	}
+	delete(e.presence, personID)
+	if e.zoneCount[old.Zone]--; e.zoneCount[old.Zone] <= 0 {
+		delete(e.zoneCount, old.Zone)
+	}
+	return true
 }
 
 // countIn counts staff (not visitors) and visitors in zone.
@@ -311,16 +329,14 @@ func (e *Engine) countIn(zone string) (staff, visitors int) {
 func (e *Engine) Left(personID string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	delete(e.presence, personID)
+	e.forget(personID)
 }
 
 // Forgive clears a person's anti-passback record, as a guard decides.
 func (e *Engine) Forgive(personID string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	_, ok := e.presence[personID]
-	delete(e.presence, personID)
-	return ok
+	return e.forget(personID)
 }
 
 // SetLockdown starts or lifts a lockdown; it reports whether that changed anything.
@@ -360,11 +376,7 @@ func (e *Engine) Muster() []Presence {
 func (e *Engine) Occupancy() map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := map[string]int{}
-	for _, p := range e.presence {
-		out[p.Zone]++
-	}
-	return out
+	return maps.Clone(e.zoneCount)
 }
 
 // Replay rebuilds who is where from the log's grants since the anti-passback
@@ -383,7 +395,7 @@ func (e *Engine) Replay(evs []event.Event) {
 			}
 			e.arrive(dec, door, ev.Time)
 		case (ev.Type == event.VisitorCheckedOut || ev.Type == event.PersonForgiven) && ev.Person != nil:
-			delete(e.presence, ev.Person.ID)
+			e.forget(ev.Person.ID)
 		}
 	}
 }

@@ -366,4 +366,22 @@ func TestOccupancyAndReplay(t *testing.T) {
 	if occ := e2.Occupancy(); occ["die-press"] != 1 || len(occ) != 1 {
 		t.Fatalf("replayed occupancy %v", occ)
 	}
+	// Counts move with every way of leaving: moving on, a guard's
+	// forgiveness, a checkout replayed from the log.
+	e2.Replay([]event.Event{
+		{Type: event.AccessGranted, Door: "floor-door", ZoneTo: "floor", Person: &event.Person{ID: "c", Name: "c", Kind: "employee"}},
+		{Type: event.AccessGranted, Door: "press-door", ZoneTo: "floor", Person: &event.Person{ID: "a", Name: "a", Kind: "employee"}},
+		{Type: event.AccessGranted, Door: "press-door", ZoneTo: "die-press", Person: &event.Person{ID: "v", Name: "v", Kind: "visitor"}},
+	})
+	if occ := e2.Occupancy(); occ["floor"] != 2 || occ["die-press"] != 1 || len(occ) != 2 {
+		t.Fatalf("after moves %v", occ)
+	}
+	e2.Forgive("c")
+	e2.Replay([]event.Event{{Type: event.VisitorCheckedOut, Person: &event.Person{ID: "v"}}})
+	if occ := e2.Occupancy(); occ["floor"] != 1 || len(occ) != 1 {
+		t.Fatalf("after forgiveness and checkout %v", occ)
+	}
+	if e2.Forgive("c") {
+		t.Fatal("forgave someone not there")
+	}
 }
