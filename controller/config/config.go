@@ -82,6 +82,9 @@ type MQTT struct {
 	Embedded    *EmbeddedBroker `yaml:"embedded"`
 	External    *ExternalBroker `yaml:"external"`
 	TopicPrefix string          `yaml:"topic_prefix"`
+	// HomeAssistant: announce doors and zones to Home Assistant's MQTT
+	// discovery (homeassistant/…/config, retained); on unless false.
+	HomeAssistant *bool `yaml:"home_assistant"`
 }
 
 // EmbeddedBroker runs inside the controller, so a site needs no server.

@@ -51,6 +51,14 @@ type Outbox struct {
 	Site   string
 	Broker Broker
 	Log    *slog.Logger
+
+	// DoorNames and ZoneNames are the site's doors and zones, named: each
+	// zone gets a retained head count, and both go to Home Assistant.
+	DoorNames, ZoneNames []Named
+	// Occupancy counts people per zone now.
+	Occupancy func() map[string]int
+	// HomeAssistant, when set, announces the site to Home Assistant.
+	HomeAssistant *Discovery
 }
 
 // Topics.
@@ -58,6 +66,7 @@ func (o *Outbox) eventsTopic() string        { return o.Prefix + "/events" }
 func (o *Outbox) alarmsTopic() string        { return o.Prefix + "/alarms" }
 func (o *Outbox) statusTopic() string        { return o.Prefix + "/status" }
 func (o *Outbox) doorTopic(id string) string { return o.Prefix + "/doors/" + id + "/state" }
+func (o *Outbox) zoneTopic(id string) string { return o.Prefix + "/zones/" + id + "/occupancy" }
 
 // Run publishes until ctx ends, then says offline and disconnects.
 func (o *Outbox) Run(ctx context.Context) error {
@@ -180,7 +189,7 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		tokens []paho.Token
 	}
 	pending := make([]sent, 0, len(evs))
-	doorsMoved := map[string]bool{}
+	doorsMoved, zonesMoved := map[string]bool{}, map[string]bool{}
 	for _, ev := range evs {
 		s := sent{seq: ev.Seq, tokens: []paho.Token{client.Publish(o.eventsTopic(), 1, false, ev.JSON)}}
 		if ev.Alarm {
@@ -189,14 +198,25 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		if strings.HasPrefix(ev.Type, "door.") && ev.Door != "" {
 			doorsMoved[ev.Door] = true
 		}
+		if strings.HasPrefix(ev.Type, "access.") {
+			for _, z := range []string{ev.ZoneFrom, ev.ZoneTo} {
+				if z != "" {
+					zonesMoved[z] = true
+				}
+			}
+		}
 		pending = append(pending, s)
 	}
-	// A door's state topic holds its state now, so once per batch is enough.
+	// A door's state and a zone's count are retained as they are now, so
+	// once per batch is enough.
 	var doorTokens []paho.Token
 	for id := range doorsMoved {
 		if t := o.publishDoor(client, id); t != nil {
 			doorTokens = append(doorTokens, t)
 		}
+	}
+	for id := range zonesMoved {
+		doorTokens = append(doorTokens, o.publishZone(client, id))
 	}
 	delivered := *last
 	var failed error
@@ -213,7 +233,7 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 	}
 	for _, t := range doorTokens {
 		if err := waitAck(t); err != nil && failed == nil {
-			failed = fmt.Errorf("outbox: door state: %w", err)
+			failed = fmt.Errorf("outbox: door state or zone count: %w", err)
 		}
 	}
 	if delivered > *last {
@@ -252,6 +272,12 @@ func (o *Outbox) announce(client paho.Client) error {
 	tokens := []paho.Token{client.Publish(o.statusTopic(), 1, true, "online")}
 	for _, st := range o.Doors.States() {
 		tokens = append(tokens, o.publishDoor(client, st.ID))
+	}
+	for _, z := range o.ZoneNames {
+		tokens = append(tokens, o.publishZone(client, z.ID))
+	}
+	for topic, payload := range o.discovery() {
+		tokens = append(tokens, client.Publish(topic, 1, true, payload))
 	}
 	for _, t := range tokens {
 		if !t.WaitTimeout(5 * time.Second) {

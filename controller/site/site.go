@@ -5,6 +5,7 @@
 package site
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -221,7 +222,17 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.goRun("cards", s.watchCards, ctx)
 	s.goRun("overstay", s.overstays, ctx)
 	s.goRun("escalate", s.escalations, ctx)
-	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log}
+	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log,
+		Occupancy: s.engine.Occupancy}
+	for _, d := range cfg.Doors {
+		ob.DoorNames = append(ob.DoorNames, outbox.Named{ID: d.ID, Name: cmp.Or(d.Name, d.ID)})
+	}
+	for _, z := range cfg.Zones {
+		ob.ZoneNames = append(ob.ZoneNames, outbox.Named{ID: z.ID, Name: cmp.Or(z.Name, z.ID)})
+	}
+	if cfg.MQTT.HomeAssistant == nil || *cfg.MQTT.HomeAssistant {
+		ob.HomeAssistant = &outbox.Discovery{Prefix: "homeassistant", SiteName: cmp.Or(cfg.Name, cfg.Site)}
+	}
 	s.goRun("outbox", ob.Run, ctx)
 
 	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx}

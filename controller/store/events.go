@@ -194,14 +194,15 @@ func (s *Store) After(ctx context.Context, seq int64, limit int) ([]event.Event,
 // Published is one logged event as it goes out over MQTT: its JSON exactly
 // as json.Marshal would write it, without decoding the stored body.
 type Published struct {
-	Seq   int64
-	Type  string
-	Door  string
-	Alarm bool // the event raises or clears an alarm
-	JSON  []byte
+	Seq              int64
+	Type             string
+	Door             string
+	ZoneFrom, ZoneTo string
+	Alarm            bool // the event raises or clears an alarm
+	JSON             []byte
 }
 
-const selectPublished = `SELECT seq, type, door, json_extract(body, '$.alarm') IS NOT NULL, body, prev_hash, hash
+const selectPublished = `SELECT seq, type, door, zone_from, zone_to, json_extract(body, '$.alarm') IS NOT NULL, body, prev_hash, hash
 	FROM events WHERE seq > ? ORDER BY seq LIMIT ?`
 
 // PublishedAfter returns up to limit events after seq, oldest first, ready
@@ -219,7 +220,7 @@ func (s *Store) PublishedAfter(ctx context.Context, seq int64, limit int) ([]Pub
 	for rows.Next() {
 		var p Published
 		var body, prev, hash []byte
-		if err := rows.Scan(&p.Seq, &p.Type, &p.Door, &p.Alarm, &body, &prev, &hash); err != nil {
+		if err := rows.Scan(&p.Seq, &p.Type, &p.Door, &p.ZoneFrom, &p.ZoneTo, &p.Alarm, &body, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("store: read event: %w", err)
 		}
 		if len(body) < 2 || body[len(body)-1] != '}' {

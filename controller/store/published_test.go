@@ -34,7 +34,7 @@ func TestPublishedIsTheEventsJSON(t *testing.T) {
 		if string(got[i].JSON) != string(want) {
 			t.Errorf("seq %d:\n got %s\nwant %s", ev.Seq, got[i].JSON, want)
 		}
-		if got[i].Seq != ev.Seq || got[i].Type != ev.Type || got[i].Door != ev.Door || got[i].Alarm != (ev.Alarm != nil) {
+		if got[i].Seq != ev.Seq || got[i].Type != ev.Type || got[i].Door != ev.Door || got[i].ZoneTo != ev.ZoneTo || got[i].ZoneFrom != ev.ZoneFrom || got[i].Alarm != (ev.Alarm != nil) {
 			t.Errorf("seq %d: %+v", ev.Seq, got[i])
 		}
 	}
