@@ -242,18 +242,21 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "ok: %d events, chain intact, head %s\n", v.Count, v.Head)
 	// The stills live beside the database, as the site keeps them.
-	n, problems, err := camera.VerifyStills(ctx, st, camera.StillsDir(filepath.Dir(path)))
+	stills, err := camera.VerifyStills(ctx, st, camera.StillsDir(filepath.Dir(path)))
 	if err != nil {
 		return err
 	}
-	for _, p := range problems {
+	for _, p := range stills.Problems {
 		fmt.Fprintf(stdout, "STILL TAMPERED: seq %d %s: %s\n", p.Seq, p.File, p.Problem)
 	}
-	if len(problems) > 0 {
+	if len(stills.Problems) > 0 {
 		return errFailed
 	}
-	if n > 0 {
-		fmt.Fprintf(stdout, "ok: %d camera stills match their logged SHA-256\n", n)
+	if stills.Checked > 0 {
+		fmt.Fprintf(stdout, "ok: %d camera stills match their logged SHA-256\n", stills.Checked)
+	}
+	if stills.Pruned > 0 {
+		fmt.Fprintf(stdout, "ok: %d older stills removed by the retention policy, as the log records\n", stills.Pruned)
 	}
 	return nil
 }

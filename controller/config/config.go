@@ -30,6 +30,7 @@ type Config struct {
 	Access       Access              `yaml:"access"`
 	Holidays     []string            `yaml:"holidays"` // YYYY-MM-DD: only "Hol" windows apply
 	Frigate      *FrigateSite        `yaml:"frigate"`
+	Stills       Stills              `yaml:"stills"`
 
 	// Filled by Load.
 	File     string              `yaml:"-"`
@@ -37,6 +38,13 @@ type Config struct {
 	Windows  map[string]Schedule `yaml:"-"`
 	Decoder  *wiegand.Decoder    `yaml:"-"`
 	holidays map[string]bool
+}
+
+// Stills is how long the cameras' stills are kept.
+type Stills struct {
+	// KeepDays: stills from before the last this many days are removed,
+	// a day at a time, and the removal is logged (365).
+	KeepDays int `yaml:"keep_days"`
 }
 
 // Access tunes the site-wide rules.

@@ -75,6 +75,7 @@ func TestBrokenConfigs(t *testing.T) {
 		{"frigate without its URL scheme", base + "frigate:\n  url: frigate:5000\n", `bad.yaml:11: frigate.url: "frigate:5000": want Frigate's base URL`},
 		{"lockout for a negative time", base + "access:\n  lockout: { failures: 3, for: -5m }\n", `bad.yaml:11: access.lockout.for: must be positive`},
 		{"escalation before the alarm", base + "access:\n  escalate_after: -1m\n", `bad.yaml:11: access.escalate_after: must be positive`},
+		{"stills kept for less than nothing", base + "stills:\n  keep_days: -30\n", `bad.yaml:11: stills.keep_days: must be positive`},
 		{"frigate login without frigate", base + "mqtt:\n  embedded:\n    users:\n      - { username: nvr, password: long-enough-pass, frigate: true }\n", `bad.yaml:13: mqtt.embedded.users[0].frigate: a Frigate login, but the config has no frigate block`},
 	}
 	for _, tt := range tests {

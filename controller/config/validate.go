@@ -278,6 +278,11 @@ func (c *checker) validate(cfg *Config) {
 			c.at(d.key, "must be positive")
 		}
 	}
+	if cfg.Stills.KeepDays == 0 {
+		cfg.Stills.KeepDays = 365
+	} else if cfg.Stills.KeepDays < 0 {
+		c.at(path{"stills", "keep_days"}, "must be positive")
+	}
 	if a.Lockout.Failures == 0 {
 		a.Lockout.Failures = 5
 	}

@@ -30,6 +30,7 @@ const (
 	CameraSnapshot    = "camera.snapshot"  // a still taken for the event in detail.for
 	CameraFailed      = "camera.failed"    // a camera gave no still; detail.error says why
 	CameraDetection   = "camera.detection" // Frigate first saw an object
+	CameraPruned      = "camera.pruned"    // a day of stills removed by the retention policy (detail.day)
 	AlarmRaised       = "alarm.raised"
 	AlarmAcknowledged = "alarm.acknowledged"
 	AlarmCleared      = "alarm.cleared"

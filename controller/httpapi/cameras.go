@@ -25,16 +25,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "verify", err)
 		return
 	}
-	n, problems, err := camera.VerifyStills(r.Context(), s.Store, camera.StillsDir(s.Config.DataDir))
+	stills, err := camera.VerifyStills(r.Context(), s.Store, camera.StillsDir(s.Config.DataDir))
 	if err != nil {
 		s.internal(w, "verify stills", err)
 		return
 	}
-	if problems == nil {
-		problems = []camera.StillProblem{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"chain": v, "stills_checked": n, "stills_problems": problems,
-		"ok": v.OK && len(problems) == 0})
+	writeJSON(w, http.StatusOK, map[string]any{"chain": v, "stills_checked": stills.Checked, "stills_pruned": stills.Pruned,
+		"stills_problems": stills.Problems, "ok": v.OK && len(stills.Problems) == 0})
 }
 
 func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) {

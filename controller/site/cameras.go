@@ -58,11 +58,46 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 	}
 	s.cams = c
 	s.goRun("stills", s.takeStills, ctx)
+	s.goRun("stills-retention", s.pruneStills, ctx)
 	if c.sub != nil {
 		s.goRun("frigate", c.sub.Run, ctx)
 		s.goRun("correlate", s.correlate, ctx)
 	}
 	return nil
+}
+
+// pruneStills keeps stills.keep_days days of stills, at start and every
+// hour after: each older day is logged (camera.pruned, so verify knows the
+// pictures went on purpose) and then removed, so a Pi's card never fills.
+func (s *Site) pruneStills(ctx context.Context) error {
+	dir := camera.StillsDir(s.Config.DataDir)
+	keep := s.Config.Stills.KeepDays
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		days, err := camera.ExpiredDays(dir, time.Now().In(s.Config.Location), keep)
+		if err != nil {
+			s.log.Warn("stills retention", "err", err)
+		}
+		for _, d := range days {
+			ev := &event.Event{Type: event.CameraPruned, Detail: map[string]string{"day": d.Day,
+				"files": strconv.Itoa(d.Files), "bytes": strconv.FormatInt(d.Bytes, 10), "keep_days": strconv.Itoa(keep)}}
+			if err := s.Store.Append(ctx, ev); err != nil {
+				s.log.Error("stills kept: their removal could not be logged", "day", d.Day, "err", err)
+				continue
+			}
+			if err := camera.RemoveDay(dir, d.Day); err != nil {
+				s.log.Error("stills retention", "day", d.Day, "err", err)
+				continue
+			}
+			s.log.Info("stills removed by the retention policy", "day", d.Day, "files", d.Files, "bytes", d.Bytes)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // FrigateRejects counts the Frigate messages refused, by kind; nil without

@@ -67,7 +67,7 @@ func startSiteWith(t *testing.T, options func(*site.Options), tweaks ...func(*co
 			t.Errorf("stop: %v", err)
 		}
 	})
-	ts := &testSite{Site: s, t: t, base: "http://" + s.HTTPAddr(), db: site.DBPath(dir, cfg.Site)}
+	ts := &testSite{Site: s, t: t, base: "http://" + s.HTTPAddr(), db: site.DBPath(opts.DataDir, cfg.Site)}
 	// The token comes from the command line, as an installer would make it.
 	var out, errOut bytes.Buffer
 	if code := cli.Run(context.Background(), []string{"token", "create", "--role", "admin", "--db", ts.db}, &out, &errOut); code != 0 {
