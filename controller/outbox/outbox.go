@@ -209,14 +209,14 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 	}
 	// A door's state and a zone's count are retained as they are now, so
 	// once per batch is enough.
-	var doorTokens []paho.Token
+	var stateTokens []paho.Token
 	for id := range doorsMoved {
 		if t := o.publishDoor(client, id); t != nil {
-			doorTokens = append(doorTokens, t)
+			stateTokens = append(stateTokens, t)
 		}
 	}
 	for id := range zonesMoved {
-		doorTokens = append(doorTokens, o.publishZone(client, id))
+		stateTokens = append(stateTokens, o.publishZone(client, id))
 	}
 	delivered := *last
 	var failed error
@@ -231,7 +231,7 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		}
 		delivered = s.seq
 	}
-	for _, t := range doorTokens {
+	for _, t := range stateTokens {
 		if err := waitAck(t); err != nil && failed == nil {
 			failed = fmt.Errorf("outbox: door state or zone count: %w", err)
 		}

@@ -9,7 +9,7 @@ import (
 
 // cardIndex is every card with its holder, in memory, so that a door's
 // decision touches SQLite only to append its event: a lookup from the
-// database costs as much as the append itself and, on a busy 2-core Pi,
+// database costs as much as the append itself and, on a busy controller,
 // doubles the time a door can be held up behind other work. Any change to
 // people or cards drops the index at once (lookups go to the database)
 // until the site has loaded it again.
