@@ -200,7 +200,7 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		}
 		if strings.HasPrefix(ev.Type, "access.") {
 			for _, z := range []string{ev.ZoneFrom, ev.ZoneTo} {
-				if z != "" {
+				if o.counted(z) {
 					zonesMoved[z] = true
 				}
 			}
@@ -243,6 +243,16 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		*last = delivered
 	}
 	return len(evs), failed
+}
+
+// counted says whether zone has a head count to publish.
+func (o *Outbox) counted(zone string) bool {
+	for _, z := range o.ZoneNames {
+		if z.ID == zone {
+			return true
+		}
+	}
+	return false
 }
 
 func waitAck(t paho.Token) error {

@@ -87,4 +87,12 @@ func TestHomeAssistantDiscoveryAndZoneCounts(t *testing.T) {
 	zones.await(t, zone, &count, func() bool { return count.Count == 1 })
 	ts.swipe("r-press-in", 12, 811)
 	zones.await(t, zone, &count, func() bool { return count.Count == 0 })
+
+	// The street is public: nobody is counted there, so it has no count.
+	zones.mu.Lock()
+	_, street := zones.msgs["sekisho/hamamatsu-press/zones/outside/occupancy"]
+	zones.mu.Unlock()
+	if street {
+		t.Fatal("a head count for the street")
+	}
 }

@@ -228,7 +228,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		ob.DoorNames = append(ob.DoorNames, outbox.Named{ID: d.ID, Name: cmp.Or(d.Name, d.ID)})
 	}
 	for _, z := range cfg.Zones {
-		ob.ZoneNames = append(ob.ZoneNames, outbox.Named{ID: z.ID, Name: cmp.Or(z.Name, z.ID)})
+		if !z.Public { // nobody is counted in the street
+			ob.ZoneNames = append(ob.ZoneNames, outbox.Named{ID: z.ID, Name: cmp.Or(z.Name, z.ID)})
+		}
 	}
 	if cfg.MQTT.HomeAssistant == nil || *cfg.MQTT.HomeAssistant {
 		ob.HomeAssistant = &outbox.Discovery{Prefix: "homeassistant", SiteName: cmp.Or(cfg.Name, cfg.Site)}
