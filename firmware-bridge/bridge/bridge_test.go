@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,15 +43,21 @@ func startBridge(t *testing.T, layouts ...bridge.Layout) (*simhw.Board, *bridge.
 
 func next(t *testing.T, signals chan bridge.Signal, kind string) bridge.Signal {
 	t.Helper()
+	return nextOf(t, signals, kind)
+}
+
+// nextOf returns the next signal of any of kinds.
+func nextOf(t *testing.T, signals chan bridge.Signal, kinds ...string) bridge.Signal {
+	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		select {
 		case s := <-signals:
-			if s.Kind == kind {
+			if slices.Contains(kinds, s.Kind) {
 				return s
 			}
 		case <-deadline:
-			t.Fatalf("no %s signal", kind)
+			t.Fatalf("no %v signal", kinds)
 		}
 	}
 }
@@ -134,12 +141,25 @@ func TestManyCardsDecodeExactly(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		fc, cn := uint64(i*37%256), uint64(i*7919%65536)
 		bits, _ := wiegand.Encode(wiegand.FormatH10301, fc, cn)
-		if err := board.Reader("r1").Send(ctx, bits); err != nil {
-			t.Fatal(err)
-		}
-		s := next(t, signals, bridge.SignalCard)
-		if s.Card.Facility != fc || s.Card.Number != cn {
-			t.Fatalf("card %d: sent %d:%d, decoded %s (%s)", i, fc, cn, s.Card.Printed(), s.Bits)
+		for attempt := 1; ; attempt++ {
+			if err := board.Reader("r1").Send(ctx, bits); err != nil {
+				t.Fatal(err)
+			}
+			s := nextOf(t, signals, bridge.SignalCard, bridge.SignalBadFrame)
+			if s.Kind == bridge.SignalCard {
+				if s.Card.Facility != fc || s.Card.Number != cn {
+					t.Fatalf("card %d: sent %d:%d, decoded %s (%s)", i, fc, cn, s.Card.Printed(), s.Bits)
+				}
+				break
+			}
+			// The simulated reader sleeps between bits; on a loaded test
+			// machine one sleep can outlast the frame gap and split the
+			// frame, which no real reader does. Sent again, a frame that
+			// is bad every time is a bug.
+			if attempt == 3 {
+				t.Fatalf("card %d: sent %d:%d, a bad frame three times, the last %s: %s", i, fc, cn, s.Bits, s.Error)
+			}
+			t.Logf("card %d: bad frame %s (%s); sending it again", i, s.Bits, s.Error)
 		}
 	}
 }
