@@ -49,6 +49,19 @@ func (ts *testSite) logIn(ctx context.Context, t *testing.T, name, password stri
 	}
 }
 
+// guardAtBoard signs the guard yamada in on a fresh browser and gives the
+// test a minute for its steps; a failing test leaves a screenshot.
+func (ts *testSite) guardAtBoard(t *testing.T) context.Context {
+	t.Helper()
+	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	t.Cleanup(func() { shoot(t, ctx); cancel() })
+	ts.logIn(ctx, t, "yamada", "shift-a-2026")
+	return ctx
+}
+
 // shoot saves what the guard would have seen when a browser test fails.
 func shoot(t *testing.T, ctx context.Context) {
 	if !t.Failed() {
@@ -172,14 +185,7 @@ func TestBoardNeedsLogin(t *testing.T) {
 
 func TestBoardAlarmsAndMuster(t *testing.T) {
 	ts := startSite(t, "")
-	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
-		t.Fatal(err)
-	}
-	ctx := browser(t)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	defer shoot(t, ctx)
-	ts.logIn(ctx, t, "yamada", "shift-a-2026")
+	ctx := ts.guardAtBoard(t)
 	// Somebody forces the development room door.
 	door := ts.Sim.Door("dev-door")
 	door.SetOpen(context.Background(), true)
@@ -216,14 +222,7 @@ func TestBoardAlarmsAndMuster(t *testing.T) {
 // it full size in the page.
 func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
 	ts := startSite(t, "")
-	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
-		t.Fatal(err)
-	}
-	ctx := browser(t)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	defer shoot(t, ctx)
-	ts.logIn(ctx, t, "yamada", "shift-a-2026")
+	ctx := ts.guardAtBoard(t)
 	ts.swipe("r-press-out", 12, 345) // Sato, a press operator, on the demo's simulated camera
 	thumb := `#events tbody tr[data-type="access.granted"] td.cam a.still img`
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(thumb))); err != nil {

@@ -59,14 +59,7 @@ func TestUnansweredAlarmGoesToTheSupervisor(t *testing.T) {
 
 	// The guard's board marks it; acknowledging after the escalation still
 	// works, and it was escalated once.
-	if err := ts.Store.CreateUser(ctx, "yamada", "guard", nil, "shift-a-2026"); err != nil {
-		t.Fatal(err)
-	}
-	bctx := browser(t)
-	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
-	defer shoot(t, bctx)
-	ts.logIn(bctx, t, "yamada", "shift-a-2026")
+	bctx := ts.guardAtBoard(t)
 	item := `#alarms .alarm-item.escalated[data-alarm="` + unanswered.Alarm.ID + `"]`
 	if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(item+` .escalated-note`))); err != nil {
 		t.Fatal(err)
