@@ -1,8 +1,12 @@
 # Sekisho — the two commands a newcomer needs are `make run` and `make test`.
 GO     ?= go
 CONFIG ?= configs/demo-factory.yaml
-# Debian packages the tests drive for real: a Mosquitto broker and Chromium.
-TEST_PACKAGES := mosquitto mosquitto-clients chromium
+# Debian packages the tests drive for real: a Mosquitto broker, Chromium,
+# and a Japanese font so the pages (and failure screenshots) are readable.
+TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk
+# The tests run on a machine clock that is not the demo site's (Asia/Tokyo):
+# whatever reads the machine's day instead of the site's fails at any hour.
+TEST_TZ ?= America/Los_Angeles
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run build test test-deps bench check-config verify
@@ -15,16 +19,19 @@ run:
 build:
 	CGO_ENABLED=1 $(GO) build -o bin/controller ./controller
 
-## test: install what the tests need if missing, then every test, race-checked
+## test: install what the tests need if missing, then every test, race-checked;
+## a failing browser test leaves its screenshot in test-artifacts/
 test: test-deps
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	@mkdir -p test-artifacts
+	TZ=$(TEST_TZ) SEKISHO_SCREENSHOTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 -timeout 20m ./...
 
 test-deps:
 	@missing=""; \
 	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
 	command -v mosquitto_sub >/dev/null 2>&1 || missing="$$missing mosquitto-clients"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	fc-list :lang=ja 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing test tools:$$missing"; \
 		$(SUDO) apt-get update -qq && \

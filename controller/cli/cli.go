@@ -21,6 +21,7 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/site"
+	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -447,14 +448,13 @@ func exportLog(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Func(key, "only events with this "+key, func(v string) error { q.Set(key, v); return nil })
 	}
 	for _, key := range []string{"since", "until"} {
-		fs.Func(key, "RFC 3339 time, or YYYY-MM-DD (midnight here)", func(v string) error {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				if t, err = time.ParseInLocation("2006-01-02", v, time.Local); err != nil {
-					return fmt.Errorf("%q: want 2026-11-25 or 2026-11-25T08:00:00+09:00", v)
-				}
+		// A date is sent as it is: the controller reads it as the site's
+		// midnight, whatever zone this terminal is in.
+		fs.Func(key, "RFC 3339 time, or YYYY-MM-DD (the site's midnight)", func(v string) error {
+			if _, err := (sitetime.Clock{}).ParseTime(v); err != nil {
+				return err
 			}
-			q.Set(key, t.Format(time.RFC3339))
+			q.Set(key, v)
 			return nil
 		})
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // parseFilter reads the event query parameters, answering 400 on a bad one.
-func parseFilter(w http.ResponseWriter, r *http.Request) (store.Filter, bool) {
+func (s *Server) parseFilter(w http.ResponseWriter, r *http.Request) (store.Filter, bool) {
 	q := r.URL.Query()
 	f := store.Filter{Door: q.Get("door"), Zone: q.Get("zone"), Type: q.Get("type"), Person: q.Get("person"), Visit: q.Get("visit")}
 	bad := func(key, want string) (store.Filter, bool) {
@@ -25,9 +25,9 @@ func parseFilter(w http.ResponseWriter, r *http.Request) (store.Filter, bool) {
 		dst *time.Time
 	}{{"since", &f.Since}, {"until", &f.Until}} {
 		if v := q.Get(t.key); v != "" {
-			at, err := time.Parse(time.RFC3339, v)
+			at, err := s.Clock.ParseTime(v)
 			if err != nil {
-				return bad(t.key, "an RFC 3339 time like 2026-11-25T08:00:00+09:00")
+				return bad(t.key, "a site date like 2026-11-25 or an RFC 3339 time like 2026-11-25T08:00:00+09:00")
 			}
 			*t.dst = at
 		}
@@ -64,7 +64,7 @@ func scopeZones(w http.ResponseWriter, p store.Principal, f *store.Filter) bool 
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
-	f, ok := parseFilter(w, r)
+	f, ok := s.parseFilter(w, r)
 	if !ok || !scopeZones(w, principal(r), &f) {
 		return
 	}
@@ -84,7 +84,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 // a time; the export itself is logged (the casebook's boiler maker tells
 // staff that their access to the log is logged).
 func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request) {
-	f, ok := parseFilter(w, r)
+	f, ok := s.parseFilter(w, r)
 	if !ok || !scopeZones(w, principal(r), &f) {
 		return
 	}

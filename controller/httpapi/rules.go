@@ -101,7 +101,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) muster(w http.ResponseWriter, r *http.Request) {
 	list := s.Site.Muster()
-	writeJSON(w, http.StatusOK, map[string]any{"at": time.Now().UTC(), "count": len(list), "people": list})
+	writeJSON(w, http.StatusOK, map[string]any{"at": s.Clock.Now(), "count": len(list), "people": list})
 }
 
 func (s *Server) lockdown(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +181,7 @@ func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	today := time.Now().In(s.Config.Location).Format("2006-01-02")
+	today := s.Clock.Today()
 	if req.Date == "" {
 		req.Date = today
 	}
@@ -218,7 +218,7 @@ func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
 	v := &store.Visit{Name: strings.TrimSpace(req.Name), Company: strings.TrimSpace(req.Company), HostID: req.Host, Purpose: req.Purpose,
 		Day: req.Date, Zones: req.Zones, NDARef: req.NDARef, BriefedBy: req.BriefedBy, PhoneLocker: req.PhoneLocker}
 	if req.BriefedBy != "" {
-		v.BriefedAt = time.Now().UTC().Format(time.RFC3339)
+		v.BriefedAt = s.Clock.Now().UTC().Format(time.RFC3339)
 	}
 	if err := s.Site.RegisterVisit(r.Context(), v, principal(r).Name); err != nil {
 		s.siteError(w, "register visit", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/doors"
+	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
@@ -41,6 +42,9 @@ type Server struct {
 	SessionTTL time.Duration
 	// Background bounds work that outlives a request (the demo shift).
 	Background context.Context
+	// Clock is the site's: "today" for the desk and the logs is the site's
+	// day, not the browser's or this machine's.
+	Clock sitetime.Clock
 
 	shiftRunning atomic.Bool
 }
@@ -79,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	now := s.Clock.Now()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status":   "ok",
 		"site":     s.Config.Site,
@@ -86,6 +91,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		"hardware": s.Config.Hardware,
 		"head_seq": s.Store.Head(),
 		"sim":      s.Sim != nil,
+		// Pages show times and pick default dates by the site's clock.
+		"time_zone": s.Clock.Location.String(),
+		"now":       now.Format(time.RFC3339),
+		"today":     s.Clock.Day(now),
 	})
 }
 

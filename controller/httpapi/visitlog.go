@@ -55,7 +55,7 @@ func (s *Server) badges(w http.ResponseWriter, r *http.Request) {
 func (s *Server) day(w http.ResponseWriter, r *http.Request) (string, bool) {
 	day := r.URL.Query().Get("date")
 	if day == "" {
-		return time.Now().In(s.Config.Location).Format("2006-01-02"), true
+		return s.Clock.Today(), true
 	}
 	if _, err := time.Parse("2006-01-02", day); err != nil {
 		writeError(w, http.StatusBadRequest, "bad_parameter", "date: want YYYY-MM-DD")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/testtool"
 )
 
@@ -27,11 +28,36 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
+		// The browser's day is never the site's: a page that takes "today"
+		// or the hour from the browser fails here at any time of day.
+		chromedp.Env("TZ=" + otherDayZone(t, time.Now())),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
 	return ctx
+}
+
+// otherDayZone is a time zone whose date differs from the demo site's at
+// now. The site is Asia/Tokyo (+9): 12 hours behind UTC is another day
+// until 21:00 there, 14 ahead from 19:00 on.
+func otherDayZone(t *testing.T, now time.Time) string {
+	t.Helper()
+	cfg, err := config.Load("../../configs/demo-factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zone := range []string{"Etc/GMT+12", "Pacific/Kiritimati"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.In(loc).Format(time.DateOnly) != now.In(cfg.Location).Format(time.DateOnly) {
+			return zone
+		}
+	}
+	t.Fatalf("no zone has another day than %s at %s", cfg.Location, now)
+	return ""
 }
 
 // logIn signs a dashboard user in and waits for the board.
@@ -142,6 +168,15 @@ func TestBoardShowsSwipeWithoutReload(t *testing.T) {
 	}
 	if !strings.Contains(row, "Sato") || !strings.Contains(row, "工場入口") {
 		t.Errorf("new row %q: want Sato at 工場入口", row)
+	}
+	// The time is the site's wall clock, though the browser is in another zone.
+	var logged []eventT
+	if code := ts.call("GET", "/api/events?type=access.granted&limit=1", nil, &logged); code != 200 || len(logged) != 1 {
+		t.Fatalf("logged grant: %d %v", code, logged)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#events tbody tr[data-type="access.granted"] td`)))
+	if want := logged[0].Time.In(ts.Config.Location).Format("15:04:05"); err != nil || shown != want {
+		t.Errorf("board time %q (%v), want the site's %s", shown, err, want)
 	}
 
 	// The board speaks Japanese and English, switched without a reload.

@@ -75,7 +75,7 @@ func (s *Site) pruneStills(ctx context.Context) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		days, err := camera.ExpiredDays(dir, time.Now().In(s.Config.Location), keep)
+		days, err := camera.ExpiredDays(dir, s.clock.Now(), keep)
 		if err != nil {
 			s.log.Warn("stills retention", "err", err)
 		}

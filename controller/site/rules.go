@@ -282,12 +282,11 @@ func (s *Site) CheckIn(ctx context.Context, visitID string, card uint64, by stri
 	if v.BriefedBy == "" {
 		return &httpapi.Refusal{Code: "briefing_missing", Detail: "no badge before the visitor is briefed (新規受入れ者の指導)"}
 	}
-	today := time.Now().In(s.Config.Location)
-	if v.Day != today.Format("2006-01-02") {
+	now := s.clock.Now()
+	if v.Day != s.clock.Day(now) {
 		return &httpapi.Refusal{Code: "not_today", Detail: "the visit is for " + v.Day}
 	}
-	endOfDay := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, s.Config.Location)
-	if err := s.Store.CheckIn(ctx, visitID, pool.Format, pool.Facility, card, endOfDay); err != nil {
+	if err := s.Store.CheckIn(ctx, visitID, pool.Format, pool.Facility, card, s.clock.EndOfDay(now)); err != nil {
 		return err
 	}
 	s.record(ctx, &event.Event{Type: event.VisitorCheckedIn, Visit: visitID, Actor: by,
@@ -375,8 +374,8 @@ func (s *Site) overstays(ctx context.Context) error {
 	defer t.Stop()
 	raised := map[string]bool{}
 	for {
-		now := time.Now().In(s.Config.Location)
-		today := now.Format("2006-01-02")
+		now := s.clock.Now()
+		today := s.clock.Day(now)
 		late := now.Hour()*60+now.Minute() >= pool.Overstay()
 		visits, err := s.Store.SearchVisits(ctx, store.VisitQuery{To: today, Status: store.VisitCheckedIn})
 		if err != nil && ctx.Err() == nil {

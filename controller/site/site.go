@@ -26,6 +26,7 @@ import (
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
@@ -51,6 +52,9 @@ type Options struct {
 	// EscalateEvery is how often unacknowledged alarms are checked against
 	// access.escalate_after (5 s when zero).
 	EscalateEvery time.Duration
+	// Now is the clock the desk and the day's work read (time.Now when
+	// nil); tests move it across the site's midnight.
+	Now func() time.Time
 }
 
 // Site is a running site.
@@ -70,6 +74,7 @@ type Site struct {
 
 	overstayEvery time.Duration
 	escalateEvery time.Duration
+	clock         sitetime.Clock
 	cams          *cameras
 
 	broker   *broker.Broker // nil with an external broker
@@ -126,6 +131,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 
 		overstayEvery: opts.OverstayEvery,
 		escalateEvery: opts.EscalateEvery,
+		clock:         sitetime.Clock{Location: cfg.Location, Source: opts.Now},
 	}
 	// The doors lock before anything else happens: no pulse on start.
 	local, err := s.startHardware()
@@ -237,7 +243,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	}
 	s.goRun("outbox", ob.Run, ctx)
 
-	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx}
+	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx, Clock: s.clock}
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}
 	}

@@ -8,17 +8,9 @@
   const MAX_ROWS = 300;
   let doors = [];
 
-  async function api(path, opts = {}) {
-    const res = await fetch(path, { credentials: "same-origin", ...opts,
-      headers: { "Content-Type": "application/json", ...(opts.headers || {}) } });
-    if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(body.detail || body.error || res.statusText);
-    return body;
-  }
-
-  const pad = n => String(n).padStart(2, "0");
-  const clock = iso => { const d = new Date(iso); return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
+  const api = Site.api;
+  // Today's events show the site's time; older ones its date too.
+  const clock = iso => (Site.day(iso) === Site.today() ? Site.time(iso) : Site.stamp(iso));
   const doorName = id => (doors.find(d => d.id === id) || {}).name || id || "";
 
   function who(ev) {
@@ -219,7 +211,7 @@
   async function start() {
     I18N.apply();
     I18N.onChange(() => { rerender(); refreshAlarms(); refreshZones(); });
-    const [health, me] = await Promise.all([api("/api/health"), api("/api/me")]);
+    const [health, me] = await Promise.all([Site.start(), api("/api/me")]);
     $("#site-name").textContent = health.name || health.site;
     $("#me").textContent = `${me.name} (${me.role})`;
     doors = await api("/api/doors");

@@ -2,20 +2,10 @@
 // check out. A refusal is shown in the desk's language from its stable word.
 (() => {
   const $ = sel => document.querySelector(sel);
-  const today = () => new Date().toLocaleDateString("sv-SE"); // YYYY-MM-DD, local
-  let zones = [], assetsZones = new Set();
-
-  async function api(path, opts = {}) {
-    const res = await fetch(path, { credentials: "same-origin", ...opts, headers: { "Content-Type": "application/json" } });
-    if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const err = new Error(body.detail || body.error || res.statusText);
-      err.code = body.error;
-      throw err;
-    }
-    return body;
-  }
+  // "Today" is the site's day: a visit is registered for it, and checked in on it.
+  const today = () => Site.today();
+  const api = Site.api;
+  let zones = [];
 
   function say(text, bad) {
     const m = $("#desk-msg");
@@ -25,6 +15,7 @@
   const fail = e => say(I18N.t("err." + e.code, "") ? `${I18N.t("err." + e.code)} — ${e.message}` : e.message, true);
 
   async function load() {
+    await Site.start();
     const [hosts, z] = await Promise.all([api("/api/hosts"), api("/api/zones")]);
     zones = z.zones;
     $("#v-host").replaceChildren(...hosts.map(h => new Option(h.name, h.id)));
@@ -37,11 +28,11 @@
       return l;
     }));
     $("#v-date").value = today();
-    $("#today").textContent = today();
     refresh();
   }
 
   async function refresh() {
+    $("#today").textContent = today();
     const [visits, badges] = await Promise.all([api("/api/visits?date=" + today()), api("/api/visits/badges").catch(() => ({ free: [] }))]);
     $("#visits tbody").replaceChildren(...visits.map(v => row(v, badges.free)));
     // Badges not yet back at the desk, today's or left over from earlier days.

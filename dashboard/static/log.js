@@ -3,22 +3,16 @@
 // Reading it and exporting it are themselves logged.
 (() => {
   const $ = sel => document.querySelector(sel);
-  async function api(path) {
-    const res = await fetch(path, { credentials: "same-origin" });
-    if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(I18N.t("err." + body.error, body.detail || body.error));
-    return body;
-  }
-  const pad = n => String(n).padStart(2, "0");
-  const stamp = iso => { const d = new Date(iso); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
-  const day = d => d.toLocaleDateString("sv-SE");
-  // Dates are the site's days as this screen's clock reads them.
+  const api = async path => {
+    try { return await Site.api(path); } catch (e) { throw new Error(I18N.t("err." + e.code, e.message)); }
+  };
+  // Dates are the site's days: the controller reads a bare date as the
+  // site's midnight, so this screen's zone changes nothing.
   const query = () => {
     const q = new URLSearchParams({ type: "access." });
     if ($("#l-zone").value) q.set("zone", $("#l-zone").value);
-    if ($("#l-from").value) q.set("since", new Date($("#l-from").value + "T00:00:00").toISOString());
-    if ($("#l-to").value) { const u = new Date($("#l-to").value + "T00:00:00"); u.setDate(u.getDate() + 1); q.set("until", u.toISOString()); }
+    if ($("#l-from").value) q.set("since", $("#l-from").value);
+    if ($("#l-to").value) q.set("until", Site.addDays($("#l-to").value, 1));
     return q;
   };
   let doors = [];
@@ -48,7 +42,7 @@
           : ev.credential ? `${ev.credential.facility}:${ev.credential.number}` : "";
         const dir = ev.side ? ` (${ev.zone_from} → ${ev.zone_to})` : "";
         const what = I18N.t("type." + ev.type, ev.type) + (ev.reason ? ` · ${I18N.t("reason." + ev.reason, ev.reason)}` : "");
-        for (const text of [stamp(ev.time), doorName(ev.door) + dir, who, what]) {
+        for (const text of [Site.stamp(ev.time), doorName(ev.door) + dir, who, what]) {
           const td = document.createElement("td");
           td.textContent = text;
           tr.appendChild(td);
@@ -67,7 +61,7 @@
 
   async function start() {
     I18N.apply();
-    const [me, zones, doorList] = await Promise.all([api("/api/me"), api("/api/zones"), api("/api/doors")]);
+    const [, me, zones, doorList] = await Promise.all([Site.start(), api("/api/me"), api("/api/zones"), api("/api/doors")]);
     doors = doorList;
     // A manager sees the zones they answer for; restricted ones first.
     const mine = zones.zones.filter(z => !me.zones || !me.zones.length || me.zones.includes(z.id))
@@ -77,10 +71,8 @@
       o.value = z.id; o.textContent = z.name ? `${z.name} (${z.id})` : z.id;
       return o;
     }));
-    const today = new Date();
-    $("#l-to").value = day(today);
-    today.setDate(today.getDate() - 6);
-    $("#l-from").value = day(today);
+    $("#l-to").value = Site.today();
+    $("#l-from").value = Site.addDays(Site.today(), -6);
     $("#l-filter").addEventListener("submit", e => { e.preventDefault(); show(); });
     $("#l-print").addEventListener("click", () => window.print());
     I18N.onChange(show);

@@ -2,20 +2,15 @@
 // when, ready to print for an evacuation roll call.
 (async () => {
   const $ = sel => document.querySelector(sel);
-  const get = async path => {
-    const res = await fetch(path, { credentials: "same-origin" });
-    if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
-    return res.json();
-  };
   I18N.apply();
   $("#print").addEventListener("click", () => window.print());
-  const [health, m] = await Promise.all([get("/api/health"), get("/api/muster")]);
+  const [health, m] = await Promise.all([Site.start(), Site.api("/api/muster")]);
   $("#site-name").textContent = health.name || health.site;
   $("#count").textContent = m.count;
-  $("#at").textContent = new Date(m.at).toLocaleString();
+  $("#at").textContent = `${Site.longDate(m.at)} ${Site.time(m.at)}`;
   $("#muster tbody").replaceChildren(...m.people.map(p => {
     const tr = document.createElement("tr");
-    for (const text of [p.zone, p.name, p.company, p.kind, p.door, new Date(p.at).toLocaleTimeString(), "☐"]) {
+    for (const text of [p.zone, p.name, p.company, p.kind, p.door, Site.time(p.at), "☐"]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.appendChild(td);

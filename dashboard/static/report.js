@@ -2,10 +2,9 @@
 (() => {
   const $ = sel => document.querySelector(sel);
   async function show(day) {
-    const res = await fetch("/api/reports/visitors?date=" + day, { credentials: "same-origin" });
-    if (res.status === 401) { location.href = "/login"; return; }
-    const body = await res.json();
-    if (!res.ok) { $("#r-site").textContent = body.detail || body.error; return; }
+    let body;
+    try { body = await Site.api("/api/reports/visitors?date=" + day); }
+    catch (e) { $("#r-site").textContent = I18N.t("err." + e.code, e.message); return; }
     $("#r-day").textContent = body.date;
     $("#r-site").textContent = body.name || body.site;
     $("#r-csv").href = "/api/reports/visitors.csv?date=" + body.date;
@@ -37,9 +36,9 @@
       const v = $("#s-" + k).value.trim();
       if (v) q.set(k, v);
     }
-    const res = await fetch("/api/visits/search?" + q, { credentials: "same-origin" });
-    const body = await res.json();
-    if (!res.ok) { $("#r-site").textContent = I18N.t("err." + body.error, body.detail); return; }
+    let body;
+    try { body = await Site.api("/api/visits/search?" + q); }
+    catch (err) { $("#r-site").textContent = I18N.t("err." + err.code, err.message); return; }
     $("#found").hidden = false;
     $("#found tbody").replaceChildren(...body.map(v => {
       const tr = document.createElement("tr");
@@ -59,10 +58,12 @@
       return tr;
     }));
   });
-  const day = new URLSearchParams(location.search).get("date") || new Date().toLocaleDateString("sv-SE");
-  $("#r-date").value = day;
   $("#r-date").addEventListener("change", e => show(e.target.value));
   $("#r-print").addEventListener("click", () => window.print());
   I18N.apply();
-  show(day);
+  Site.start().then(() => {
+    const day = new URLSearchParams(location.search).get("date") || Site.today();
+    $("#r-date").value = day;
+    show(day);
+  });
 })();
