@@ -3,6 +3,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 
@@ -15,12 +16,14 @@ import (
 type Broker struct {
 	server *mqtt.Server
 	tcp    *listeners.TCP
+	local  *listeners.TCP // the controller's own, on loopback, when tcp speaks TLS
 }
 
 // Start listens on addr (":1883", or ":0" for any free port). With no
 // access rules anyone may connect, as in the demo; with them, only the
-// controller and the listed users.
-func Start(addr string, access *Access, log *slog.Logger) (*Broker, error) {
+// controller and the listed users. With tlsConfig the listener speaks TLS,
+// and the controller's own clients get a loopback listener of their own.
+func Start(addr string, access *Access, tlsConfig *tls.Config, log *slog.Logger) (*Broker, error) {
 	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: log.With("part", "broker")})
 	var err error
 	if access == nil {
@@ -31,21 +34,33 @@ func Start(addr string, access *Access, log *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
-	if err := server.AddListener(tcp); err != nil {
+	b := &Broker{server: server}
+	b.tcp = listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr, TLSConfig: tlsConfig})
+	if err := server.AddListener(b.tcp); err != nil {
 		return nil, fmt.Errorf("broker: listen %s: %w", addr, err)
+	}
+	if tlsConfig != nil {
+		b.local = listeners.NewTCP(listeners.Config{ID: "local", Address: "127.0.0.1:0"})
+		if err := server.AddListener(b.local); err != nil {
+			server.Close()
+			return nil, fmt.Errorf("broker: loopback listener: %w", err)
+		}
 	}
 	if err := server.Serve(); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	return &Broker{server: server, tcp: tcp}, nil
+	return b, nil
 }
 
 // Addr is the address the broker listens on, with the real port.
 func (b *Broker) Addr() string { return b.tcp.Address() }
 
-// URL is how an MQTT client on this machine reaches the broker.
+// URL is how an MQTT client on this machine reaches the broker: the
+// loopback listener when the main one speaks TLS.
 func (b *Broker) URL() string {
+	if b.local != nil {
+		return "tcp://" + b.local.Address()
+	}
 	return "tcp://" + loopback(b.Addr())
 }
 

@@ -2,6 +2,8 @@ package broker
 
 import (
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
+
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
 // User is a login on the embedded broker.
@@ -40,7 +42,15 @@ func (a Access) ledger() *auth.Ledger {
 		rule := auth.UserRule{Username: auth.RString(u.Username), Password: auth.RString(u.Password)}
 		rule.ACL = auth.Filters{}
 		if u.Bridge {
-			rule.ACL[auth.RString(a.Prefix+"/bridges/"+u.Username+"/#")] = auth.ReadWrite
+			// A door Pi speaks on its own signals and status, and only
+			// hears the controller: it cannot write its own commands or
+			// snapshot, nor touch another door Pi's topics.
+			t := mqttlink.Topics{Prefix: a.Prefix}
+			rule.ACL[auth.RString(t.Bridge(u.Username, mqttlink.LeafSignals))] = auth.WriteOnly
+			rule.ACL[auth.RString(t.Bridge(u.Username, mqttlink.LeafStatus))] = auth.WriteOnly
+			for _, leaf := range []string{mqttlink.LeafCommands, mqttlink.LeafSnapshot, mqttlink.LeafLink} {
+				rule.ACL[auth.RString(t.Bridge(u.Username, leaf))] = auth.ReadOnly
+			}
 		}
 		for _, f := range u.Writes {
 			rule.ACL[auth.RString(f)] = auth.ReadWrite

@@ -23,6 +23,12 @@ func TestLedger(t *testing.T) {
 		{"sekisho-controller", "sekisho/s/bridges/door-pi-2/snapshot", true, true},
 		{"door-pi-1", "sekisho/s/bridges/door-pi-1/signals", true, true},
 		{"door-pi-1", "sekisho/s/bridges/door-pi-1/snapshot", false, true},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-1/snapshot", true, false}, // its own snapshot is the controller's to write
+		{"door-pi-1", "sekisho/s/bridges/door-pi-1/commands", true, false},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-1/commands", false, true},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-1/status", true, true},
+		{"door-pi-1", "sekisho/s/bridges/door-pi-1/link", true, false},
+		{"door-pi-1", "frigate/events", true, false},
 		{"door-pi-1", "sekisho/s/bridges/door-pi-2/snapshot", false, false},
 		{"door-pi-1", "sekisho/s/bridges/door-pi-2/signals", true, false},
 		{"door-pi-1", "sekisho/s/events", true, false},

@@ -94,6 +94,24 @@ func (c *Correlator) Camera(frigateName string) (config.Camera, bool) {
 	return cam, ok
 }
 
+// Urgent reports whether a detection may be a violation: a phone in a
+// no-phones zone or a person in a restricted one. Those are never shed when
+// Frigate's messages come faster than they are weighed. It reads only what
+// was fixed at start, so paho's goroutines may call it.
+func (c *Correlator) Urgent(d Detection) bool {
+	cam, ok := c.byFrigate[d.Camera]
+	if !ok || (d.Label != "person" && d.Label != "cell phone") {
+		return false
+	}
+	for _, zid := range siteZones(cam, d.Zones) {
+		zone, ok := c.cfg.Zone(zid)
+		if ok && (d.Label == "cell phone" && zone.NoPhones || d.Label == "person" && zone.Restricted) {
+			return true
+		}
+	}
+	return false
+}
+
 // Grant notes a badge grant at a door: people through its cameras' view are
 // counted against it, and the zones it joins had someone badge.
 func (c *Correlator) Grant(eventID, door, zoneFrom, zoneTo string, at time.Time) {

@@ -21,7 +21,13 @@ type Subscriber struct {
 	Log     *slog.Logger
 	// Handle acts on one detection; a *Reject it returns is counted.
 	Handle func(Detection) error
+	// Urgent marks detections that may be violations: they are never shed.
+	Urgent func(Detection) bool
+	// Shed hears, from Run's goroutine, how many detections a flood made
+	// it drop since it last said so.
+	Shed func(n int)
 
+	queue    detectionQueue
 	mu       sync.Mutex
 	counts   map[string]int
 	lastLog  map[string]time.Time
@@ -44,7 +50,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.counts, s.lastLog = map[string]int{}, map[string]time.Time{}
 	s.mu.Unlock()
-	inbox := make(chan Detection, 1024)
+	s.queue.init()
 	connected := make(chan struct{}, 1)
 	opts := *s.Options
 	opts.SetOrderMatters(false)
@@ -56,10 +62,9 @@ func (s *Subscriber) Run(ctx context.Context) error {
 				s.refuse(err)
 				return
 			}
-			select {
-			case inbox <- d:
-			default:
-				s.refuse(reject("overflow", "detections arrive faster than they are weighed"))
+			urgent := s.Urgent != nil && s.Urgent(d)
+			if shed := s.queue.push(d, urgent); shed {
+				s.refuse(reject("overflow", "detections arrive faster than they are weighed; a routine one was shed"))
 			}
 		})
 		select {
@@ -84,10 +89,103 @@ func (s *Subscriber) Run(ctx context.Context) error {
 				s.catchUp(ctx)
 			}
 			first = false
-		case d := <-inbox:
-			s.handle(d)
+		case <-s.queue.wake:
+			for {
+				d, ok := s.queue.pop()
+				if !ok {
+					break
+				}
+				s.handle(d)
+			}
+			if n := s.queue.takeShed(); n > 0 && s.Shed != nil {
+				s.Shed(n)
+			}
 		}
 	}
+}
+
+// queueRoutine is how many routine detections wait at most; urgent ones
+// (possible violations) wait without a bound, since only Frigate's own
+// login may publish them.
+const queueRoutine = 1024
+
+// detectionQueue holds detections between paho's goroutines and Run's.
+// When full it sheds routine ones, updates of objects already seen first,
+// and never an urgent one.
+type detectionQueue struct {
+	mu      sync.Mutex
+	urgent  []Detection
+	routine []Detection
+	shed    int
+	wake    chan struct{}
+}
+
+func (q *detectionQueue) init() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.urgent, q.routine, q.shed = nil, nil, 0
+	q.wake = make(chan struct{}, 1)
+}
+
+// push queues d; shed reports that a routine detection was dropped for it.
+func (q *detectionQueue) push(d Detection, urgent bool) (shed bool) {
+	q.mu.Lock()
+	switch {
+	case urgent:
+		q.urgent = append(q.urgent, d)
+	case len(q.routine) < queueRoutine:
+		q.routine = append(q.routine, d)
+	default:
+		shed = true
+		q.shed++
+		// A repeat (an update of an object already announced) goes first;
+		// with none queued, the newcomer if it is one, else the oldest.
+		drop := -1
+		for i, r := range q.routine {
+			if r.Type == "update" {
+				drop = i
+				break
+			}
+		}
+		switch {
+		case drop >= 0:
+			q.routine = append(append(q.routine[:drop:drop], q.routine[drop+1:]...), d)
+		case d.Type == "update":
+		default:
+			q.routine = append(q.routine[1:], d)
+		}
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return shed
+}
+
+// pop takes the next detection, urgent ones first.
+func (q *detectionQueue) pop() (Detection, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.urgent) > 0 {
+		d := q.urgent[0]
+		q.urgent = q.urgent[1:]
+		return d, true
+	}
+	if len(q.routine) > 0 {
+		d := q.routine[0]
+		q.routine = q.routine[1:]
+		return d, true
+	}
+	return Detection{}, false
+}
+
+func (q *detectionQueue) takeShed() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := q.shed
+	q.shed = 0
+	return n
 }
 
 func (s *Subscriber) handle(d Detection) {

@@ -4,6 +4,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,8 +22,10 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/site"
+	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
 // DefaultConfig is the demo factory, so `controller run` works in a checkout.
@@ -42,6 +45,9 @@ Usage:
                                                             (the log as CSV on stdout, through the running
                                                             controller, which logs the export; token also
                                                             from $SEKISHO_TOKEN; times RFC 3339 or YYYY-MM-DD)
+  controller bridge enroll ID --out FILE [--config F] [--data-dir D]
+                                                            (what door Pi ID needs to trust this controller:
+                                                            copy FILE to the Pi, run firmware-bridge --enrollment FILE)
   controller sim swipe --reader R (--facility F --number N | --bits 0101…) [--url http://localhost:8080]
   controller sim shift [--url http://localhost:8080]
 `
@@ -107,6 +113,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	case "export":
 		return exportLog(ctx, rest, stdout, stderr)
+	case "bridge":
+		if s, r := sub(); s == "enroll" {
+			return bridgeEnroll(r, stdout, stderr)
+		}
 	case "sim":
 		switch s, r := sub(); s {
 		case "swipe":
@@ -482,5 +492,69 @@ func exportLog(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := io.Copy(stdout, res.Body); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	return nil
+}
+
+// bridgeEnroll makes a door Pi's keys, records its public half in the data
+// dir, and writes the enrolment file the door Pi runs with.
+func bridgeEnroll(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bridge enroll", stderr)
+	cfgPath := fs.String("config", DefaultConfig, "site config file")
+	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
+	out := fs.String("out", "", "where to write the enrolment file (0600)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return fmt.Errorf("%w: bridge enroll takes one door Pi id and --out FILE", errUsage)
+	}
+	id := pos[0]
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if _, ok := cfg.Bridges()[id]; !ok {
+		var known []string
+		for b := range cfg.Bridges() {
+			known = append(known, b)
+		}
+		return fmt.Errorf("%s names no door with bridge: %s (door Pis in it: %v)", *cfgPath, id, known)
+	}
+	key, err := sitekeys.Controller(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	e, err := remote.NewEnrolment(id, cfg.Site, cfg.MQTT.TopicPrefix, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return err
+	}
+	if em := cfg.MQTT.Embedded; em != nil && em.TLS != nil {
+		var certPEM []byte
+		if em.TLS.SelfSigned {
+			certPEM, _, _, err = sitekeys.BrokerCert(cfg.DataDir, em.TLS.Hosts)
+		} else {
+			certPEM, err = os.ReadFile(em.TLS.CertFile)
+		}
+		if err != nil {
+			return fmt.Errorf("the broker's certificate for the enrolment: %w", err)
+		}
+		e.BrokerCA = string(certPEM)
+	}
+	if err := e.Write(*out); err != nil {
+		return err
+	}
+	if err := sitekeys.SaveBridge(cfg.DataDir, id, e.BoxPublic); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "enrolled door Pi %s: %s (keep it on that Pi alone, mode 0600)\n", id, *out)
+	fmt.Fprintf(stdout, "controller key fingerprint: %s\n", sitekeys.Fingerprint(e.ControllerKey))
+	if e.BrokerCA != "" {
+		fmt.Fprintf(stdout, "broker certificate SHA-256: %s\n", sitekeys.CertFingerprint([]byte(e.BrokerCA)))
+	}
+	fmt.Fprintln(stdout, "a running controller seals its next snapshot (within a minute) to the new key")
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
 func run(args ...string) (int, string, string) {
@@ -162,5 +164,51 @@ func TestPeopleImportIsAllOrNothing(t *testing.T) {
 	c, _, err := st.CardHolder(context.Background(), "H10301", 12, 501, "")
 	if err != nil || !c.CheckPIN("2468") {
 		t.Fatalf("imported PIN: %v", err)
+	}
+}
+
+// Enrolling a door Pi is one command: it writes the door Pi's file (0600,
+// with the controller's key and the broker's certificate) and records the
+// door Pi's public key where the controller looks for it.
+func TestBridgeEnroll(t *testing.T) {
+	demo, err := os.ReadFile("../../configs/demo-factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(demo), "  - id: press-door\n", "  - id: press-door\n    bridge: door-pi-1\n    slot: door-1\n", 1)
+	cfg = strings.Replace(cfg, "    listen: \"127.0.0.1:1883\"\n", "    listen: \"127.0.0.1:1883\"\n    tls: { self_signed: true }\n", 1)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "site.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "door-pi-1.enrollment")
+	data := filepath.Join(dir, "data")
+
+	if code, _, errOut := run("bridge", "enroll", "door-pi-9", "--config", cfgPath, "--data-dir", data, "--out", out); code != 1 || !strings.Contains(errOut, "door-pi-1") {
+		t.Fatalf("enrolling a door Pi the config does not name: %d %s", code, errOut)
+	}
+	code, stdout, errOut := run("bridge", "enroll", "door-pi-1", "--config", cfgPath, "--data-dir", data, "--out", out)
+	if code != 0 || !strings.Contains(stdout, "controller key fingerprint") || !strings.Contains(stdout, "broker certificate SHA-256") {
+		t.Fatalf("enroll: %d %s %s", code, stdout, errOut)
+	}
+	info, err := os.Stat(out)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("enrolment file: %v %v", info, err)
+	}
+	e, err := remote.ReadEnrolment(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sitekeys.Controller(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := sitekeys.Bridge(data, "door-pi-1")
+	if err != nil || !bytes.Equal(recorded, e.BoxPublic) {
+		t.Fatalf("recorded key %x, enrolment's %x (%v)", recorded, e.BoxPublic, err)
+	}
+	if !e.ControllerKey.Equal(key.Public()) || e.Bridge != "door-pi-1" || e.Prefix != "sekisho/hamamatsu-press" || !strings.Contains(e.BrokerCA, "BEGIN CERTIFICATE") {
+		t.Fatalf("enrolment: %+v", e)
 	}
 }

@@ -57,6 +57,10 @@ type Access struct {
 	// EscalateAfter: an alarm no guard has acknowledged by then goes to the
 	// supervisor (alarm.escalated on the alarms topic) (2m).
 	EscalateAfter time.Duration `yaml:"escalate_after"`
+	// DecisionTimeout: how long a door Pi waits for the controller's answer
+	// to a card before it decides from its snapshot (1s). The controller
+	// leaves a card older than this to the door Pi.
+	DecisionTimeout time.Duration `yaml:"decision_timeout"`
 }
 
 // Lockout locks a reader out after too many bad cards.
@@ -99,10 +103,26 @@ type MQTT struct {
 type EmbeddedBroker struct {
 	Listen string `yaml:"listen"`
 	// Users, when set, are the only clients allowed in (with the
-	// controller's own). A user named as a door's bridge may write only that
-	// bridge's topics; others may read the site's public topics. Without
-	// users the broker admits anyone, as the demo does.
+	// controller's own). A user named as a door's bridge may read and write
+	// only that bridge's topics; others may read the site's public topics.
+	// Without users the broker admits anyone, so it may then listen on
+	// loopback only (the demo).
 	Users []BrokerUser `yaml:"users"`
+	// TLS, when set, makes the listener speak TLS: with a certificate and
+	// key, or with one made at first start (self_signed).
+	TLS *BrokerTLS `yaml:"tls"`
+}
+
+// BrokerTLS is the embedded broker's certificate.
+type BrokerTLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// SelfSigned makes a certificate at first start, kept in the data dir;
+	// its fingerprint is printed, and door Pis get it in their enrolment.
+	SelfSigned bool `yaml:"self_signed"`
+	// Hosts are the names and addresses door Pis reach the controller by,
+	// written into a self-signed certificate (this machine's own are added).
+	Hosts []string `yaml:"hosts"`
 }
 
 // BrokerUser is one login on the embedded broker.

@@ -32,7 +32,7 @@ func TestDemoFactoryLoads(t *testing.T) {
 	if len(owners) < 2 {
 		t.Fatalf("die-press should hold dies of two customers, has %v", owners)
 	}
-	if cfg.MQTT.TopicPrefix != "sekisho/hamamatsu-press" || cfg.MQTT.Embedded.Listen != ":1883" {
+	if cfg.MQTT.TopicPrefix != "sekisho/hamamatsu-press" || cfg.MQTT.Embedded.Listen != "127.0.0.1:1883" {
 		t.Fatalf("mqtt %+v", cfg.MQTT)
 	}
 }
@@ -76,6 +76,10 @@ func TestBrokenConfigs(t *testing.T) {
 		{"lockout for a negative time", base + "access:\n  lockout: { failures: 3, for: -5m }\n", `bad.yaml:11: access.lockout.for: must be positive`},
 		{"escalation before the alarm", base + "access:\n  escalate_after: -1m\n", `bad.yaml:11: access.escalate_after: must be positive`},
 		{"stills kept for less than nothing", base + "stills:\n  keep_days: -30\n", `bad.yaml:11: stills.keep_days: must be positive`},
+		{"open broker on the network", base + "mqtt:\n  embedded: { listen: \":1883\" }\n", `bad.yaml:11: mqtt.embedded.listen: ":1883" is reachable from the network, and with no users anyone there could publish`},
+		{"open broker on all addresses", base + "mqtt:\n  embedded: { listen: \"0.0.0.0:1883\" }\n", `bad.yaml:11: mqtt.embedded.listen: "0.0.0.0:1883" is reachable`},
+		{"tls half given", base + "mqtt:\n  embedded:\n    tls: { cert_file: a.pem }\n", `bad.yaml:12: mqtt.embedded.tls: give cert_file and key_file, or self_signed: true`},
+		{"door Pi never waits", base + "access:\n  decision_timeout: 5ms\n", `bad.yaml:11: access.decision_timeout: 5ms: want 100ms to 10s`},
 		{"frigate login without frigate", base + "mqtt:\n  embedded:\n    users:\n      - { username: nvr, password: long-enough-pass, frigate: true }\n", `bad.yaml:13: mqtt.embedded.users[0].frigate: a Frigate login, but the config has no frigate block`},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -17,7 +18,7 @@ var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 const (
 	DefaultPulse     = 5 * time.Second
 	DefaultHTTP      = ":8080"
-	DefaultMQTT      = ":1883"
+	DefaultMQTT      = "127.0.0.1:1883" // loopback: a broker without users admits anyone
 	DefaultDataDir   = "./data"
 	DefaultTimezone  = "UTC"
 	DefaultHeldAfter = 30 * time.Second
@@ -271,12 +272,16 @@ func (c *checker) validate(cfg *Config) {
 		{path{"access", "lockout", "for"}, &a.Lockout.For, 5 * time.Minute},
 		{path{"access", "lockout", "window"}, &a.Lockout.Window, time.Minute},
 		{path{"access", "escalate_after"}, &a.EscalateAfter, 2 * time.Minute},
+		{path{"access", "decision_timeout"}, &a.DecisionTimeout, time.Second},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def
 		} else if *d.v < 0 {
 			c.at(d.key, "must be positive")
 		}
+	}
+	if a.DecisionTimeout < 100*time.Millisecond || a.DecisionTimeout > 10*time.Second {
+		c.at(path{"access", "decision_timeout"}, "%s: want 100ms to 10s (a person waits at the door that long)", a.DecisionTimeout)
 	}
 	if cfg.Stills.KeepDays == 0 {
 		cfg.Stills.KeepDays = 365
@@ -374,6 +379,18 @@ func (c *checker) validateMQTT(cfg *Config) {
 		m.Embedded.Listen = DefaultMQTT
 	}
 	if m.Embedded != nil {
+		if err := CheckBrokerExposure(m.Embedded.Listen, len(m.Embedded.Users)); err != nil {
+			c.at(path{"mqtt", "embedded", "listen"}, "%v", err)
+		}
+		if t := m.Embedded.TLS; t != nil {
+			p := path{"mqtt", "embedded", "tls"}
+			switch {
+			case t.SelfSigned && (t.CertFile != "" || t.KeyFile != ""):
+				c.at(p, "choose self_signed or cert_file and key_file, not both")
+			case !t.SelfSigned && (t.CertFile == "" || t.KeyFile == ""):
+				c.at(p, "give cert_file and key_file, or self_signed: true")
+			}
+		}
 		seen := map[string]bool{}
 		for i, u := range m.Embedded.Users {
 			p := path{"mqtt", "embedded", "users", i}
@@ -410,4 +427,28 @@ func CardRange(s string) (from, to uint64, err error) {
 		}
 	}
 	return from, to, nil
+}
+
+// CheckBrokerExposure refuses a broker that admits anyone (no users) on an
+// address other machines can reach: anyone on the plant network could then
+// publish to the doors' topics.
+func CheckBrokerExposure(listen string, users int) error {
+	if users > 0 || IsLoopback(listen) {
+		return nil
+	}
+	return fmt.Errorf("%q is reachable from the network, and with no users anyone there could publish: "+
+		"add mqtt.embedded.users (and tls), or listen on 127.0.0.1", listen)
+}
+
+// IsLoopback reports whether a listen address is on this machine only.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

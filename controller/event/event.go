@@ -31,6 +31,7 @@ const (
 	CameraFailed      = "camera.failed"    // a camera gave no still; detail.error says why
 	CameraDetection   = "camera.detection" // Frigate first saw an object
 	CameraPruned      = "camera.pruned"    // a day of stills removed by the retention policy (detail.day)
+	CameraShed        = "camera.shed"      // a flood of Frigate messages made routine detections be dropped (detail.shed)
 	AlarmRaised       = "alarm.raised"
 	AlarmAcknowledged = "alarm.acknowledged"
 	AlarmCleared      = "alarm.cleared"
@@ -44,6 +45,8 @@ const (
 	SystemStopped     = "system.stopped"
 	PersonAdded       = "person.added"
 	CredentialAdded   = "credential.added"
+	BridgeRejected    = "bridge.rejected" // a door Pi's message, or one sent in its name, not acted on
+	SystemFault       = "system.fault"    // the door loop recovered from a fault; every strike was locked
 )
 
 // Denial reasons: stable words that integrations match on.

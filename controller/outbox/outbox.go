@@ -6,13 +6,10 @@ package outbox
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -20,7 +17,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/doors"
 	"github.com/sekisho/sekisho/controller/store"
-	"github.com/sekisho/sekisho/firmware-bridge/remote"
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
 // Name is the outbox's row in the store's delivery table.
@@ -36,12 +33,7 @@ const batch = 200
 const gather = 20 * time.Millisecond
 
 // Broker is where to publish.
-type Broker struct {
-	URL      string
-	Username string
-	Password string
-	CAFile   string
-}
+type Broker = mqttlink.Broker
 
 // Outbox follows the log and publishes it.
 type Outbox struct {
@@ -62,11 +54,12 @@ type Outbox struct {
 }
 
 // Topics.
-func (o *Outbox) eventsTopic() string        { return o.Prefix + "/events" }
-func (o *Outbox) alarmsTopic() string        { return o.Prefix + "/alarms" }
-func (o *Outbox) statusTopic() string        { return o.Prefix + "/status" }
-func (o *Outbox) doorTopic(id string) string { return o.Prefix + "/doors/" + id + "/state" }
-func (o *Outbox) zoneTopic(id string) string { return o.Prefix + "/zones/" + id + "/occupancy" }
+func (o *Outbox) topics() mqttlink.Topics    { return mqttlink.Topics{Prefix: o.Prefix} }
+func (o *Outbox) eventsTopic() string        { return o.topics().Events() }
+func (o *Outbox) alarmsTopic() string        { return o.topics().Alarms() }
+func (o *Outbox) statusTopic() string        { return o.topics().Status() }
+func (o *Outbox) doorTopic(id string) string { return o.topics().Door(id) }
+func (o *Outbox) zoneTopic(id string) string { return o.topics().Zone(id) }
 
 // Run publishes until ctx ends, then says offline and disconnects.
 func (o *Outbox) Run(ctx context.Context) error {
@@ -140,39 +133,11 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (o *Outbox) clientOptions() (*paho.ClientOptions, error) {
-	opts, err := o.Broker.ClientOptions("sekisho-" + o.Site + "-" + store.NewSecret(4))
+	opts, err := o.Broker.ClientOptions("sekisho-"+o.Site+"-"+store.NewSecret(4), mqttlink.RetryLog)
 	if err != nil {
 		return nil, err
 	}
 	return opts.SetOrderMatters(true).SetWill(o.statusTopic(), "offline", 1, true), nil
-}
-
-// ClientOptions are a reconnecting paho client's options for this broker,
-// with its login and CA.
-func (b Broker) ClientOptions(clientID string) (*paho.ClientOptions, error) {
-	opts := paho.NewClientOptions().
-		AddBroker(b.URL).
-		SetClientID(clientID).
-		SetUsername(b.Username).
-		SetPassword(b.Password).
-		SetCleanSession(true).
-		SetStore(remote.NoStore{}). // the log is the delivery record
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(10 * time.Second)
-	if b.CAFile != "" {
-		pem, err := os.ReadFile(b.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt: ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mqtt: ca_file %s holds no PEM certificate", b.CAFile)
-		}
-		opts.SetTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
-	}
-	return opts, nil
 }
 
 // publishFrom publishes one batch after *last and moves *last to the last

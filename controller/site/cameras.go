@@ -13,6 +13,7 @@ import (
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
 // stillAge is how old an event may be and still get a still: a door Pi's
@@ -49,12 +50,13 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 		if f.URL != "" {
 			c.frigate = &camera.Frigate{URL: f.URL}
 		}
-		opts, err := b.ClientOptions("sekisho-" + cfg.Site + "-frigate-" + store.NewSecret(4))
+		opts, err := b.ClientOptions("sekisho-"+cfg.Site+"-frigate-"+store.NewSecret(4), mqttlink.RetryLog)
 		if err != nil {
 			return err
 		}
 		c.sub = &camera.Subscriber{Options: opts, Topic: f.Topic, Frigate: c.frigate, MaxAge: f.MaxAge,
-			Log: s.log.With("part", "frigate"), Handle: func(d camera.Detection) error { return s.onDetection(ctx, d) }}
+			Log: s.log.With("part", "frigate"), Handle: func(d camera.Detection) error { return s.onDetection(ctx, d) },
+			Urgent: c.corr.Urgent, Shed: func(n int) { s.frigateShed(ctx, n) }}
 	}
 	s.cams = c
 	s.goRun("stills", s.takeStills, ctx)
@@ -258,4 +260,18 @@ func (s *Site) raiseFinding(ctx context.Context, f camera.Finding) {
 	}
 	a := &store.Alarm{ID: newAlarmID(), Kind: f.Kind, Severity: f.Severity, Door: f.Door, Detail: f.Detail}
 	s.raiseAlarm(ctx, a, &event.Event{Door: f.Door, ZoneTo: f.Zone, Camera: &event.Camera{ID: f.Camera}, Detail: detail})
+}
+
+// frigateShed alarms when a flood of Frigate messages made the subscriber
+// drop routine detections (never a possible violation), at most once per
+// rejectQuiet; each time is logged with the count.
+func (s *Site) frigateShed(ctx context.Context, n int) {
+	s.do(ctx, func(ctx context.Context) {
+		s.record(ctx, &event.Event{Type: event.CameraShed, Detail: map[string]string{"shed": strconv.Itoa(n)}})
+		if now := time.Now(); now.Sub(s.shedAlarmed) > rejectQuiet {
+			s.shedAlarmed = now
+			s.raise(ctx, "frigate_overflow", "high", "", "", "", fmt.Sprintf(
+				"Frigate's messages came faster than Sekisho weighs them: %d routine detections were dropped (no phone or person in a guarded zone was)", n))
+		}
+	})
 }

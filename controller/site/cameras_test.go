@@ -373,3 +373,27 @@ func TestFrigateCatchUpAfterAGap(t *testing.T) {
 	}
 	await(t, live, "phone alarm", isType(event.AlarmRaised, func(ev event.Event) bool { return ev.Detail["kind"] == "phone" }))
 }
+
+// A flood on Frigate's topic (thousands of routine updates) does not drown
+// a phone in the press area: it is weighed and alarmed all the same.
+func TestFrigateFloodNeverDropsAViolation(t *testing.T) {
+	frigate := newFakeFrigate(t)
+	ts := startSite(t, "", withCameras(t, frigate))
+	live := ts.stream()
+	publish := publisher(t, ts.MQTTURL())
+	awaitSubscriber(t, live, publish)
+	chair := strings.Replace(frigateEvent("chair", "dev_1", "chair"), `"type":"new"`, `"type":"update"`, 1)
+	for range 3000 {
+		publish(chair)
+	}
+	publish(frigateEvent("phone-in-flood", "press_1", "cell phone", "press_floor"))
+	for range 1000 {
+		publish(chair)
+	}
+	ev := await(t, live, "the phone alarm through the flood", isType(event.AlarmRaised, func(ev event.Event) bool {
+		return ev.Detail["kind"] == "phone"
+	}))
+	if ev.Detail["frigate_event"] != "phone-in-flood" {
+		t.Fatalf("phone alarm: %+v", ev)
+	}
+}

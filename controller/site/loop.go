@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
@@ -24,25 +26,92 @@ func (s *Site) loop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case sig := <-s.signals:
-			s.handle(ctx, sig)
+			s.safely(ctx, "signal "+sig.Kind, func() { s.handle(ctx, sig) })
 		case task := <-s.tasks:
-			task(ctx)
+			s.safely(ctx, "task", func() { task(ctx) })
+		case r := <-s.rejections:
+			s.safely(ctx, "rejection", func() { s.onRejected(ctx, r) })
 		}
 	}
 }
 
-func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
-	if sig.Kind == bridge.SignalCard && sig.ID != "" {
-		switch {
-		case sig.Decided != nil:
-			s.onBridgeDecision(ctx, sig)
-			return
-		case time.Since(sig.At) > remote.DefaultDecisionTimeout:
-			// The door Pi has stopped waiting and decides alone; its
-			// decision follows under the same id.
-			s.log.Warn("late card from a door Pi left to it", "reader", sig.Reader, "age", time.Since(sig.At))
+// safely runs one piece of the loop's work. Should it panic, the loop lives
+// on: every strike is locked, the fault is logged and alarmed.
+func (s *Site) safely(ctx context.Context, what string, f func()) {
+	defer func() {
+		v := recover()
+		if v == nil {
 			return
 		}
+		stack := string(debug.Stack())
+		s.log.Error("door loop fault; every door locked", "while", what, "panic", v, "stack", stack)
+		for _, d := range s.Config.Doors {
+			if err := s.link.Lock(d.ID); err != nil {
+				s.log.Error("lock after fault", "door", d.ID, "err", err)
+			}
+		}
+		// Logging is itself guarded: a fault while logging the fault must
+		// not take the loop down either.
+		defer func() { _ = recover() }()
+		s.record(ctx, &event.Event{Type: event.SystemFault, Detail: map[string]string{"while": what, "panic": fmt.Sprint(v)}})
+		s.raise(ctx, "fault", "high", "", "", "", fmt.Sprintf("door loop fault while handling %s: %v; every door was locked", what, v))
+	}()
+	f()
+}
+
+// rejected hears of a door Pi's message that was not acted on. It runs on
+// the link's goroutine and never blocks it: a flood is counted, not queued.
+func (s *Site) rejected(r remote.Rejection) {
+	select {
+	case s.rejections <- r:
+	default:
+		s.rejectionsLost.Add(1)
+	}
+}
+
+// rejectAlarmAfter rejections from one door Pi within rejectWindow raise an
+// alarm, at most once per rejectQuiet.
+const (
+	rejectAlarmAfter = 5
+	rejectWindow     = time.Minute
+	rejectQuiet      = 10 * time.Minute
+)
+
+func (s *Site) onRejected(ctx context.Context, r remote.Rejection) {
+	now := time.Now()
+	ev := &event.Event{Type: event.BridgeRejected, Reason: r.Reason, Detail: map[string]string{
+		"bridge": r.Bridge, "envelope": r.Envelope, "detail": r.Detail}}
+	// The door and reader are named only when they are the door Pi's own:
+	// a forged name must not put an event on another door's history.
+	if r.Reader != "" {
+		ev.Detail["reader"] = r.Reader
+	}
+	if r.Door != "" {
+		ev.Detail["door"] = r.Door
+	}
+	if lost := s.rejectionsLost.Swap(0); lost > 0 {
+		ev.Detail["not_logged"] = strconv.FormatInt(lost, 10)
+	}
+	s.record(ctx, ev)
+	recent := s.rejectCounts[r.Bridge][:0]
+	for _, at := range s.rejectCounts[r.Bridge] {
+		if now.Sub(at) < rejectWindow {
+			recent = append(recent, at)
+		}
+	}
+	recent = append(recent, now)
+	s.rejectCounts[r.Bridge] = recent
+	if len(recent) >= rejectAlarmAfter && now.Sub(s.rejectAlarmed[r.Bridge]) > rejectQuiet {
+		s.rejectAlarmed[r.Bridge] = now
+		s.raise(ctx, "bridge_rejected", "high", "", "", "", fmt.Sprintf(
+			"%d messages of door Pi %s rejected within a minute (last: %s): someone may be sending in its name", len(recent), r.Bridge, r.Reason))
+	}
+}
+
+func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
+	if sig.Kind == bridge.SignalCard && sig.Decided != nil {
+		s.onBridgeDecision(ctx, sig)
+		return
 	}
 	switch sig.Kind {
 	case bridge.SignalCard:
@@ -113,8 +182,9 @@ func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 		if err := s.link.Lock(sig.Door); err != nil {
 			s.log.Error("relock failed", "door", sig.Door, "err", err)
 		}
-	case sig.Kind == bridge.SignalREX:
-		// Egress is never blocked by software.
+	case sig.Kind == bridge.SignalREX && sig.ID == "":
+		// Egress is never blocked by software. (A door Pi opens for its
+		// own exit button; its report moves nothing here.)
 		if err := s.link.Unlock(sig.Door, door.Strike.Pulse); err != nil {
 			s.log.Error("REX unlock failed", "door", sig.Door, "err", err)
 		}

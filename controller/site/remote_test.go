@@ -3,12 +3,14 @@ package site_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,8 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/site"
+	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/controller/testtool"
 	"github.com/sekisho/sekisho/firmware-bridge/board"
@@ -36,16 +40,51 @@ import (
 func TestDoorPiRidesOutABrokerOutage(t *testing.T) {
 	t.Run("in-process", func(t *testing.T) {
 		m := testtool.StartMosquitto(t)
-		ts := startSite(t, m.URL, onDoorPi)
+		ts, e := startSiteWithDoorPi(t, m.URL, onDoorPi)
 		ts.addCardholder("Remote Operator", []string{"press-operators"}, 50, 1)
-		rideOutOutage(t, ts, m, startDaemon(t, ts, m.URL))
+		rideOutOutage(t, ts, m, startDaemon(t, ts, e, m.URL))
 	})
 	t.Run("own-process", func(t *testing.T) {
 		m := testtool.StartMosquitto(t)
-		ts := startSite(t, m.URL, onDoorPi)
+		ts, e := startSiteWithDoorPi(t, m.URL, onDoorPi)
 		ts.addCardholder("Remote Operator", []string{"press-operators"}, 50, 1)
-		rideOutOutage(t, ts, m, startBridgeProcess(t, ts, m.URL))
+		rideOutOutage(t, ts, m, startBridgeProcess(t, ts, e, m.URL))
 	})
+}
+
+// startSiteWithDoorPi starts the site with door-pi-1 enrolled, as
+// `controller bridge enroll` would before the controller's first start.
+func startSiteWithDoorPi(t *testing.T, brokerURL string, tweaks ...func(*config.Config)) (*testSite, *remote.Enrolment) {
+	t.Helper()
+	var e *remote.Enrolment
+	first := []func(*config.Config){func(cfg *config.Config) { cfg.Access.DecisionTimeout = 500 * time.Millisecond }}
+	if brokerURL != "" {
+		first = append(first, func(cfg *config.Config) {
+			cfg.MQTT.Embedded = nil
+			cfg.MQTT.External = &config.ExternalBroker{URL: brokerURL}
+		})
+	}
+	tweaks = append(first, tweaks...)
+	ts := startSiteWith(t, func(o *site.Options) { e = enrol(t, o.DataDir, "door-pi-1") }, tweaks...)
+	e.Prefix = ts.Config.MQTT.TopicPrefix
+	return ts, e
+}
+
+// enrol makes door Pi id's keys and records them in dataDir.
+func enrol(t *testing.T, dataDir, id string) *remote.Enrolment {
+	t.Helper()
+	key, err := sitekeys.Controller(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := remote.NewEnrolment(id, "hamamatsu-press", "sekisho/hamamatsu-press", key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sitekeys.SaveBridge(dataDir, id, e.BoxPublic); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // onDoorPi moves the press and development doors onto door-pi-1.
@@ -73,17 +112,20 @@ type doorPi interface {
 // daemonPi is the door-Pi daemon run inside the test, on simulated pins.
 type daemonPi struct{ pins *board.SimPins }
 
-func startDaemon(t *testing.T, ts *testSite, brokerURL string) doorPi {
+func startDaemon(t *testing.T, ts *testSite, e *remote.Enrolment, brokerURL string, tweaks ...func(*remote.Daemon)) doorPi {
 	f, err := board.Load("../../hardware/pi-reference.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pins := board.NewSimPins(f)
 	d := &remote.Daemon{
-		ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix, Broker: remote.Broker{URL: brokerURL},
+		ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix, Broker: remote.Broker{URL: brokerURL}, Enrolment: e,
 		Board: f, Open: pins.Open, DataDir: t.TempDir(),
-		OfflineAfter: 500 * time.Millisecond, DecisionTimeout: 500 * time.Millisecond,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		OfflineAfter: 500 * time.Millisecond,
+		Log:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+	for _, tweak := range tweaks {
+		tweak(d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -138,12 +180,16 @@ func (p daemonPi) setOpen(t *testing.T, open bool) {
 // and run with --sim, its doors worked over its --sim-http controls.
 type processPi struct{ base string }
 
-func startBridgeProcess(t *testing.T, ts *testSite, brokerURL string) doorPi {
+func startBridgeProcess(t *testing.T, ts *testSite, e *remote.Enrolment, brokerURL string) doorPi {
 	bin := testtool.Build(t, "github.com/sekisho/sekisho/firmware-bridge")
 	addr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
-	cmd := exec.Command(bin, "--board", "../../hardware/pi-reference.yaml", "--mqtt", brokerURL, "--id", "door-pi-1",
-		"--prefix", ts.Config.MQTT.TopicPrefix, "--data-dir", t.TempDir(), "--sim", "--sim-http", addr,
-		"--offline-after", "500ms", "--decision-timeout", "500ms")
+	enrolment := filepath.Join(t.TempDir(), "door-pi-1.enrollment")
+	if err := e.Write(enrolment); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--board", "../../hardware/pi-reference.yaml", "--mqtt", brokerURL, "--enrollment", enrolment,
+		"--data-dir", t.TempDir(), "--sim", "--sim-http", addr,
+		"--offline-after", "500ms")
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
@@ -299,7 +345,7 @@ func rideOutOutage(t *testing.T, ts *testSite, m *testtool.Mosquitto, pi doorPi)
 // touch only its own topics.
 func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
 	const secret = "correct horse battery"
-	ts := startSite(t, "", func(cfg *config.Config) {
+	ts, e := startSiteWithDoorPi(t, "", func(cfg *config.Config) {
 		cfg.MQTT.Embedded.Users = []config.BrokerUser{{Username: "door-pi-1", Password: secret}, {Username: "hass", Password: "home assistant ok"}}
 		for i, d := range cfg.Doors {
 			if d.ID == "press-door" {
@@ -337,7 +383,7 @@ func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
 
 	f, _ := board.Load("../../hardware/pi-reference.yaml")
 	pins := board.NewSimPins(f)
-	d := &remote.Daemon{ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix,
+	d := &remote.Daemon{ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix, Enrolment: e,
 		Broker: remote.Broker{URL: ts.MQTTURL(), Username: "door-pi-1", Password: secret},
 		Board:  f, Open: pins.Open, DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	ctx, cancel := context.WithCancel(context.Background())

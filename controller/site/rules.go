@@ -40,7 +40,7 @@ func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
 			s.do(ctx, func(ctx context.Context) {
 				if dec, ok := s.engine.Expire(door.ID, token); ok {
 					s.logDecision(ctx, sig, dec)
-					s.feedback(sig.Reader, false, door)
+					s.feedback(sig, false, door)
 				}
 			})
 		})
@@ -53,7 +53,7 @@ func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
 		s.logDecision(ctx, d, dec)
 	}
 	if len(out.Decisions) > 0 {
-		s.feedback(sig.Reader, out.Unlock, door)
+		s.feedback(sig, out.Unlock, door)
 	}
 	for _, a := range out.Alarms {
 		s.raise(ctx, a.Kind, a.Severity, a.Door, a.Reader, a.PersonID, a.Detail)
@@ -67,9 +67,11 @@ func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
 	}
 }
 
-func (s *Site) feedback(reader string, granted bool, door config.Door) {
-	if err := s.link.Feedback(reader, granted, door.Strike.Pulse); err != nil {
-		s.log.Warn("reader feedback", "reader", reader, "err", err)
+// feedback shows the answer at the card's reader; a door Pi matches it to
+// the card by the signal's id.
+func (s *Site) feedback(sig bridge.Signal, granted bool, door config.Door) {
+	if err := s.link.Feedback(sig.Reader, sig.ID, granted, door.Strike.Pulse); err != nil {
+		s.log.Warn("reader feedback", "reader", sig.Reader, "err", err)
 	}
 }
 

@@ -7,6 +7,8 @@ package site
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/access"
@@ -26,6 +29,7 @@ import (
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/board"
@@ -64,13 +68,20 @@ type Site struct {
 	Doors  *doors.Tracker
 	Sim    *simhw.Board // nil unless hardware: sim
 
-	link    bridge.Link
-	multi   *bridge.Multi
-	local   *bridge.Local // nil when every door is on a door Pi
-	engine  *access.Engine
-	log     *slog.Logger
-	signals chan bridge.Signal
-	tasks   chan func(context.Context)
+	link       bridge.Link
+	multi      *bridge.Multi
+	local      *bridge.Local // nil when every door is on a door Pi
+	engine     *access.Engine
+	log        *slog.Logger
+	signals    chan bridge.Signal
+	tasks      chan func(context.Context)
+	rejections chan remote.Rejection
+	// rejectionsLost counts rejections that came faster than the loop logs
+	// them; the next one logged says how many.
+	rejectionsLost atomic.Int64
+	rejectCounts   map[string][]time.Time // bridge → recent rejections (loop only)
+	rejectAlarmed  map[string]time.Time   // bridge → when its alarm was last raised (loop only)
+	shedAlarmed    time.Time              // when a Frigate flood was last alarmed (loop only)
 
 	overstayEvery time.Duration
 	escalateEvery time.Duration
@@ -123,11 +134,15 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	log = log.With("site", cfg.Site)
 
 	s := &Site{
-		Config:  cfg,
-		Doors:   doors.NewTracker(cfg),
-		log:     log,
-		signals: make(chan bridge.Signal, 1024),
-		tasks:   make(chan func(context.Context), 64),
+		Config:     cfg,
+		Doors:      doors.NewTracker(cfg),
+		log:        log,
+		signals:    make(chan bridge.Signal, 1024),
+		tasks:      make(chan func(context.Context), 64),
+		rejections: make(chan remote.Rejection, 256),
+
+		rejectCounts:  map[string][]time.Time{},
+		rejectAlarmed: map[string]time.Time{},
 
 		overstayEvery: opts.OverstayEvery,
 		escalateEvery: opts.EscalateEvery,
@@ -191,7 +206,15 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 				access.Users = append(access.Users, bu)
 			}
 		}
-		b, err := broker.Start(e.Listen, access, log)
+		// The --mqtt-listen override is held to the config's rule.
+		if err := config.CheckBrokerExposure(e.Listen, len(e.Users)); err != nil {
+			return fail(fmt.Errorf("site: mqtt.embedded.listen: %w", err))
+		}
+		tlsConfig, err := s.brokerTLS(e, opts.Out)
+		if err != nil {
+			return fail(err)
+		}
+		b, err := broker.Start(e.Listen, access, tlsConfig, log)
 		if err != nil {
 			return fail(err)
 		}
@@ -204,7 +227,15 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		brokerURL = outbox.Broker{URL: e.URL, Username: e.Username, Password: e.Password, CAFile: e.CAFile}
 	}
 	s.mqttURL = brokerURL.URL
-	s.linkRemotes(brokerURL)
+	if len(cfg.Bridges()) > 0 {
+		key, err := sitekeys.Controller(cfg.DataDir)
+		if err != nil {
+			return fail(err)
+		}
+		if err := s.linkRemotes(brokerURL, key); err != nil {
+			return fail(err)
+		}
+	}
 
 	bridgeReady := make(chan error, 1)
 	s.goRun("bridge", func(ctx context.Context) error {
@@ -316,28 +347,68 @@ func (s *Site) startHardware() (*bridge.Local, error) {
 	return local, nil
 }
 
-// linkRemotes adds a remote link for each door Pi the config names.
-func (s *Site) linkRemotes(b outbox.Broker) {
+// linkRemotes adds a remote link for each door Pi the config names; key
+// signs what they are sent.
+func (s *Site) linkRemotes(b outbox.Broker, key ed25519.PrivateKey) error {
 	for id, doors := range s.Config.Bridges() {
 		link := &remote.Link{
-			ID: id, Prefix: s.Config.MQTT.TopicPrefix, Log: s.log,
-			Broker: remote.Broker{URL: b.URL, Username: b.Username, Password: b.Password},
+			ID: id, Prefix: s.Config.MQTT.TopicPrefix, Log: s.log, Broker: b,
+			Readers: map[string]string{}, Doors: map[string]bool{},
+			Key: key, DecisionTimeout: s.Config.Access.DecisionTimeout,
+			EnrolledKey: func() ([]byte, error) { return sitekeys.Bridge(s.Config.DataDir, id) },
 			Snapshot: func(ctx context.Context) (*remote.Snapshot, error) {
 				return Snapshot(ctx, s.Config, s.Store, id)
 			},
-			Changed: s.Store.CardsChanged,
+			Changed:  s.Store.CardsChanged,
+			Rejected: s.rejected,
 		}
 		var ids, readers []string
 		for _, d := range doors {
 			ids = append(ids, d.ID)
+			link.Doors[d.ID] = true
 			for _, r := range []string{d.Readers.Outside, d.Readers.Inside} {
 				if r != "" {
 					readers = append(readers, r)
+					link.Readers[r] = d.ID
 				}
 			}
 		}
 		s.multi.Add(link, ids, readers)
 	}
+	return nil
+}
+
+// brokerTLS is the embedded broker's certificate, if it speaks TLS.
+func (s *Site) brokerTLS(e *config.EmbeddedBroker, out io.Writer) (*tls.Config, error) {
+	if e.TLS == nil {
+		return nil, nil
+	}
+	var certPEM, keyPEM []byte
+	var err error
+	if e.TLS.SelfSigned {
+		var created bool
+		certPEM, keyPEM, created, err = sitekeys.BrokerCert(s.Config.DataDir, e.TLS.Hosts)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			fmt.Fprintf(out, "MQTT broker: made a self-signed TLS certificate, SHA-256 fingerprint\n  %s\n"+
+				"Door Pis get it in their enrolment file (controller bridge enroll).\n", sitekeys.CertFingerprint(certPEM))
+		}
+	} else {
+		if certPEM, err = os.ReadFile(e.TLS.CertFile); err != nil {
+			return nil, fmt.Errorf("site: mqtt.embedded.tls.cert_file: %w", err)
+		}
+		if keyPEM, err = os.ReadFile(e.TLS.KeyFile); err != nil {
+			return nil, fmt.Errorf("site: mqtt.embedded.tls.key_file: %w", err)
+		}
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("site: mqtt.embedded.tls: %w", err)
+	}
+	s.log.Info("embedded MQTT broker speaks TLS", "sha256", sitekeys.CertFingerprint(certPEM))
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }
 
 func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Context) {
@@ -444,6 +515,15 @@ func (s *Site) HTTPAddr() string { return s.httpAddr }
 
 // MQTTURL is the broker the site publishes to.
 func (s *Site) MQTTURL() string { return s.mqttURL }
+
+// BrokerAddr is where the embedded broker listens for other machines ("" with
+// an external broker).
+func (s *Site) BrokerAddr() string {
+	if s.broker == nil {
+		return ""
+	}
+	return s.broker.Addr()
+}
 
 // Binding maps a site's doors to board slots and its readers to sides.
 func Binding(cfg *config.Config) board.Binding {

@@ -68,6 +68,46 @@ func StartMosquitto(t testing.TB) *Mosquitto {
 	return m
 }
 
+// StartMosquittoSecured runs a private Mosquitto that admits only users
+// (made with mosquitto_passwd, as an installer would) under the ACL file.
+func StartMosquittoSecured(t testing.TB, users map[string]string, aclFile string) *Mosquitto {
+	t.Helper()
+	bin := Need(t, "mosquitto", "/usr/sbin/mosquitto")
+	passwd := Need(t, "mosquitto_passwd", "/usr/bin/mosquitto_passwd")
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "passwd")
+	for user, pass := range users {
+		args := []string{"-b", pwFile, user, pass}
+		if _, err := os.Stat(pwFile); err != nil {
+			args = append([]string{"-c"}, args...)
+		}
+		if out, err := exec.Command(passwd, args...).CombinedOutput(); err != nil {
+			t.Fatalf("mosquitto_passwd %s: %v\n%s", user, err, out)
+		}
+	}
+	acl, err := filepath.Abs(aclFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m := &Mosquitto{Port: FreePort(t), conf: filepath.Join(dir, "mosquitto.conf"), log: filepath.Join(dir, "mosquitto.log")}
+	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
+	conf := ""
+	if os.Geteuid() == 0 {
+		// Started as root, Mosquitto would drop to its own user, which may
+		// not read the test's private temp dir.
+		conf = "user root\n"
+	}
+	conf += fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\nacl_file %s\n"+
+		"listener %d 127.0.0.1\npersistence false\nlog_dest file %s\n", pwFile, acl, m.Port, m.log)
+	if err := os.WriteFile(m.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m.Start(t, bin)
+	t.Cleanup(m.Stop)
+	return m
+}
+
 // Start starts (or restarts) the broker on its port.
 func (m *Mosquitto) Start(t testing.TB, bin string) {
 	t.Helper()

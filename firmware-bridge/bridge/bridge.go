@@ -68,8 +68,9 @@ type Link interface {
 	Unlock(door string, pulse time.Duration) error
 	// Lock locks a door at once.
 	Lock(door string) error
-	// Feedback shows a reader's answer on its LED and buzzer.
-	Feedback(reader string, granted bool, ledFor time.Duration) error
+	// Feedback shows a reader's answer on its LED and buzzer. about is the
+	// id of the signal it answers, for a bridge that asked (else "").
+	Feedback(reader, about string, granted bool, ledFor time.Duration) error
 }
 
 // Layout names the readers and doors a bridge drives.
@@ -292,7 +293,7 @@ func (l *Local) Lock(door string) error {
 }
 
 // Feedback shows a decision on a reader's LED and buzzer.
-func (l *Local) Feedback(reader string, granted bool, ledFor time.Duration) error {
+func (l *Local) Feedback(reader, _ string, granted bool, ledFor time.Duration) error {
 	l.mu.Lock()
 	f, ok := l.feedback[reader]
 	l.mu.Unlock()

@@ -242,7 +242,7 @@ func TestTamperAndNormallyOpenContact(t *testing.T) {
 func TestFeedbackLines(t *testing.T) {
 	board, l, _ := startBridge(t)
 	r := board.Reader("r1")
-	if err := l.Feedback("r1", true, 300*time.Millisecond); err != nil {
+	if err := l.Feedback("r1", "", true, 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	waitLevel := func(p *simhw.Pin, want gpio.Level) {
@@ -257,7 +257,7 @@ func TestFeedbackLines(t *testing.T) {
 	}
 	waitLevel(r.LED, gpio.High)
 	waitLevel(r.LED, gpio.Low)
-	if err := l.Feedback("r1", false, 0); err != nil {
+	if err := l.Feedback("r1", "", false, 0); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(600 * time.Millisecond)
@@ -270,7 +270,7 @@ func TestFeedbackLines(t *testing.T) {
 	if beeps != 1+3 { // one for the grant, three for the denial
 		t.Fatalf("%d beeps, want 4", beeps)
 	}
-	if err := l.Feedback("nobody", true, time.Second); err == nil {
+	if err := l.Feedback("nobody", "", true, time.Second); err == nil {
 		t.Fatal("feedback on an unknown reader")
 	}
 }

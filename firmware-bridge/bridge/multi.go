@@ -71,10 +71,10 @@ func (m *Multi) Lock(door string) error {
 }
 
 // Feedback implements Link.
-func (m *Multi) Feedback(reader string, granted bool, ledFor time.Duration) error {
+func (m *Multi) Feedback(reader, about string, granted bool, ledFor time.Duration) error {
 	l, ok := m.byReader[reader]
 	if !ok {
 		return fmt.Errorf("bridge: no link drives reader %q", reader)
 	}
-	return l.Feedback(reader, granted, ledFor)
+	return l.Feedback(reader, about, granted, ledFor)
 }

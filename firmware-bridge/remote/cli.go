@@ -19,7 +19,12 @@ const usage = `firmware-bridge runs a door Pi: the doors on its board, linked to
 site controller over MQTT.
 
 Usage:
-  firmware-bridge --board hardware/pi-reference.yaml --mqtt tcp://controller:1883 --id door-pi-3 --prefix sekisho/<site>
+  firmware-bridge --enrollment /etc/sekisho/door-pi-3.enrollment --board hardware/pi-reference.yaml \
+      --mqtt tls://controller:8883 --username door-pi-3      (password from $SEKISHO_MQTT_PASSWORD)
+
+The enrolment file comes from the controller (controller bridge enroll door-pi-3 …);
+it names this door Pi and its site, and holds the keys that tell the
+controller's commands and snapshots from anyone else's.
   firmware-bridge … --sim --sim-http 127.0.0.1:8090    (simulated doors, worked over HTTP:
       POST /sim/slots/<slot>/wiegand[?side=inside] {"format":"H10301","facility":F,"number":N},
       POST /sim/slots/<slot>/contact {"open":true}, POST /sim/slots/<slot>/rex, GET /sim/slots/<slot>/strike)
@@ -32,21 +37,25 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	boardPath := fs.String("board", "hardware/pi-reference.yaml", "the board's pin map")
 	url := fs.String("mqtt", "tcp://localhost:1883", "the site's broker")
-	id := fs.String("id", "", "this bridge's id, as the site config's doors name it (bridge: …)")
-	prefix := fs.String("prefix", "", "the site's topic prefix, e.g. sekisho/hamamatsu-press")
+	enrolment := fs.String("enrollment", "", "the enrolment file made by controller bridge enroll (required)")
+	caFile := fs.String("ca-file", "", "PEM of the broker's CA, when it is not in the enrolment file")
 	user := fs.String("username", "", "broker user (the password comes from $SEKISHO_MQTT_PASSWORD)")
 	dataDir := fs.String("data-dir", "/var/lib/sekisho", "where the outbox and the last snapshot are kept")
 	sim := fs.Bool("sim", false, "simulated pins from the board file instead of the Pi's")
 	simHTTP := fs.String("sim-http", "", "with --sim: serve controls for the simulated doors here, e.g. 127.0.0.1:8090")
 	offline := fs.Duration("offline-after", DefaultOfflineAfter, "decide alone after the link is down this long")
-	timeout := fs.Duration("decision-timeout", DefaultDecisionTimeout, "decide alone when the controller takes longer than this")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *id == "" || *prefix == "" {
-		fmt.Fprintln(stderr, "firmware-bridge: --id and --prefix are required")
+	if *enrolment == "" {
+		fmt.Fprintln(stderr, "firmware-bridge: --enrollment is required (controller bridge enroll <id> … --out FILE)")
 		fs.Usage()
 		return 2
+	}
+	enrolled, err := ReadEnrolment(*enrolment)
+	if err != nil {
+		fmt.Fprintln(stderr, "firmware-bridge:", err)
+		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	f, err := board.Load(*boardPath)
@@ -79,9 +88,9 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	d := &Daemon{
-		ID: *id, Prefix: *prefix, Board: f, Open: open, DataDir: *dataDir, Log: log,
-		Broker:       Broker{URL: *url, Username: *user, Password: os.Getenv("SEKISHO_MQTT_PASSWORD")},
-		OfflineAfter: *offline, DecisionTimeout: max(*timeout, 100*time.Millisecond),
+		ID: enrolled.Bridge, Prefix: enrolled.Prefix, Enrolment: enrolled, Board: f, Open: open, DataDir: *dataDir, Log: log,
+		Broker:       Broker{URL: *url, Username: *user, Password: os.Getenv("SEKISHO_MQTT_PASSWORD"), CAFile: *caFile},
+		OfflineAfter: *offline,
 	}
 	if err := d.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "firmware-bridge:", err)

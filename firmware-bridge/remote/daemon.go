@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/doorio"
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
 // Defaults for a door Pi's patience with the network.
@@ -24,42 +26,42 @@ const (
 	// shorter blip only delays a card until the link is back.
 	DefaultOfflineAfter = 3 * time.Second
 	// DefaultDecisionTimeout: how long a card waits for the controller's
-	// answer over a live link before the bridge decides alone.
+	// answer over a live link before the bridge decides alone, until a
+	// snapshot says otherwise (the site's access.decision_timeout).
 	DefaultDecisionTimeout = time.Second
 )
-
-// Broker is the MQTT broker both sides meet on.
-type Broker struct {
-	URL, Username, Password string
-}
 
 // Daemon runs a door Pi: its board's doors, and the link to the controller.
 type Daemon struct {
 	ID     string // this bridge's id, e.g. door-pi-3
 	Prefix string // the site's topic prefix, e.g. sekisho/hamamatsu-press
 	Broker Broker
-	Board  *board.File
-	Open   board.Opener // the Pi's pins, or simulated ones
+	// Enrolment holds the controller's key, which every command and
+	// snapshot must be signed with, and this door Pi's own keys.
+	Enrolment *Enrolment
+	Board     *board.File
+	Open      board.Opener // the Pi's pins, or simulated ones
 	// DataDir keeps the outbox and the last snapshot.
-	DataDir         string
-	OfflineAfter    time.Duration
-	DecisionTimeout time.Duration
-	Log             *slog.Logger
+	DataDir      string
+	OfflineAfter time.Duration
+	Log          *slog.Logger
 
 	// ready is closed once the doors run (tests wait on it).
 	ready     chan struct{}
 	readyOnce sync.Once
 
-	outbox *Outbox
-	client paho.Client
-	local  *bridge.Local
+	outbox   *Outbox
+	client   paho.Client
+	local    *bridge.Local
+	verifier *Verifier
 
 	mu             sync.Mutex
 	snapshot       *Snapshot
 	connected      bool
 	controllerUp   bool
 	downSince      time.Time
-	waiting        map[string]chan struct{} // reader → the controller answered its card
+	waiting        map[string]chan struct{} // envelope id → the controller answered that card
+	refused        map[string]*Refused      // reported at most once a refusalEvery per kind and reason
 	changed        chan struct{}            // wakes the publisher
 	linkChanged    chan struct{}            // closed and replaced when the link goes up or down
 	snapshotArrive chan struct{}
@@ -71,7 +73,9 @@ func (d *Daemon) Ready() <-chan struct{} {
 	return d.ready
 }
 
-func (d *Daemon) topic(leaf string) string { return topic(d.Prefix, d.ID, leaf) }
+func (d *Daemon) topic(leaf string) string {
+	return mqttlink.Topics{Prefix: d.Prefix}.Bridge(d.ID, leaf)
+}
 
 // Run runs the door Pi until ctx ends.
 func (d *Daemon) Run(ctx context.Context) error {
@@ -79,14 +83,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.OfflineAfter <= 0 {
 		d.OfflineAfter = DefaultOfflineAfter
 	}
-	if d.DecisionTimeout <= 0 {
-		d.DecisionTimeout = DefaultDecisionTimeout
+	if d.Enrolment == nil {
+		return errors.New("remote: no enrolment: this door Pi cannot tell its controller from anyone else on the broker")
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
 	d.Log = d.Log.With("bridge", d.ID)
 	d.waiting = map[string]chan struct{}{}
+	d.refused = map[string]*Refused{}
+	d.verifier = &Verifier{Key: d.Enrolment.ControllerKey, Bridge: d.ID}
 	d.changed = make(chan struct{}, 1)
 	d.linkChanged = make(chan struct{})
 	d.snapshotArrive = make(chan struct{}, 1)
@@ -98,15 +104,27 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer ob.Close()
 	d.outbox = ob
+	// What was kept is checked like what arrives: a card swapped into the
+	// Pi's SD card is no snapshot.
 	if kept, err := ob.Kept(ctx, "snapshot"); err == nil && kept != "" {
-		var s Snapshot
-		if json.Unmarshal([]byte(kept), &s) == nil {
-			d.snapshot = &s
+		if s, err := d.openSnapshot([]byte(kept)); err != nil {
+			d.Log.Warn("kept snapshot refused", "err", err)
+		} else {
+			d.snapshot = s
 			d.Log.Info("using the kept snapshot until the controller sends a newer one", "version", s.Version)
 		}
 	}
+	if kept, err := ob.Kept(ctx, "command_seq"); err == nil && kept != "" {
+		if seq, err := strconv.ParseInt(kept, 10, 64); err == nil {
+			d.verifier.Resume(KindCommand, seq)
+		}
+	}
 
-	d.client = paho.NewClient(d.clientOptions())
+	opts, err := d.clientOptions()
+	if err != nil {
+		return err
+	}
+	d.client = paho.NewClient(opts)
 	d.client.Connect()
 	defer func() {
 		if d.client.IsConnectionOpen() {
@@ -154,33 +172,30 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return <-errs
 }
 
-func (d *Daemon) clientOptions() *paho.ClientOptions {
-	opts := paho.NewClientOptions().
-		AddBroker(d.Broker.URL).
-		SetClientID("sekisho-bridge-"+d.ID).
-		SetUsername(d.Broker.Username).
-		SetPassword(d.Broker.Password).
-		SetCleanSession(true).
-		SetStore(NoStore{}).
-		SetOrderMatters(false). // handlers only hand over; see below
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(500*time.Millisecond).
-		SetMaxReconnectInterval(2*time.Second).
-		SetWill(d.topic("status"), "offline", 1, true)
+func (d *Daemon) clientOptions() (*paho.ClientOptions, error) {
+	b := d.Broker
+	if len(b.CAPEM) == 0 && b.CAFile == "" && d.Enrolment.BrokerCA != "" {
+		b.CAPEM = []byte(d.Enrolment.BrokerCA)
+	}
+	opts, err := b.ClientOptions("sekisho-bridge-"+d.ID, mqttlink.RetryDoor)
+	if err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	opts.SetOrderMatters(false). // handlers only hand over; see below
+					SetWill(d.topic(mqttlink.LeafStatus), "offline", 1, true)
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		// Subscriptions are made again on each connect (clean session).
-		c.Subscribe(d.topic("commands"), 1, d.onCommand)
-		c.Subscribe(d.topic("snapshot"), 1, d.onSnapshot)
-		c.Subscribe(d.topic("link"), 1, d.onControllerLink)
-		c.Publish(d.topic("status"), 1, true, "online")
+		c.Subscribe(d.topic(mqttlink.LeafCommands), 1, d.onCommand)
+		c.Subscribe(d.topic(mqttlink.LeafSnapshot), 1, d.onSnapshot)
+		c.Subscribe(d.topic(mqttlink.LeafLink), 1, d.onControllerLink)
+		c.Publish(d.topic(mqttlink.LeafStatus), 1, true, "online")
 		d.setLink(true, nil)
 	})
 	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
 		d.Log.Warn("broker lost; deciding from the snapshot if it stays away", "err", err)
 		d.setLink(false, nil)
 	})
-	return opts
+	return opts, nil
 }
 
 // setLink records the broker connection or the controller's status.
@@ -230,19 +245,31 @@ func (d *Daemon) onControllerLink(_ paho.Client, m paho.Message) {
 	d.setLink(true, &up)
 }
 
+// openSnapshot verifies a signed snapshot and opens its sealed body.
+func (d *Daemon) openSnapshot(raw []byte) (*Snapshot, error) {
+	m, err := d.verifier.Open(raw, KindSnapshot, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return d.Enrolment.OpenSnapshot(m.Body)
+}
+
 func (d *Daemon) onSnapshot(_ paho.Client, m paho.Message) {
-	var s Snapshot
-	if err := json.Unmarshal(m.Payload(), &s); err != nil || s.Version == "" {
-		d.Log.Warn("bad snapshot ignored", "err", err)
+	s, err := d.openSnapshot(m.Payload())
+	switch {
+	case errors.Is(err, ErrReplayed) && d.current() != nil:
+		return // the retained copy of the snapshot in use
+	case err != nil:
+		d.refuse(KindSnapshot, err)
 		return
 	}
 	d.mu.Lock()
 	same := d.snapshot != nil && d.snapshot.Version == s.Version
 	if !same {
-		if d.snapshot != nil && !sameLayout(d.snapshot, &s) && d.local != nil {
+		if d.snapshot != nil && !sameLayout(d.snapshot, s) && d.local != nil {
 			d.Log.Warn("the controller changed this bridge's doors; restart the bridge to rewire them")
 		}
-		d.snapshot = &s
+		d.snapshot = s
 	}
 	d.mu.Unlock()
 	if same {
@@ -290,23 +317,40 @@ func (d *Daemon) current() *Snapshot {
 // onCommand runs on paho's goroutine: it only touches pins and channels,
 // never publishes or waits (the classic ping-timeout deadlock).
 func (d *Daemon) onCommand(_ paho.Client, m paho.Message) {
+	signed, err := d.verifier.Open(m.Payload(), KindCommand, time.Now())
+	if err != nil {
+		d.refuse(KindCommand, err)
+		return
+	}
+	seq := d.verifier.Obeyed(KindCommand)
+	go func() { // kept, so a restart does not forget what was obeyed
+		if err := d.outbox.Keep(context.Background(), "command_seq", strconv.FormatInt(seq, 10)); err != nil {
+			d.Log.Warn("command seq not kept", "err", err)
+		}
+	}()
 	var c Command
-	if err := json.Unmarshal(m.Payload(), &c); err != nil {
-		d.Log.Warn("bad command ignored", "err", err)
+	if err := json.Unmarshal(signed.Body, &c); err != nil {
+		d.refuse(KindCommand, fmt.Errorf("signed but not a command: %w", err))
 		return
 	}
 	if d.local == nil {
 		return
 	}
-	var err error
 	switch c.Op {
 	case OpUnlock:
-		err = d.local.Unlock(c.Door, time.Duration(c.PulseMS)*time.Millisecond)
+		door := d.current().door(c.Door)
+		if door == nil {
+			err = fmt.Errorf("door %q is not this door Pi's", c.Door)
+			break
+		}
+		// No command holds a strike longer than the door's own pulse.
+		pulse := time.Duration(min(max(c.PulseMS, 0), door.PulseMS)) * time.Millisecond
+		err = d.local.Unlock(c.Door, pulse)
 	case OpLock:
 		err = d.local.Lock(c.Door)
 	case OpFeedback:
-		err = d.local.Feedback(c.Reader, c.Granted, time.Duration(c.PulseMS)*time.Millisecond)
-		d.answered(c.Reader)
+		err = d.local.Feedback(c.Reader, "", c.Granted, time.Duration(min(max(c.PulseMS, 0), 10_000))*time.Millisecond)
+		d.answered(c.About)
 	default:
 		err = fmt.Errorf("unknown op %q", c.Op)
 	}
@@ -315,15 +359,71 @@ func (d *Daemon) onCommand(_ paho.Client, m paho.Message) {
 	}
 }
 
-// The controller's feedback to a reader is its answer to the card there.
-func (d *Daemon) answered(reader string) {
+// refusalEvery spaces a door Pi's reports of refused messages: the first is
+// reported at once, the rest of a flood as one count per reason per
+// interval, so forgeries cost an outbox row each interval, not each.
+const refusalEvery = 10 * time.Second
+
+// refuse logs a refused message and reports it to the controller.
+func (d *Daemon) refuse(kind string, err error) {
+	reason := "unsigned"
+	for _, r := range []struct {
+		err  error
+		word string
+	}{{ErrBadSignature, "bad_signature"}, {ErrOtherBridge, "other_bridge"}, {ErrWrongKind, "wrong_kind"},
+		{ErrReplayed, "replayed"}, {ErrStale, "stale"}} {
+		if errors.Is(err, r.err) {
+			reason = r.word
+		}
+	}
+	d.Log.Warn("refused a message not from the controller", "kind", kind, "reason", reason, "err", err)
+	key := kind + "/" + reason
 	d.mu.Lock()
-	ch, ok := d.waiting[reader]
-	delete(d.waiting, reader)
+	r, pending := d.refused[key]
+	if pending {
+		r.Count++
+		r.Detail = err.Error()
+		d.mu.Unlock()
+		return
+	}
+	d.refused[key] = &Refused{Kind: kind, Reason: reason}
+	d.mu.Unlock()
+	d.reportRefused(Refused{Kind: kind, Reason: reason, Detail: err.Error(), Count: 1})
+	time.AfterFunc(refusalEvery, func() {
+		d.mu.Lock()
+		later := *d.refused[key]
+		delete(d.refused, key)
+		d.mu.Unlock()
+		if later.Count > 0 {
+			d.reportRefused(later)
+		}
+	})
+}
+
+func (d *Daemon) reportRefused(r Refused) {
+	env := Envelope{ID: uuid.Must(uuid.NewV7()).String(), Bridge: d.ID, Refused: &r,
+		Signal: bridge.Signal{Kind: SignalRefused, At: time.Now()}}
+	// Off paho's goroutine: keeping is a disk write.
+	go d.keep(context.Background(), &env)
+}
+
+// answered hears the controller's answer to the card whose envelope was id.
+func (d *Daemon) answered(id string) {
+	d.mu.Lock()
+	ch, ok := d.waiting[id]
+	delete(d.waiting, id)
 	d.mu.Unlock()
 	if ok {
 		close(ch)
 	}
+}
+
+// decisionTimeout is the site's, from the snapshot.
+func (d *Daemon) decisionTimeout() time.Duration {
+	if s := d.current(); s != nil && s.DecisionTimeoutMS > 0 {
+		return time.Duration(s.DecisionTimeoutMS) * time.Millisecond
+	}
+	return DefaultDecisionTimeout
 }
 
 // sensed takes every signal from the doors.
@@ -362,16 +462,16 @@ func (d *Daemon) card(ctx context.Context, env Envelope) {
 	if up {
 		answer := make(chan struct{})
 		d.mu.Lock()
-		d.waiting[env.Signal.Reader] = answer
+		d.waiting[env.ID] = answer
 		d.mu.Unlock()
 		body, _ := json.Marshal(env)
-		d.client.Publish(d.topic("signals"), 1, false, body)
+		d.client.Publish(d.topic(mqttlink.LeafSignals), 1, false, body)
 		select {
 		case <-answer:
 			return // the controller decided and logged it under env.ID
-		case <-time.After(d.DecisionTimeout):
+		case <-time.After(d.decisionTimeout()):
 			d.mu.Lock()
-			delete(d.waiting, env.Signal.Reader)
+			delete(d.waiting, env.ID)
 			d.mu.Unlock()
 			d.Log.Warn("no answer from the controller; deciding from the snapshot", "reader", env.Signal.Reader)
 		case <-ctx.Done():
@@ -397,7 +497,7 @@ func (d *Daemon) decideAlone(ctx context.Context, env *Envelope) {
 			d.Log.Error("unlock failed", "door", door.ID, "err", err)
 		}
 	}
-	_ = d.local.Feedback(s.Reader, granted, time.Duration(max(door.pulse(), 1))*time.Millisecond)
+	_ = d.local.Feedback(s.Reader, "", granted, time.Duration(max(door.pulse(), 1))*time.Millisecond)
 }
 
 // keep appends to the outbox and wakes the publisher.
@@ -436,7 +536,7 @@ func (d *Daemon) publishPending(ctx context.Context) error {
 		}
 		for _, env := range envs {
 			body, _ := json.Marshal(env)
-			t := d.client.Publish(d.topic("signals"), 1, false, body)
+			t := d.client.Publish(d.topic(mqttlink.LeafSignals), 1, false, body)
 			if !t.WaitTimeout(5*time.Second) || t.Error() != nil {
 				return fmt.Errorf("seq %d: %v", env.Seq, t.Error())
 			}

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -11,7 +12,11 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
+
+// Broker is the MQTT broker both sides meet on.
+type Broker = mqttlink.Broker
 
 // Link is the controller's side of a door Pi: a bridge.Link whose pins are
 // at the other end of the broker.
@@ -19,6 +24,19 @@ type Link struct {
 	ID     string
 	Prefix string
 	Broker Broker
+	// Readers and Doors are the door Pi's own, from the site config: it is
+	// believed about nothing else.
+	Readers map[string]string // reader → door
+	Doors   map[string]bool
+	// Key signs every command and snapshot. EnrolledKey is the door Pi's
+	// public key, which its snapshots are sealed to, read afresh for each
+	// snapshot so an enrolment takes effect without a restart; nil means
+	// not enrolled, and the door Pi is sent no snapshot.
+	Key         ed25519.PrivateKey
+	EnrolledKey func() ([]byte, error)
+	// DecisionTimeout is how long the door Pi waits for an answer before it
+	// decides alone; it goes to the door Pi in its snapshot.
+	DecisionTimeout time.Duration
 	// Snapshot makes the bridge's current credential snapshot; Link
 	// publishes it retained whenever its version changes.
 	Snapshot func(ctx context.Context) (*Snapshot, error)
@@ -27,15 +45,29 @@ type Link struct {
 	// schedules and validity dates move with the clock.
 	Changed       func() <-chan struct{}
 	SnapshotEvery time.Duration
-	Log           *slog.Logger
+	// Rejected hears of every message from the door Pi that was not acted
+	// on; it is called from the link's goroutine and must not block long.
+	Rejected func(Rejection)
+	Log      *slog.Logger
 
-	mu     sync.Mutex
-	client paho.Client
+	mu       sync.Mutex
+	client   paho.Client
+	check    *Check
+	signer   *Signer
+	sealedTo string // the enrolled key the last snapshot was sealed to
+	sent     []byte // the snapshot message last published
 }
 
 var _ bridge.Link = (*Link)(nil)
 
-func (l *Link) topic(leaf string) string { return topic(l.Prefix, l.ID, leaf) }
+func (l *Link) topic(leaf string) string { return mqttlink.Topics{Prefix: l.Prefix}.Bridge(l.ID, leaf) }
+
+func (l *Link) decisionTimeout() time.Duration {
+	if l.DecisionTimeout <= 0 {
+		return DefaultDecisionTimeout
+	}
+	return l.DecisionTimeout
+}
 
 // Run receives the bridge's signals and keeps its snapshot fresh.
 func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
@@ -44,41 +76,48 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 		log = slog.Default()
 	}
 	log = log.With("bridge", l.ID)
-	// Envelopes are handed to a goroutine: paho's handler must not block.
-	inbox := make(chan Envelope, 1024)
-	opts := paho.NewClientOptions().
-		AddBroker(l.Broker.URL).
-		SetClientID("sekisho-link-"+l.ID).
-		SetUsername(l.Broker.Username).
-		SetPassword(l.Broker.Password).
-		SetCleanSession(true).
-		SetStore(NoStore{}).
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(500*time.Millisecond).
-		SetMaxReconnectInterval(2*time.Second).
-		SetWill(l.topic("link"), "down", 1, true)
+	check := &Check{Bridge: l.ID, Readers: l.Readers, Doors: l.Doors, Window: l.decisionTimeout()}
+	l.mu.Lock()
+	l.check = check
+	l.signer = &Signer{Key: l.Key, Bridge: l.ID}
+	l.mu.Unlock()
+	// Messages are handed to a goroutine: paho's handler must not block.
+	inbox := make(chan []byte, 1024)
+	opts, err := l.Broker.ClientOptions("sekisho-link-"+l.ID, mqttlink.RetryDoor)
+	if err != nil {
+		return fmt.Errorf("remote: bridge %s: %w", l.ID, err)
+	}
+	opts.SetWill(l.topic(mqttlink.LeafLink), "down", 1, true)
 	published := make(chan struct{}, 1)
 	opts.SetOnConnectHandler(func(c paho.Client) {
-		c.Subscribe(l.topic("signals"), 1, func(_ paho.Client, m paho.Message) {
-			var env Envelope
-			if err := json.Unmarshal(m.Payload(), &env); err != nil || env.ID == "" {
-				log.Warn("bad envelope from bridge ignored", "err", err)
-				return
-			}
+		c.Subscribe(l.topic(mqttlink.LeafSignals), 1, func(_ paho.Client, m paho.Message) {
 			select {
-			case inbox <- env:
+			case inbox <- m.Payload():
 			case <-ctx.Done():
 			}
 		})
-		st := c.Subscribe(l.topic("status"), 1, func(_ paho.Client, m paho.Message) {
+		st := c.Subscribe(l.topic(mqttlink.LeafStatus), 1, func(_ paho.Client, m paho.Message) {
 			log.Info("bridge status", "status", string(m.Payload()))
+		})
+		// Someone else's retained snapshot would greet a restarting door Pi
+		// (which refuses it): put the controller's own back.
+		c.Subscribe(l.topic(mqttlink.LeafSnapshot), 1, func(_ paho.Client, m paho.Message) {
+			l.mu.Lock()
+			ours := l.sent == nil || string(m.Payload()) == string(l.sent)
+			l.mu.Unlock()
+			if !ours {
+				log.Warn("the door Pi's retained snapshot was overwritten by someone else; publishing it again")
+				select {
+				case published <- struct{}{}:
+				default:
+				}
+			}
 		})
 		// Only once subscribed may the bridge replay: a restarted broker
 		// keeps no subscriptions, and what it gets before is lost.
 		// (OnConnect runs on its own goroutine, so it may wait here.)
 		if st.WaitTimeout(5*time.Second) && st.Error() == nil {
-			c.Publish(l.topic("link"), 1, true, "up")
+			c.Publish(l.topic(mqttlink.LeafLink), 1, true, "up")
 		}
 		select {
 		case published <- struct{}{}: // republish the snapshot on every connect
@@ -92,7 +131,7 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 	client.Connect()
 	defer func() {
 		if client.IsConnectionOpen() {
-			client.Publish(l.topic("link"), 1, true, "down").WaitTimeout(time.Second)
+			client.Publish(l.topic(mqttlink.LeafLink), 1, true, "down").WaitTimeout(time.Second)
 		}
 		client.Disconnect(250)
 	}()
@@ -117,10 +156,21 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case env := <-inbox:
-			s := env.Signal
-			s.ID, s.Decided = env.ID, env.Decision
-			emit(s)
+		case raw := <-inbox:
+			sig, late, rej := check.Accept(raw, time.Now())
+			switch {
+			case rej != nil:
+				log.Warn("message from door Pi rejected", "reason", rej.Reason, "detail", rej.Detail)
+				if l.Rejected != nil {
+					l.Rejected(*rej)
+				}
+			case late:
+				// The door Pi has stopped waiting and decides alone; its
+				// decision follows under the same id.
+				log.Warn("late card from a door Pi left to it", "reader", sig.Reader, "at", sig.At)
+			default:
+				emit(sig)
+			}
 		case <-changed:
 			changed = changes()
 			last = l.publishSnapshot(ctx, client, last, log)
@@ -135,8 +185,22 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 }
 
 func (l *Link) publishSnapshot(ctx context.Context, client paho.Client, last string, log *slog.Logger) string {
-	if l.Snapshot == nil || !client.IsConnectionOpen() {
+	if l.Snapshot == nil || l.EnrolledKey == nil || !client.IsConnectionOpen() {
 		return last
+	}
+	to, err := l.EnrolledKey()
+	switch {
+	case err != nil:
+		log.Error("door Pi's enrolled key unreadable", "err", err)
+		return last
+	case len(to) == 0:
+		if l.sealedTo != "none" {
+			log.Error("door Pi not enrolled: it gets no snapshot and obeys no command (controller bridge enroll " + l.ID + ")")
+			l.sealedTo = "none"
+		}
+		return last
+	case string(to) != l.sealedTo:
+		last = "" // enrolled again: its new key needs the snapshot sealed anew
 	}
 	s, err := l.Snapshot(ctx)
 	if err != nil {
@@ -146,19 +210,30 @@ func (l *Link) publishSnapshot(ctx context.Context, client paho.Client, last str
 	if s.Version == last {
 		return last
 	}
-	body, _ := json.Marshal(s)
-	t := client.Publish(l.topic("snapshot"), 1, true, body)
+	s.DecisionTimeoutMS = l.decisionTimeout().Milliseconds()
+	sealed, err := SealSnapshot(s, to)
+	if err != nil {
+		log.Error("snapshot not sealed", "err", err)
+		return last
+	}
+	l.check.Issued(s)
+	msg := l.signer.Sign(KindSnapshot, sealed, time.Now())
+	l.mu.Lock()
+	l.sent = msg
+	l.mu.Unlock()
+	t := client.Publish(l.topic(mqttlink.LeafSnapshot), 1, true, msg)
 	if !t.WaitTimeout(5*time.Second) || t.Error() != nil {
 		log.Warn("snapshot not published", "err", t.Error())
 		return last
 	}
+	l.sealedTo = string(to)
 	log.Info("snapshot published", "version", s.Version, "cards", len(s.Cards))
 	return s.Version
 }
 
 func (l *Link) send(c Command) error {
 	l.mu.Lock()
-	client := l.client
+	client, signer := l.client, l.signer
 	l.mu.Unlock()
 	if client == nil || !client.IsConnectionOpen() {
 		return fmt.Errorf("remote: bridge %s: no broker connection", l.ID)
@@ -166,7 +241,7 @@ func (l *Link) send(c Command) error {
 	body, _ := json.Marshal(c)
 	// Not waited on: the door loop must not stall on the broker. The bridge
 	// relocks by its own timer whatever happens to this message.
-	client.Publish(l.topic("commands"), 1, false, body)
+	client.Publish(l.topic(mqttlink.LeafCommands), 1, false, signer.Sign(KindCommand, body, time.Now()))
 	return nil
 }
 
@@ -178,8 +253,8 @@ func (l *Link) Unlock(door string, pulse time.Duration) error {
 // Lock implements bridge.Link.
 func (l *Link) Lock(door string) error { return l.send(Command{Op: OpLock, Door: door}) }
 
-// Feedback implements bridge.Link; it is also the bridge's sign that the
-// controller has decided a card at reader.
-func (l *Link) Feedback(reader string, granted bool, ledFor time.Duration) error {
-	return l.send(Command{Op: OpFeedback, Reader: reader, Granted: granted, PulseMS: ledFor.Milliseconds()})
+// Feedback implements bridge.Link; it is also the controller's answer to
+// the card the door Pi asked about (about, its envelope id).
+func (l *Link) Feedback(reader, about string, granted bool, ledFor time.Duration) error {
+	return l.send(Command{Op: OpFeedback, Reader: reader, About: about, Granted: granted, PulseMS: ledFor.Milliseconds()})
 }

@@ -7,9 +7,6 @@ import (
 	"github.com/sekisho/sekisho/firmware-bridge/rules"
 )
 
-// Topics under <prefix>/bridges/<id>/.
-func topic(prefix, id, leaf string) string { return prefix + "/bridges/" + id + "/" + leaf }
-
 // Envelope carries one signal from a bridge, with the bridge's own decision
 // when it had to make one.
 type Envelope struct {
@@ -18,7 +15,21 @@ type Envelope struct {
 	Bridge   string           `json:"bridge"`
 	Signal   bridge.Signal    `json:"signal"`
 	Decision *bridge.Decision `json:"decision,omitempty"`
+	// Refused reports what the door Pi would not obey (a forged or replayed
+	// command or snapshot); the controller logs it as bridge.rejected.
+	Refused *Refused `json:"refused,omitempty"`
 }
+
+// Refused is a door Pi's report of messages it refused.
+type Refused struct {
+	Kind   string `json:"kind"`   // command or snapshot
+	Reason string `json:"reason"` // unsigned, bad_signature, other_bridge, replayed, stale, pulse
+	Detail string `json:"detail,omitempty"`
+	Count  int    `json:"count"` // how many since the last report
+}
+
+// SignalRefused is the signal kind of an envelope that carries a Refused.
+const SignalRefused = "refused"
 
 // Command is what the controller tells a bridge to do.
 type Command struct {
@@ -41,13 +52,16 @@ const (
 // its doors' wiring and rules, and the cards that may use them. The
 // controller publishes it retained, so a bridge gets it on every connect.
 type Snapshot struct {
-	Version  string         `json:"version"` // changes whenever the content does
-	Site     string         `json:"site"`
-	Timezone string         `json:"timezone"`
-	Holidays []string       `json:"holidays,omitempty"`
-	Made     time.Time      `json:"made"`
-	Doors    []SnapshotDoor `json:"doors"`
-	Cards    []SnapshotCard `json:"cards"`
+	Version  string    `json:"version"` // changes whenever the content does
+	Site     string    `json:"site"`
+	Timezone string    `json:"timezone"`
+	Holidays []string  `json:"holidays,omitempty"`
+	Made     time.Time `json:"made"`
+	// DecisionTimeoutMS is how long the door Pi waits for the controller's
+	// answer to a card before it decides alone.
+	DecisionTimeoutMS int64          `json:"decision_timeout_ms,omitempty"`
+	Doors             []SnapshotDoor `json:"doors"`
+	Cards             []SnapshotCard `json:"cards"`
 }
 
 // SnapshotDoor is one of the bridge's doors.

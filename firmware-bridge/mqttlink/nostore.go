@@ -1,4 +1,4 @@
-package remote
+package mqttlink
 
 import (
 	paho "github.com/eclipse/paho.mqtt.golang"

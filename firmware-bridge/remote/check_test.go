@@ -1,0 +1,127 @@
+package remote
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/rules"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+func pressCheck() *Check {
+	c := &Check{Bridge: "door-pi-1", Readers: map[string]string{"r-press-out": "press-door"},
+		Doors: map[string]bool{"press-door": true}, Window: time.Second}
+	c.Issued(&Snapshot{Version: "snap-1", Cards: []SnapshotCard{{Format: "H10301", Facility: 50, Number: 1, Enabled: true,
+		Person: bridge.Person{ID: "p-op"}, Readers: map[string]rules.Schedule{"r-press-out": nil}}}})
+	return c
+}
+
+func envelope(t *testing.T, env Envelope) []byte {
+	t.Helper()
+	b, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestControllerBelievesADoorPiOnlyAboutItsOwnDoors(t *testing.T) {
+	now := time.Now()
+	live := func() string { return uuid.Must(uuid.NewV7()).String() }
+	card := &wiegand.Card{Format: "H10301", Facility: 50, Number: 1}
+	stranger := &wiegand.Card{Format: "H10301", Facility: 9, Number: 9}
+	grant := func(snapshot, person string) *bridge.Decision {
+		return &bridge.Decision{Type: "access.granted", Snapshot: snapshot, Person: &bridge.Person{ID: person}}
+	}
+	tests := []struct {
+		name   string
+		raw    []byte
+		reason string // "" accepted, "late" left to the door Pi
+	}{
+		{"not JSON", []byte("{"), "malformed"},
+		{"a card signal without a card", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", At: now}}), "malformed"},
+		{"unknown kind", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "open_sesame", Door: "press-door", At: now}}), "malformed"},
+		{"no id", envelope(t, Envelope{Signal: bridge.Signal{Kind: "contact", Door: "press-door", At: now}}), "malformed"},
+		{"no time", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "contact", Door: "press-door"}}), "malformed"},
+		{"oversized", append([]byte(`{"id":"`+strings.Repeat("a", MaxEnvelope)), '"', '}'), "malformed"},
+		{"another bridge's reader", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-main-in", Card: card, At: now}}), "not_this_bridge"},
+		{"another bridge's door", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "rex", Door: "main-door", On: true, At: now}}), "not_this_bridge"},
+		{"its reader, another door", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Door: "main-door", Card: card, At: now}}), "not_this_bridge"},
+		{"says it is another bridge", envelope(t, Envelope{ID: live(), Bridge: "door-pi-2", Signal: bridge.Signal{Kind: "contact", Door: "press-door", At: now}}), "not_this_bridge"},
+		{"grant for a made-up person", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}, Decision: grant("snap-1", "p-nobody")}), "forged_decision"},
+		{"grant for a card not in the snapshot", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: stranger, At: now}, Decision: grant("snap-1", "p-op")}), "forged_decision"},
+		{"grant from a snapshot never sent", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}, Decision: grant("attacker-0001", "p-op")}), "forged_decision"},
+		{"a decision about a door", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "rex", Door: "press-door", At: now}, Decision: grant("snap-1", "p-op")}), "malformed"},
+		{"a refusal report", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: SignalRefused, At: now}, Refused: &Refused{Kind: "command", Reason: "bad_signature", Count: 3}}), "refused_by_bridge"},
+		{"a live card whose id is no UUIDv7", envelope(t, Envelope{ID: "not-a-uuid", Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}}), "malformed"},
+		{"an honest offline grant", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now.Add(-time.Hour)}, Decision: grant("snap-1", "p-op")}), ""},
+		{"an honest refusal from a forgotten snapshot", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: stranger, At: now}, Decision: &bridge.Decision{Type: "access.denied", Snapshot: "older"}}), ""},
+		{"an honest door report", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "contact", Door: "press-door", On: true, At: now}}), ""},
+		{"a live card sensed long ago", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now.Add(-time.Minute)}}), "late"},
+	}
+	c := pressCheck()
+	for _, tt := range tests {
+		_, late, rej := c.Accept(tt.raw, now)
+		got := ""
+		switch {
+		case rej != nil:
+			got = rej.Reason
+		case late:
+			got = "late"
+		}
+		if got != tt.reason {
+			t.Errorf("%s: %q (%v), want %q", tt.name, got, rej, tt.reason)
+		}
+	}
+}
+
+func TestALiveCardIsAnsweredOnce(t *testing.T) {
+	c := pressCheck()
+	now := time.Now()
+	raw := envelope(t, Envelope{ID: uuid.Must(uuid.NewV7()).String(),
+		Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: &wiegand.Card{Format: "H10301", Facility: 50, Number: 1}, At: now}})
+	if sig, late, rej := c.Accept(raw, now); rej != nil || late || sig.Card == nil || sig.ID == "" {
+		t.Fatalf("first: %+v %v %v", sig, late, rej)
+	}
+	if _, _, rej := c.Accept(raw, now.Add(100*time.Millisecond)); rej == nil || rej.Reason != "replayed" {
+		t.Fatalf("replay within the window: %v", rej)
+	}
+	// Once past the window, the same id is late: the door Pi's to decide,
+	// never a strike the controller moves.
+	if _, late, rej := c.Accept(raw, now.Add(5*time.Second)); rej == nil && !late {
+		t.Fatal("replay after the window was acted on")
+	}
+}
+
+// FuzzParseEnvelope: no bytes from the broker crash the controller, and what
+// passes has what the door loop reads.
+func FuzzParseEnvelope(f *testing.F) {
+	f.Add([]byte(`{"id":"x","signal":{"kind":"card","reader":"r1","card":{"format":"H10301","facility":1,"number":2},"at":"2026-11-30T09:00:00Z"}}`))
+	f.Add([]byte(`{"id":"x","signal":{"kind":"card","reader":"r1","at":"2026-11-30T09:00:00Z"}}`))
+	f.Add([]byte(`{"id":"x","signal":{"kind":"rex","door":"d","at":"2026-11-30T09:00:00Z"},"decision":{"type":"access.granted","snapshot":"s"}}`))
+	f.Add([]byte(`{"id":"x","signal":{"kind":"refused","at":"2026-11-30T09:00:00Z"},"refused":{"kind":"command","reason":"stale"}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		env, err := ParseEnvelope(raw)
+		if err != nil {
+			return
+		}
+		s := env.Signal
+		if env.ID == "" || s.At.IsZero() || !signalKinds[s.Kind] {
+			t.Fatalf("accepted without id, time or kind: %+v", env)
+		}
+		if s.Kind == bridge.SignalCard && s.Card == nil {
+			t.Fatal("accepted a card signal without a card")
+		}
+		if env.Decision != nil && (s.Kind != bridge.SignalCard || env.Decision.Snapshot == "") {
+			t.Fatalf("accepted a decision about no card or no snapshot: %+v", env)
+		}
+		// The whole check must not panic either.
+		pressCheck().Accept(raw, time.Now())
+	})
+}
