@@ -129,6 +129,33 @@ func forgedSignals(t *testing.T, ts *testSite, e *remote.Enrolment, brokerURL st
 		}
 	}
 
+	// Logins that are not Frigate's cannot speak for it, and nobody but the
+	// controller rewrites a door's retained state or Home Assistant's view.
+	nvr := mqttClient(t, brokerURL, "frigate", attackLogins["frigate"])
+	heard := make(chan string, 16)
+	if tok := nvr.Subscribe("frigate/events", 1, func(_ paho.Client, m paho.Message) { heard <- string(m.Payload()) }); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	for _, user := range []string{"homeassistant", "door-pi-1"} {
+		tryPublish(mqttClient(t, brokerURL, user, attackLogins[user]), "frigate/events", false, []byte("forged by "+user))
+	}
+	publish(t, nvr, "frigate/events", false, []byte("sentinel"))
+	if got := <-heard; got != "sentinel" {
+		t.Errorf("frigate/events carried %q from a login that is not Frigate's", got)
+	}
+	doorState := ts.Config.MQTT.TopicPrefix + "/doors/press-door/state"
+	discovery, _ := keptOn(t, brokerURL, "homeassistant/#")
+	if discovery == "" {
+		t.Fatal("no Home Assistant discovery kept on the broker")
+	}
+	hass := mqttClient(t, brokerURL, "homeassistant", attackLogins["homeassistant"])
+	for _, topic := range []string{doorState, discovery} {
+		tryPublish(hass, topic, true, []byte(`{"forged":true}`))
+		if _, got := keptOn(t, brokerURL, topic); strings.Contains(got, "forged") {
+			t.Errorf("%s was overwritten by Home Assistant's login: %s", topic, got)
+		}
+	}
+
 	// The real door Pi still works: the next operator is let in.
 	pi.swipe(t, 50, 2)
 	await(t, live, "the real door Pi's next grant", func(ev event.Event) bool {
@@ -244,5 +271,31 @@ func publish(t *testing.T, c paho.Client, topic string, retained bool, body []by
 	t.Helper()
 	if tok := c.Publish(topic, 1, retained, body); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
+
+// tryPublish publishes what a broker may refuse: a refusal is the point.
+func tryPublish(c paho.Client, topic string, retained bool, body []byte) {
+	c.Publish(topic, 1, retained, body).WaitTimeout(5 * time.Second)
+}
+
+// keptOn is the first message a fresh subscriber to filter finds kept
+// ("" for none).
+func keptOn(t *testing.T, url, filter string) (topic, payload string) {
+	t.Helper()
+	got := make(chan [2]string, 1)
+	c := mqttClient(t, url, "homeassistant", attackLogins["homeassistant"])
+	defer c.Disconnect(10)
+	c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
+		select {
+		case got <- [2]string{m.Topic(), string(m.Payload())}:
+		default:
+		}
+	}).WaitTimeout(5 * time.Second)
+	select {
+	case m := <-got:
+		return m[0], m[1]
+	case <-time.After(2 * time.Second):
+		return "", ""
 	}
 }
