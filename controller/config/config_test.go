@@ -59,7 +59,9 @@ func TestBrokenConfigs(t *testing.T) {
 		{"door to missing zone", strings.Replace(base, "to: hall", "to: press", 1), `bad.yaml:8: doors[0].to: no zone "press" is defined`},
 		{"duplicate zone id", strings.Replace(base, "id: hall", "id: outside", 1), `bad.yaml:4: zones[1].id: duplicate id "outside" (first at line 3)`},
 		{"duplicate reader", base + "  - id: back\n    from: hall\n    to: outside\n    readers: { inside: r1 }\n", `bad.yaml:13: doors[1].readers.inside: duplicate id "r1"`},
-		{"bad duration", base + "    strike: { pulse: soon }\n", `bad.yaml:10: (value): cannot unmarshal !!str`},
+		{"bad duration", base + "    strike: { pulse: soon }\n", `bad.yaml:10: doors[0].strike.pulse: "soon" is not a duration like 20s, 5m or 1h30m`},
+		{"a word for a number", base + "access:\n  lockout: { failures: five }\n", `bad.yaml:11: access.lockout.failures: "five" is not a whole number`},
+		{"a word for a switch", base + "    inside_only: maybe\n", `bad.yaml:10: doors[0].inside_only: "maybe" is not true or false`},
 		{"bad schedule", base + "schedules:\n  night: [\"Mon-Fry 22:00-06:00\"]\n", `bad.yaml:11: schedules.night[0]: "Mon-Fry 22:00-06:00": unknown day`},
 		{"level with missing schedule", base + "access_levels:\n  - { id: a, zones: [hall], schedule: nights }\n", `bad.yaml:11: access_levels[0].schedule: no schedule "nights" is defined`},
 		{"both brokers", base + "mqtt:\n  embedded: {}\n  external: { url: tcp://x:1883 }\n", `bad.yaml:12: mqtt.external: choose embedded or external, not both`},
@@ -97,11 +99,19 @@ func TestBrokenConfigs(t *testing.T) {
 }
 
 func TestAllProblemsReportedAtOnce(t *testing.T) {
-	y := strings.Replace(base, "to: hall", "to: nowhere", 1) + "cameras:\n  - { id: c1, zone: attic }\n"
+	// A missing zone, a missing camera zone, an unknown key and a bad
+	// duration: none hides another.
+	y := strings.Replace(base, "to: hall", "to: nowhere", 1) + "    colour: red\n    held_open_after: twenty\n" +
+		"cameras:\n  - { id: c1, zone: attic }\n"
 	_, err := Parse("bad.yaml", []byte(y))
 	var ps Problems
-	if !errors.As(err, &ps) || len(ps) != 2 {
-		t.Fatalf("want 2 problems, got %v", err)
+	if !errors.As(err, &ps) || len(ps) != 4 {
+		t.Fatalf("want 4 problems, got %v", err)
+	}
+	for _, want := range []string{`doors[0].to: no zone "nowhere"`, "doors[0].colour: unknown key", `doors[0].held_open_after: "twenty" is not a duration`, `cameras[0].zone`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%s", want, err)
+		}
 	}
 }
 

@@ -55,21 +55,25 @@ func Parse(file string, data []byte) (*Config, error) {
 	if len(root.Content) == 0 {
 		return nil, Problems{{File: file, Line: 1, Key: "(document)", Msg: "the file is empty"}}
 	}
+	// Every mistake in one pass: unknown keys and values of the wrong type
+	// are noted, and the rest of the file is still decoded and checked.
 	c := &checker{file: file, root: &root}
 	c.known(root.Content[0], reflect.TypeOf(Config{}), nil)
-	if len(c.problems) > 0 {
-		return nil, c.problems
-	}
 	cfg := &Config{File: file}
 	if err := root.Decode(cfg); err != nil {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				c.problems = append(c.problems, Problem{File: file, Line: yamlLine(errors.New(e)), Key: "(value)", Msg: yamlMsg(errors.New(e))})
-			}
-			return nil, c.problems
+		if !errors.As(err, &te) {
+			return nil, append(c.problems, Problem{File: file, Line: 1, Key: "(document)", Msg: err.Error()})
 		}
-		return nil, Problems{{File: file, Line: 1, Key: "(document)", Msg: err.Error()}}
+		reported := map[int]bool{}
+		for _, p := range c.problems {
+			reported[p.Line] = true
+		}
+		for _, e := range te.Errors {
+			if line := yamlLine(errors.New(e)); !reported[line] {
+				c.problems = append(c.problems, Problem{File: file, Line: line, Key: "(value)", Msg: yamlMsg(errors.New(e))})
+			}
+		}
 	}
 	c.validate(cfg)
 	if len(c.problems) > 0 {
@@ -169,6 +173,10 @@ func (c *checker) known(n *yaml.Node, t reflect.Type, p path) {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		c.scalar(n, t, p)
+		return
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if t == durationType || n.Kind != yaml.MappingNode {
@@ -209,5 +217,30 @@ func (c *checker) known(n *yaml.Node, t reflect.Type, p path) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			c.known(n.Content[i+1], t.Elem(), p.with(n.Content[i].Value))
 		}
+	}
+}
+
+// scalar notes a value that can't be read as its key's type, in words an
+// installer can act on.
+func (c *checker) scalar(n *yaml.Node, t reflect.Type, p path) {
+	want := ""
+	switch {
+	case t == durationType:
+		want = "a duration like 20s, 5m or 1h30m"
+	case t.Kind() == reflect.Bool:
+		want = "true or false"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64, t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64:
+		want = "a whole number"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		want = "a number"
+	case t.Kind() == reflect.Slice:
+		want = "a list"
+	case t.Kind() == reflect.Struct || t.Kind() == reflect.Map:
+		want = "a block of keys"
+	default:
+		return
+	}
+	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		c.add(n.Line, p, "%q is not %s", n.Value, want)
 	}
 }
