@@ -185,34 +185,35 @@ func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
 	if req.Date == "" {
 		req.Date = today
 	}
-	var problems []string
+	var problems, words []string
+	problem := func(word, text string) { problems, words = append(problems, text), append(words, word) }
 	if strings.TrimSpace(req.Name) == "" {
-		problems = append(problems, "name is missing")
+		problem("name_missing", "name is missing")
 	}
 	if strings.TrimSpace(req.Company) == "" {
-		problems = append(problems, "company is missing")
+		problem("company_missing", "company is missing")
 	}
 	if _, err := time.Parse("2006-01-02", req.Date); err != nil {
-		problems = append(problems, "date: want YYYY-MM-DD")
+		problem("date_format", "date: want YYYY-MM-DD")
 	} else if req.Date < today {
-		problems = append(problems, "date "+req.Date+" is in the past")
+		problem("date_past", "date "+req.Date+" is in the past")
 	}
 	if host, err := s.Store.Person(r.Context(), req.Host); err != nil || host.Kind != "employee" {
-		problems = append(problems, fmt.Sprintf("host %q is not an employee on file", req.Host))
+		problem("host_unknown", fmt.Sprintf("host %q is not an employee on file", req.Host))
 	}
 	phones := false
 	for _, z := range req.Zones {
 		zone, ok := s.Config.Zone(z)
 		if !ok {
-			problems = append(problems, "no zone "+z)
+			problem("zone_unknown", "no zone "+z)
 		}
 		phones = phones || zone.NoPhones
 	}
 	if phones && strings.TrimSpace(req.PhoneLocker) == "" {
-		problems = append(problems, "a no-phones zone is requested: give the phone locker number")
+		problem("locker_missing", "a no-phones zone is requested: give the phone locker number")
 	}
 	if len(problems) > 0 {
-		writeError(w, http.StatusBadRequest, "invalid_visit", strings.Join(problems, "; "))
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_visit", Detail: strings.Join(problems, "; "), Problems: words})
 		return
 	}
 	v := &store.Visit{Name: strings.TrimSpace(req.Name), Company: strings.TrimSpace(req.Company), HostID: req.Host, Purpose: req.Purpose,

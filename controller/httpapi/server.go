@@ -106,10 +106,13 @@ func (s *Server) listDoors(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Doors.States())
 }
 
-// apiError is the body of every 4xx and 5xx: a stable word and a sentence.
+// apiError is the body of every 4xx and 5xx: a stable word and a sentence;
+// Problems are stable words for each thing wrong, for a page to say in its
+// own language.
 type apiError struct {
-	Error  string `json:"error"`
-	Detail string `json:"detail,omitempty"`
+	Error    string   `json:"error"`
+	Detail   string   `json:"detail,omitempty"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, status int, code, detail string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -248,7 +249,8 @@ func TestBoardAlarmsAndMuster(t *testing.T) {
 		t.Fatal(err)
 	}
 	row, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#muster tbody tr`)))
-	if err != nil || !strings.Contains(row, "Sato") || !strings.Contains(row, "floor") {
+	// The zone and the last door by the names the config gives them.
+	if err != nil || !strings.Contains(row, "Sato") || !strings.Contains(row, "工場フロア") || !strings.Contains(row, "工場入口") {
 		t.Fatalf("muster row %q (%v)", row, err)
 	}
 }
@@ -276,6 +278,12 @@ func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#still-view[open] img`)),
 	); err != nil {
 		t.Fatal(err)
+	}
+	// The full-size still says when, where and who, beside its camera and hash.
+	caption, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#still-view figcaption span`)))
+	if err != nil || !strings.Contains(caption, "プレスエリア扉") || !strings.Contains(caption, "Sato") || !strings.Contains(caption, "SHA-256") ||
+		!regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`).MatchString(caption) {
+		t.Fatalf("full-size still's caption %q (%v)", caption, err)
 	}
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#events tbody tr[data-type^="camera."]').length`))
 	if err != nil || rows != 0 {

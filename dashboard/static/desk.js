@@ -9,13 +9,14 @@
 
   function say(text, bad) {
     const m = $("#desk-msg");
+    if (!m) return; // the page was refused
     m.textContent = text;
     m.className = "msg " + (bad ? "bad" : "ok");
   }
-  const fail = e => say(I18N.t("err." + e.code, "") ? `${I18N.t("err." + e.code)} — ${e.message}` : e.message, true);
+  const fail = e => say(Site.explain(e), true);
 
   async function load() {
-    await Site.start();
+    await Site.start("guard");
     const [hosts, z] = await Promise.all([api("/api/hosts"), api("/api/zones")]);
     zones = z.zones;
     $("#v-host").replaceChildren(...hosts.map(h => new Option(h.name, h.id)));
@@ -24,7 +25,10 @@
       l.className = "check";
       const c = document.createElement("input");
       c.type = "checkbox"; c.value = x.id; c.name = "zone";
-      l.append(c, " " + (x.name || x.id) + (x.restricted ? " ⚠" : "") + (x.no_phones ? " 📵" : ""));
+      l.append(c, " " + (x.name || x.id));
+      // Words, not emoji: a guard's screen may lack the emoji font.
+      if (x.restricted) l.append(tag("zone.restricted", "restricted"));
+      if (x.no_phones) l.append(tag("zone.no_phones", "no-phones"));
       return l;
     }));
     $("#v-date").value = today();
@@ -35,8 +39,17 @@
     $("#today").textContent = today();
     const [visits, badges] = await Promise.all([api("/api/visits?date=" + today()), api("/api/visits/badges").catch(() => ({ free: [] }))]);
     $("#visits tbody").replaceChildren(...visits.map(v => row(v, badges.free)));
+    if (!visits.length) Site.empty($("#visits tbody"), "empty.visits");
     // Badges not yet back at the desk, today's or left over from earlier days.
     $("#badges-out-list").textContent = (badges.out || []).join(", ") || "—";
+  }
+
+  function tag(key, cls) {
+    const s = document.createElement("span");
+    s.className = "tag " + cls;
+    s.dataset.i18n = key;
+    s.textContent = I18N.t(key);
+    return s;
   }
 
   function row(v, free) {

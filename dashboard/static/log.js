@@ -4,7 +4,7 @@
 (() => {
   const $ = sel => document.querySelector(sel);
   const api = async path => {
-    try { return await Site.api(path); } catch (e) { throw new Error(I18N.t("err." + e.code, e.message)); }
+    try { return await Site.api(path); } catch (e) { throw new Error(Site.explain(e)); }
   };
   // Dates are the site's days: the controller reads a bare date as the
   // site's midnight, so this screen's zone changes nothing.
@@ -15,8 +15,9 @@
     if ($("#l-to").value) q.set("until", Site.addDays($("#l-to").value, 1));
     return q;
   };
-  let doors = [];
+  let doors = [], zoneList = [];
   const doorName = id => (doors.find(d => d.id === id) || {}).name || id || "";
+  const zoneName = id => (zoneList.find(z => z.id === id) || {}).name || id || "";
 
   async function show() {
     $("#l-msg").textContent = "";
@@ -39,8 +40,8 @@
         tr.dataset.seq = ev.seq;
         tr.dataset.type = ev.type;
         const who = ev.person ? (ev.person.company ? `${ev.person.name} — ${ev.person.company}` : ev.person.name)
-          : ev.credential ? `${ev.credential.facility}:${ev.credential.number}` : "";
-        const dir = ev.side ? ` (${ev.zone_from} → ${ev.zone_to})` : "";
+          : ev.credential ? `${ev.credential.facility}:${ev.credential.number}` : Site.actor(ev.actor);
+        const dir = ev.side ? ` (${zoneName(ev.zone_from)} → ${zoneName(ev.zone_to)})` : "";
         const what = I18N.t("type." + ev.type, ev.type) + (ev.reason ? ` · ${I18N.t("reason." + ev.reason, ev.reason)}` : "");
         for (const text of [Site.stamp(ev.time), doorName(ev.door) + dir, who, what]) {
           const td = document.createElement("td");
@@ -49,10 +50,11 @@
         }
         const cam = document.createElement("td");
         cam.className = "cam";
-        cam.append(...Stills.links(byEvent.get(ev.id) || []));
+        cam.append(...Stills.links(byEvent.get(ev.id) || [], { time: Site.stamp(ev.time), door: doorName(ev.door), who }));
         tr.appendChild(cam);
         return tr;
       }));
+      if (!evs.length) Site.empty($("#log tbody"), "empty.log");
     } catch (e) {
       $("#l-msg").className = "msg bad";
       $("#l-msg").textContent = e.message;
@@ -61,8 +63,11 @@
 
   async function start() {
     I18N.apply();
-    const [, me, zones, doorList] = await Promise.all([Site.start(), api("/api/me"), api("/api/zones"), api("/api/doors")]);
+    await Site.start("manager");
+    const me = Site.me;
+    const [zones, doorList] = await Promise.all([api("/api/zones"), api("/api/doors")]);
     doors = doorList;
+    zoneList = zones.zones;
     // A manager sees the zones they answer for; restricted ones first.
     const mine = zones.zones.filter(z => !me.zones || !me.zones.length || me.zones.includes(z.id))
       .sort((a, b) => Number(b.restricted) - Number(a.restricted));
@@ -78,5 +83,5 @@
     I18N.onChange(show);
     show();
   }
-  start();
+  start().catch(() => {});
 })();

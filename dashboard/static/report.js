@@ -1,10 +1,12 @@
 // The daily visitor log, as the casebook's paper form: printable, and CSV.
 (() => {
   const $ = sel => document.querySelector(sel);
+  let zones = [];
+  const zoneName = id => (zones.find(z => z.id === id) || {}).name || id;
   async function show(day) {
     let body;
     try { body = await Site.api("/api/reports/visitors?date=" + day); }
-    catch (e) { $("#r-site").textContent = I18N.t("err." + e.code, e.message); return; }
+    catch (e) { $("#r-site").textContent = Site.explain(e); return; }
     $("#r-day").textContent = body.date;
     $("#r-site").textContent = body.name || body.site;
     $("#r-csv").href = "/api/reports/visitors.csv?date=" + body.date;
@@ -14,9 +16,9 @@
       const stays = (r.restricted || []).map(s => {
         const div = document.createElement("div");
         div.className = "stay";
-        div.textContent = `${s.zone} ${s.in}–${s.out || "…"}${s.escort ? " (" + s.escort + ")" : ""} `;
+        div.textContent = `${zoneName(s.zone)} ${s.in}–${s.out || "…"}${s.escort ? " (" + s.escort + ")" : ""} `;
         div.append(...Stills.links((s.stills || []).map(st => ({ type: "camera.snapshot", camera: { id: st.camera, snapshot_sha256: st.sha256 },
-          detail: { file: st.file, frigate_url: st.frigate_url } }))));
+          detail: { file: st.file, frigate_url: st.frigate_url } })), { time: `${body.date} ${s.in}`, door: zoneName(s.zone), who: `${r.name} — ${r.company}` }));
         return div;
       });
       for (const text of [r.name, r.company, r.host_name, r.purpose, r.nda_ref || "—", r.briefed_by || "—", r.badge,
@@ -27,6 +29,7 @@
       }
       return tr;
     }));
+    if (!body.rows.length) Site.empty($("#report tbody"), "empty.report");
   }
   // Search across days: each visit found opens its day's log.
   $("#r-search").addEventListener("submit", async e => {
@@ -38,7 +41,7 @@
     }
     let body;
     try { body = await Site.api("/api/visits/search?" + q); }
-    catch (err) { $("#r-site").textContent = I18N.t("err." + err.code, err.message); return; }
+    catch (err) { $("#r-site").textContent = Site.explain(err); return; }
     $("#found").hidden = false;
     $("#found tbody").replaceChildren(...body.map(v => {
       const tr = document.createElement("tr");
@@ -57,13 +60,15 @@
       }
       return tr;
     }));
+    if (!body.length) Site.empty($("#found tbody"), "empty.found");
   });
   $("#r-date").addEventListener("change", e => show(e.target.value));
   $("#r-print").addEventListener("click", () => window.print());
   I18N.apply();
-  Site.start().then(() => {
+  Site.start("manager").then(async () => {
+    zones = (await Site.api("/api/zones")).zones;
     const day = new URLSearchParams(location.search).get("date") || Site.today();
     $("#r-date").value = day;
     show(day);
-  });
+  }).catch(() => {});
 })();

@@ -16,26 +16,107 @@ const Site = (() => {
     if (!res.ok) {
       const err = new Error(body.detail || body.error || res.statusText);
       err.code = body.error;
+      err.problems = body.problems;
       err.status = res.status;
       throw err;
     }
     return body;
   }
 
-  // start learns the site's zone and clock; pages call it before they draw.
-  async function start() {
-    const health = await api("/api/health");
+  const rank = { guard: 1, manager: 2, admin: 3 };
+  // Pages a role may open, in the order the header lists them.
+  const pages = [
+    { href: "/", key: "nav.board", role: "guard" },
+    { href: "/desk", key: "nav.desk", role: "guard" },
+    { href: "/muster", key: "nav.muster", role: "guard" },
+    { href: "/report", key: "nav.report", role: "manager" },
+    { href: "/log", key: "nav.log", role: "manager" },
+  ];
+  let me = null;
+
+  // start learns the site's clock and who is signed in, draws the header
+  // (pages by role, who, logout), and refuses a page the role may not see.
+  // need is the least role the page is for.
+  async function start(need = "guard") {
+    const [health, who] = await Promise.all([api("/api/health"), api("/api/me")]);
+    me = who;
     setClock(health);
+    header();
+    I18N.onChange(header);
+    if ((rank[me.role] || 0) < rank[need]) {
+      const main = document.querySelector("main");
+      const p = document.createElement("p");
+      p.className = "msg bad forbidden";
+      p.textContent = `${I18N.t("page.forbidden")} ${I18N.t("page.need." + need)}`;
+      main.replaceChildren(p);
+      throw Object.assign(new Error("forbidden"), { code: "forbidden" });
+    }
     // A screen in another zone is told whose clock it reads.
     if (zone !== viewerZone() && !document.getElementById("site-zone")) {
       const label = document.createElement("small");
       label.id = "site-zone";
       label.className = "zone";
-      label.textContent = `🕒 ${zone}`;
+      const words = document.createElement("span");
+      words.dataset.i18n = "site.clock";
+      words.textContent = I18N.t("site.clock");
+      label.append(words, " " + zone);
       const h1 = document.querySelector("header h1");
       if (h1) h1.append(label);
     }
     return health;
+  }
+
+  // header fills the page's nav: the pages this role opens, who is signed
+  // in, the language, and logout.
+  function header() {
+    const nav = document.querySelector("header .who");
+    if (!nav || !me) return;
+    const keep = [...nav.querySelectorAll("[data-keep]")];
+    const links = pages.filter(pg => rank[me.role] >= rank[pg.role] && pg.href !== location.pathname).map(pg => {
+      const a = document.createElement("a");
+      a.href = pg.href; a.textContent = I18N.t(pg.key); a.dataset.nav = pg.href;
+      return a;
+    });
+    const who = document.createElement("span");
+    who.id = "me";
+    who.title = I18N.t("who.signed_in");
+    who.textContent = `${me.name} (${I18N.t("role." + me.role)})`;
+    const lang = document.createElement("button");
+    lang.type = "button"; lang.className = "link"; lang.id = "lang-toggle";
+    lang.textContent = I18N.lang === "ja" ? "English" : "日本語";
+    const out = document.createElement("form");
+    out.method = "post"; out.action = "/logout";
+    const b = document.createElement("button");
+    b.type = "submit"; b.className = "link"; b.id = "logout"; b.textContent = I18N.t("board.logout");
+    out.append(b);
+    nav.replaceChildren(...keep, ...links, who, lang, out);
+  }
+
+  // explain says what an API refusal means in the page's language: its
+  // stable word and each problem's; in English, the server's sentence too.
+  function explain(err) {
+    if (!err.code) return err.message;
+    let text = I18N.t("err." + err.code, err.code);
+    if (err.problems && err.problems.length) {
+      text += (I18N.lang === "ja" ? "：" : ": ") + err.problems.map(p => I18N.t("problem." + p, p)).join(I18N.lang === "ja" ? "、" : "; ");
+    } else if (I18N.lang !== "ja" && err.message && err.message !== err.code) {
+      text += " — " + err.message;
+    }
+    return text;
+  }
+
+  // actor names who did something: a user's name, or an API token.
+  const actor = a => (!a ? "" : a.startsWith("token-") ? `${I18N.t("actor.token")} ${a.slice(6)}` : a === "system" ? I18N.t("actor.system") : a);
+
+  // empty is a table's "nothing yet" row.
+  function empty(tbody, key) {
+    const tr = document.createElement("tr");
+    tr.className = "empty";
+    const td = document.createElement("td");
+    td.colSpan = tbody.closest("table").querySelectorAll("thead th").length || 1;
+    td.textContent = I18N.t(key);
+    tr.append(td);
+    tbody.replaceChildren(tr);
   }
 
   function setClock(health) {
@@ -63,5 +144,6 @@ const Site = (() => {
   // longDate is a date as the page's language writes it.
   const longDate = v => fmt(I18N.lang === "ja" ? "ja-JP" : "en-GB", { year: "numeric", month: "long", day: "numeric", weekday: "short" }).format(toDate(v));
 
-  return { api, start, setClock, day, time, stamp, now, today, addDays, longDate, get zone() { return zone; } };
+  return { api, start, explain, actor, empty, setClock, day, time, stamp, now, today, addDays, longDate,
+    get zone() { return zone; }, get me() { return me; } };
 })();

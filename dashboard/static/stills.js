@@ -24,14 +24,15 @@ const Stills = (() => {
     return a;
   }
   // links turns camera events into thumbnails (or a mark saying why a
-  // camera gave none).
-  function links(camEvents) {
+  // camera gave none). about is the entry they were taken for (time, door,
+  // who), which the full-size view names above the camera and hash.
+  function links(camEvents, about = {}) {
     return camEvents.map(ev => {
       const cam = (ev.camera && ev.camera.id) || "";
       if (ev.type === "camera.failed") {
         const s = document.createElement("span");
         s.className = "still-failed";
-        s.textContent = "📷✕";
+        s.textContent = "✕ " + I18N.t("type.camera.failed");
         s.title = `${cam}: ${ev.detail.error}`;
         return s;
       }
@@ -39,7 +40,7 @@ const Stills = (() => {
       const src = "/api/stills/" + ev.detail.file;
       const a = document.createElement("a");
       a.href = src; a.className = "still";
-      a.title = `${cam} · SHA-256 ${ev.camera.snapshot_sha256}`;
+      a.title = [about.time, about.door, about.who, `${I18N.t("still.camera")} ${cam}`, `SHA-256 ${ev.camera.snapshot_sha256}`].filter(Boolean).join(" · ");
       const img = document.createElement("img");
       img.src = src; img.alt = cam; img.loading = "lazy";
       a.appendChild(img);
