@@ -27,6 +27,21 @@ type Simulator interface {
 	PressREX(ctx context.Context, door string) error
 	SetTampered(ctx context.Context, door string, tampered bool) error
 	Shift(ctx context.Context) error
+	// Pins reads a simulated door's pins as they are now.
+	Pins(door string) (SimPins, error)
+}
+
+// SimPins is a simulated door's hardware as it is now: what the relay
+// coil, the door switch, the exit button and the readers' LEDs show.
+type SimPins struct {
+	Door          string          `json:"door"`
+	StrikeLevel   string          `json:"strike_level"` // high or low, as the relay coil sees it
+	StrikeChanges int             `json:"strike_changes"`
+	Unlocked      bool            `json:"unlocked"` // the level read through the door's wiring
+	ContactOpen   bool            `json:"contact_open"`
+	REXPressed    bool            `json:"rex_pressed"`
+	Tampered      bool            `json:"tampered"`
+	LEDs          map[string]bool `json:"leds"` // reader → lit
 }
 
 // Server holds what the API needs; it has no package state, so tests run
@@ -71,6 +86,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/sim/doors/{id}/rex", s.simREX)
 		mux.HandleFunc("POST /api/sim/doors/{id}/tamper", s.simTamper)
 		mux.HandleFunc("POST /api/sim/shift", s.simShift)
+		mux.HandleFunc("GET /api/sim/doors/{id}", s.simPins)
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no_such_endpoint", r.Method+" "+r.URL.Path+" is not part of the API")

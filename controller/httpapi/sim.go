@@ -154,3 +154,18 @@ func (s *Server) simShift(w http.ResponseWriter, r *http.Request) {
 	}()
 	writeJSON(w, http.StatusAccepted, map[string]any{"shift": "started"})
 }
+
+// simPins answers a simulated door's pins as they are now, for tests and
+// demos that want to see the relay, not only the log.
+func (s *Server) simPins(w http.ResponseWriter, r *http.Request) {
+	door, ok := s.simDoor(w, r)
+	if !ok {
+		return
+	}
+	pins, err := s.Sim.Pins(door)
+	if err != nil {
+		s.internal(w, "simulated pins", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pins)
+}

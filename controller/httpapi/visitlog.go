@@ -22,7 +22,7 @@ func (s *Server) visitLogRoutes(mux *http.ServeMux) {
 // boiler maker tells staff their access is logged).
 func (s *Server) audit(r *http.Request, typ, what string) {
 	ev := &event.Event{Type: typ, Actor: principal(r).Name, Detail: map[string]string{"what": what, "query": r.URL.RawQuery}}
-	if err := s.Store.Append(r.Context(), ev); err != nil {
+	if err := s.Site.Record(r.Context(), ev); err != nil {
 		s.Log.Error("audit not logged", "what", what, "err", err)
 	}
 }

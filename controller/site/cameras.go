@@ -84,7 +84,7 @@ func (s *Site) pruneStills(ctx context.Context) error {
 		for _, d := range days {
 			ev := &event.Event{Type: event.CameraPruned, Detail: map[string]string{"day": d.Day,
 				"files": strconv.Itoa(d.Files), "bytes": strconv.FormatInt(d.Bytes, 10), "keep_days": strconv.Itoa(keep)}}
-			if err := s.Store.Append(ctx, ev); err != nil {
+			if err := s.logged(ctx, ev); err != nil {
 				s.log.Error("stills kept: their removal could not be logged", "day", d.Day, "err", err)
 				continue
 			}

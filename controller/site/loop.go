@@ -203,23 +203,55 @@ func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 	}
 }
 
+// onLoop runs f on the door loop and waits for it: a guard's command takes
+// its turn with the doors' own events, so the log's order is the order
+// things happened. f returns the events it recorded, and onLoop waits until
+// they are in the log, so the caller is answered only once they are.
+func (s *Site) onLoop(ctx context.Context, f func(ctx context.Context) ([]<-chan error, error)) error {
+	answer := make(chan error, 1)
+	var logged []<-chan error
+	task := func(loopCtx context.Context) {
+		var err error
+		defer func() {
+			if v := recover(); v != nil {
+				answer <- fmt.Errorf("site: fault in a command: %v", v)
+				panic(v) // the loop's own recovery locks the doors and alarms
+			}
+			answer <- err
+		}()
+		logged, err = f(loopCtx)
+	}
+	select {
+	case s.tasks <- task:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	var err error
+	select {
+	case err = <-answer:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	for _, done := range logged {
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, store.ErrDuplicate) {
+				return fmt.Errorf("site: logged: %w", err)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 // do runs f on the loop, unless the site is stopping.
 func (s *Site) do(ctx context.Context, f func(context.Context)) {
 	select {
 	case s.tasks <- f:
 	case <-ctx.Done():
-	}
-}
-
-// record appends to the log; the outbox and live streams follow from there.
-func (s *Site) record(ctx context.Context, ev *event.Event) {
-	err := s.Store.Append(ctx, ev)
-	switch {
-	case errors.Is(err, store.ErrDuplicate):
-		s.log.Debug("replayed event already logged", "id", ev.ID)
-	case err != nil:
-		s.log.Error("event not logged", "type", ev.Type, "door", ev.Door, "err", err)
-	default:
-		s.afterRecord(ev)
 	}
 }

@@ -162,15 +162,15 @@ func (s *Site) clear(ctx context.Context, door string, kinds ...string) {
 	}
 }
 
-func (s *Site) checkOut(ctx context.Context, visitID string, p *store.Person, by string) {
+func (s *Site) checkOut(ctx context.Context, visitID string, p *store.Person, by string) []<-chan error {
 	if err := s.Store.CheckOut(ctx, visitID); err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			s.log.Error("checkout failed", "visit", visitID, "err", err)
 		}
-		return
+		return nil
 	}
 	s.engine.Left(p.ID)
-	s.record(ctx, &event.Event{Type: event.VisitorCheckedOut, Visit: visitID, Person: personOf(*p), Actor: by})
+	return []<-chan error{s.record(ctx, &event.Event{Type: event.VisitorCheckedOut, Visit: visitID, Person: personOf(*p), Actor: by})}
 }
 
 // The guard's and manager's actions the API offers; each is logged.
@@ -184,27 +184,32 @@ func (s *Site) UnlockDoor(ctx context.Context, id, by string) error {
 	if d.InsideOnly && !d.ConsoleUnlock {
 		return &httpapi.Refusal{Code: event.ReasonInsideOnly, Detail: id + " unlocks only from inside; the guard opens it at the door (console_unlock allows the console)"}
 	}
-	if err := s.link.Unlock(id, d.Strike.Pulse); err != nil {
-		return err
-	}
-	s.record(ctx, &event.Event{Type: event.AccessGranted, Door: id, ZoneFrom: d.From, ZoneTo: d.To, Actor: by, Detail: map[string]string{"by": "console"}})
-	return nil
+	return s.onLoop(ctx, func(ctx context.Context) ([]<-chan error, error) {
+		// The grant is logged before the strike moves, as for a card.
+		done := s.record(ctx, &event.Event{Type: event.AccessGranted, Door: id, ZoneFrom: d.From, ZoneTo: d.To, Actor: by, Detail: map[string]string{"by": "console"}})
+		return []<-chan error{done}, s.link.Unlock(id, d.Strike.Pulse)
+	})
 }
 
 // SetLockdown starts or lifts a lockdown of every restricted zone.
 func (s *Site) SetLockdown(ctx context.Context, on bool, by, reason string) {
-	if !s.engine.SetLockdown(on) {
-		return
+	err := s.onLoop(ctx, func(ctx context.Context) ([]<-chan error, error) {
+		if !s.engine.SetLockdown(on) {
+			return nil, nil
+		}
+		typ := event.LockdownLifted
+		if on {
+			typ = event.LockdownStarted
+		}
+		ev := &event.Event{Type: typ, Actor: by, Detail: map[string]string{"reason": reason}}
+		if on {
+			ev.Alarm = &event.Alarm{ID: "lockdown", Severity: "critical"}
+		}
+		return []<-chan error{s.record(ctx, ev)}, nil
+	})
+	if err != nil {
+		s.log.Error("lockdown", "on", on, "err", err)
 	}
-	typ := event.LockdownLifted
-	if on {
-		typ = event.LockdownStarted
-	}
-	ev := &event.Event{Type: typ, Actor: by, Detail: map[string]string{"reason": reason}}
-	if on {
-		ev.Alarm = &event.Alarm{ID: "lockdown", Severity: "critical"}
-	}
-	s.record(ctx, ev)
 }
 
 // Forgive clears a person's anti-passback record.
@@ -213,9 +218,10 @@ func (s *Site) Forgive(ctx context.Context, personID, by string) error {
 	if err != nil {
 		return err
 	}
-	s.engine.Forgive(personID)
-	s.record(ctx, &event.Event{Type: event.PersonForgiven, Person: personOf(p), Actor: by})
-	return nil
+	return s.onLoop(ctx, func(ctx context.Context) ([]<-chan error, error) {
+		s.engine.Forgive(personID)
+		return []<-chan error{s.record(ctx, &event.Event{Type: event.PersonForgiven, Person: personOf(p), Actor: by})}, nil
+	})
 }
 
 // ConfirmCovers records that other companies' assets in zone are covered for
@@ -236,10 +242,9 @@ func (s *Site) ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]c
 	if err := s.Store.ConfirmCovers(ctx, visitID, zone, ids, by); err != nil {
 		return nil, err
 	}
-	s.record(ctx, &event.Event{Type: event.CoverConfirmed, Visit: visitID, ZoneTo: zone, Actor: by,
+	return assets, s.logged(ctx, &event.Event{Type: event.CoverConfirmed, Visit: visitID, ZoneTo: zone, Actor: by,
 		Person: &event.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company},
 		Detail: map[string]string{"assets": strings.Join(ids, ","), "company": v.Company}})
-	return assets, nil
 }
 
 // Muster is everyone on site, for an evacuation.
@@ -256,10 +261,9 @@ func (s *Site) RegisterVisit(ctx context.Context, v *store.Visit, by string) err
 	if err := s.Store.CreateVisit(ctx, v); err != nil {
 		return err
 	}
-	s.record(ctx, &event.Event{Type: event.VisitorRegistered, Visit: v.ID, Actor: by,
+	return s.logged(ctx, &event.Event{Type: event.VisitorRegistered, Visit: v.ID, Actor: by,
 		Person: &event.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company},
 		Detail: map[string]string{"host": v.HostID, "zones": strings.Join(v.Zones, ","), "nda": v.NDARef, "briefed_by": v.BriefedBy}})
-	return nil
 }
 
 // CheckIn issues a day badge from the site's pool to a briefed visitor,
@@ -291,11 +295,10 @@ func (s *Site) CheckIn(ctx context.Context, visitID string, card uint64, by stri
 	if err := s.Store.CheckIn(ctx, visitID, pool.Format, pool.Facility, card, s.clock.EndOfDay(now)); err != nil {
 		return err
 	}
-	s.record(ctx, &event.Event{Type: event.VisitorCheckedIn, Visit: visitID, Actor: by,
+	return s.logged(ctx, &event.Event{Type: event.VisitorCheckedIn, Visit: visitID, Actor: by,
 		Person:     &event.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company},
 		Credential: &event.Credential{Format: pool.Format, Facility: pool.Facility, Number: card},
 		Detail:     map[string]string{"host": v.HostID, "host_name": v.HostName}})
-	return nil
 }
 
 // CheckOutAtDesk checks a visitor out at the desk.
@@ -307,8 +310,9 @@ func (s *Site) CheckOutAtDesk(ctx context.Context, visitID, by string) error {
 	if v.Status != store.VisitCheckedIn {
 		return &httpapi.Refusal{Code: "not_checked_in", Detail: "visit " + visitID + " is " + v.Status}
 	}
-	s.checkOut(ctx, visitID, &store.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company}, by)
-	return nil
+	return s.onLoop(ctx, func(ctx context.Context) ([]<-chan error, error) {
+		return s.checkOut(ctx, visitID, &store.Person{ID: v.PersonID, Name: v.Name, Kind: "visitor", Company: v.Company}, by), nil
+	})
 }
 
 // overstays raises an alarm for each visitor still checked in after the

@@ -75,6 +75,10 @@ type Site struct {
 	log        *slog.Logger
 	signals    chan bridge.Signal
 	tasks      chan func(context.Context)
+	journal    *journal
+	// journalAbandon is closed when a stopping site stops waiting for a
+	// database that never came back.
+	journalAbandon chan struct{}
 	rejections chan remote.Rejection
 	// rejectionsLost counts rejections that came faster than the loop logs
 	// them; the next one logged says how many.
@@ -140,6 +144,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		signals:    make(chan bridge.Signal, 1024),
 		tasks:      make(chan func(context.Context), 64),
 		rejections: make(chan remote.Rejection, 256),
+		journal:    newJournal(),
+
+		journalAbandon: make(chan struct{}),
 
 		rejectCounts:  map[string][]time.Time{},
 		rejectAlarmed: map[string]time.Time{},
@@ -176,11 +183,13 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return nil, err
 	}
 
+	go s.writeLog()
 	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
 	fail := func(err error) (*Site, error) {
 		cancel()
 		s.wg.Wait()
+		s.closeJournal(time.Second)
 		if s.broker != nil {
 			s.broker.Close()
 		}
@@ -498,9 +507,14 @@ func (s *Site) Wait() error {
 	return s.waitErr
 }
 
+// journalGrace is how long a stopping site waits for a locked database to
+// take the events still waiting; past it, each is named in the process log.
+const journalGrace = 10 * time.Second
+
 func (s *Site) finish() error {
 	s.wg.Wait()
 	s.record(context.Background(), &event.Event{Type: event.SystemStopped})
+	s.closeJournal(journalGrace)
 	s.errMu.Lock()
 	err := s.err
 	s.errMu.Unlock()

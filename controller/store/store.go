@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+	"github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 
 	"github.com/sekisho/sekisho/firmware-bridge/migrate"
 )
@@ -157,3 +157,17 @@ func splitList(s string) []string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Transient reports whether err is one a later try may not meet: the
+// database locked or busy (a backup, another process), or the disk full or
+// failing for now. The log's writer waits those out instead of dropping.
+func Transient(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrFull, sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrProtocol:
+			return true
+		}
+	}
+	return false
+}

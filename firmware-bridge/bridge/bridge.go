@@ -131,9 +131,9 @@ type Local struct {
 	pins     map[string]DoorPins
 	feedback map[string]*doorio.Feedback
 
-	ready chan struct{}
-	mu    sync.Mutex
-	emit  func(Signal)
+	ready   chan struct{}
+	mu      sync.Mutex
+	signals *signalQueue
 }
 
 var _ Link = (*Local)(nil)
@@ -148,7 +148,7 @@ func NewLocal(layout Layout, hw Hardware) (*Local, error) {
 		layout.Decoder = d
 	}
 	l := &Local{layout: layout, hw: hw, strikes: map[string]*doorio.Strike{}, pins: map[string]DoorPins{},
-		feedback: map[string]*doorio.Feedback{}, ready: make(chan struct{})}
+		feedback: map[string]*doorio.Feedback{}, ready: make(chan struct{}), signals: newSignalQueue()}
 	for _, d := range layout.Doors {
 		pins, err := hw.DoorPins(d.ID)
 		if err != nil {
@@ -166,14 +166,8 @@ func NewLocal(layout Layout, hw Hardware) (*Local, error) {
 	return l, nil
 }
 
-func (l *Local) send(s Signal) {
-	l.mu.Lock()
-	emit := l.emit
-	l.mu.Unlock()
-	if emit != nil {
-		emit(s)
-	}
-}
+// send queues a signal for the listener; it never waits on it.
+func (l *Local) send(s Signal) { l.signals.add(s) }
 
 // Ready is closed once every line is set up and signals are being reported.
 func (l *Local) Ready() <-chan struct{} { return l.ready }
@@ -181,9 +175,6 @@ func (l *Local) Ready() <-chan struct{} { return l.ready }
 // Run listens to every reader and input until ctx ends, then locks every
 // door: a bridge that stops leaves nothing open.
 func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
-	l.mu.Lock()
-	l.emit = emit
-	l.mu.Unlock()
 	defer l.lockAll()
 
 	// Every line is set up before any goroutine starts, so no edge sent
@@ -201,7 +192,7 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 		if err := rx.Listen(); err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
-		pad := newPINPad(r, emit)
+		pad := newPINPad(r, l.send)
 		runs = append(runs, func(ctx context.Context) error {
 			return rx.Run(ctx, func(res wiegand.Result) { pad.frame(res, l.layout.Decoder) })
 		})
@@ -231,7 +222,7 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 					if input.kind == SignalREX && !on {
 						return
 					}
-					emit(Signal{Kind: input.kind, Door: d.ID, On: on, At: at})
+					l.send(Signal{Kind: input.kind, Door: d.ID, On: on, At: at})
 				})
 			})
 		}
@@ -241,6 +232,12 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(runs))
+	relayed := make(chan struct{})
+	go func() {
+		defer close(relayed)
+		l.signals.run(ctx, emit)
+	}()
+	defer func() { cancel(); <-relayed }()
 	for _, run := range runs {
 		wg.Add(1)
 		go func() {

@@ -43,20 +43,31 @@ func (p *pinPad) cardRead(s Signal) {
 		p.emit(s)
 		return
 	}
+	var out []Signal
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.card != nil {
 		// A card still waiting for its PIN is never dropped unlogged.
 		prev := *p.card
 		prev.PINMissing = true
-		p.emit(prev)
+		out = append(out, prev)
 	}
 	p.card, p.digits = &s, nil
 	p.arm()
+	p.mu.Unlock()
+	p.send(out)
+}
+
+// send emits what was decided under the lock, after it is released.
+func (p *pinPad) send(out []Signal) {
+	for _, s := range out {
+		p.emit(s)
+	}
 }
 
 // key takes one key press.
 func (p *pinPad) key(k rune, at time.Time) {
+	var out []Signal
+	defer func() { p.send(out) }()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -69,13 +80,13 @@ func (p *pinPad) key(k rune, at time.Time) {
 		p.stop()
 		if p.card == nil {
 			// A PIN alone opens nothing here; say so on the log.
-			p.emit(Signal{Kind: SignalBadFrame, Reader: p.reader.ID, Door: p.reader.Door, Error: "PIN entered with no card", At: at})
+			out = append(out, Signal{Kind: SignalBadFrame, Reader: p.reader.ID, Door: p.reader.Door, Error: "PIN entered with no card", At: at})
 			return
 		}
 		s := *p.card
 		p.card = nil
 		s.PIN, s.At = pin, at
-		p.emit(s)
+		out = append(out, s)
 	case len(p.digits) < maxPINDigits:
 		p.digits = append(p.digits, k)
 		p.arm()
@@ -95,18 +106,19 @@ func (p *pinPad) arm() {
 	p.stop()
 	gen := p.gen
 	p.timer = time.AfterFunc(p.timeout, func() {
+		var out []Signal
 		p.mu.Lock()
-		defer p.mu.Unlock()
-		if p.gen != gen {
-			return
+		if p.gen == gen {
+			p.digits = nil
+			if p.card != nil {
+				s := *p.card
+				p.card = nil
+				s.PINMissing = true
+				out = append(out, s)
+			}
 		}
-		p.digits = nil
-		if p.card != nil {
-			s := *p.card
-			p.card = nil
-			s.PINMissing = true
-			p.emit(s)
-		}
+		p.mu.Unlock()
+		p.send(out)
 	})
 }
 

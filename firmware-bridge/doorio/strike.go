@@ -21,6 +21,15 @@ type Strike struct {
 	isOpen   bool // true while unlocked
 	relock   Stopper
 	generate uint64 // invalidates a relock timer that fired after a newer command
+	// Changes are told outside the lock, in the order they happened: one
+	// caller at a time tells what is pending.
+	pending []change
+	telling bool
+}
+
+type change struct {
+	unlocked bool
+	at       time.Time
 }
 
 // Timers schedules the relock; the real clock unless a test gives another.
@@ -70,6 +79,7 @@ func NewStrike(pin gpio.PinOut, cfg StrikeConfig, onChange func(unlocked bool, a
 // Unlock releases the lock for pulse, then locks again on its own: the bridge
 // owns the timer so a lost link can never leave a door unlocked.
 func (s *Strike) Unlock(pulse time.Duration) error {
+	defer s.tell()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.pin.Out(s.unlocked); err != nil {
@@ -81,6 +91,7 @@ func (s *Strike) Unlock(pulse time.Duration) error {
 		s.relock.Stop()
 	}
 	s.relock = s.timers.AfterFunc(pulse, func() {
+		defer s.tell()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.generate == gen {
@@ -89,13 +100,14 @@ func (s *Strike) Unlock(pulse time.Duration) error {
 	})
 	if !s.isOpen {
 		s.isOpen = true
-		s.onChange(true, time.Now())
+		s.pending = append(s.pending, change{true, time.Now()})
 	}
 	return nil
 }
 
 // Lock locks at once, e.g. when the door closes after a grant.
 func (s *Strike) Lock() error {
+	defer s.tell()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.generate++
@@ -111,9 +123,29 @@ func (s *Strike) lockLocked() error {
 	}
 	if s.isOpen {
 		s.isOpen = false
-		s.onChange(false, time.Now())
+		s.pending = append(s.pending, change{false, time.Now()})
 	}
 	return nil
+}
+
+// tell reports pending changes, with the lock released: a listener that
+// waits can hold up the report, never the relay or its relock timer.
+func (s *Strike) tell() {
+	s.mu.Lock()
+	if s.telling {
+		s.mu.Unlock() // the caller already telling reports ours too
+		return
+	}
+	s.telling = true
+	for len(s.pending) > 0 {
+		c := s.pending[0]
+		s.pending = s.pending[1:]
+		s.mu.Unlock()
+		s.onChange(c.unlocked, c.at)
+		s.mu.Lock()
+	}
+	s.telling = false
+	s.mu.Unlock()
 }
 
 // Unlocked reports the commanded state.

@@ -3,6 +3,7 @@ package doorio
 import (
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,5 +100,68 @@ func TestStrikeNeverOutlivesItsPulse(t *testing.T) {
 				t.Fatalf("%+v: the strike's own state disagrees with its pin", cfg)
 			}
 		}
+	}
+}
+
+// syncPin is a levelPin safe to read while a timer goroutine writes it.
+type syncPin struct {
+	levelPin
+	mu sync.Mutex
+}
+
+func (p *syncPin) Out(l gpio.Level) error { p.mu.Lock(); defer p.mu.Unlock(); return p.levelPin.Out(l) }
+func (p *syncPin) Level() gpio.Level      { p.mu.Lock(); defer p.mu.Unlock(); return p.level }
+
+// A listener that stops listening (a full event channel, a stalled loop)
+// holds up the report of a change, never the relay: the relock comes on
+// time with the unlock's report still waiting, and both reports follow, in
+// order, once it listens again.
+func TestStuckListenerNeverHoldsTheStrikeOpen(t *testing.T) {
+	p := &syncPin{}
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var told []bool
+	s, err := NewStrike(p, StrikeConfig{}, func(unlocked bool, _ time.Time) {
+		<-release
+		mu.Lock()
+		told = append(told, unlocked)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlocked := make(chan error, 1)
+	go func() { unlocked <- s.Unlock(20 * time.Millisecond) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Level() != gpio.High {
+		if time.Now().After(deadline) {
+			t.Fatal("never unlocked")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for p.Level() != gpio.Low {
+		if time.Now().After(deadline) {
+			t.Fatal("the strike stayed open while its listener was stuck")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-unlocked; err != nil {
+		t.Fatal(err)
+	}
+	for {
+		mu.Lock()
+		n := len(told)
+		mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reports: %v", told)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if !told[0] || told[1] {
+		t.Fatalf("reports out of order: %v", told)
 	}
 }
