@@ -34,4 +34,6 @@ func (s *Site) FillSignals(door string) int {
 }
 
 // UnlockDirect unlocks a door the way the loop does, with no log of its own.
-func (s *Site) UnlockDirect(door string, pulse time.Duration) error { return s.link.Unlock(door, pulse) }
+func (s *Site) UnlockDirect(door string, pulse time.Duration) error {
+	return s.link.Unlock(door, pulse)
+}

@@ -68,18 +68,18 @@ type Site struct {
 	Doors  *doors.Tracker
 	Sim    *simhw.Board // nil unless hardware: sim
 
-	link       bridge.Link
-	multi      *bridge.Multi
-	local      *bridge.Local // nil when every door is on a door Pi
-	engine     *access.Engine
-	log        *slog.Logger
-	signals    chan bridge.Signal
-	tasks      chan func(context.Context)
-	journal    *journal
+	link    bridge.Link
+	multi   *bridge.Multi
+	local   *bridge.Local // nil when every door is on a door Pi
+	engine  *access.Engine
+	log     *slog.Logger
+	signals chan bridge.Signal
+	tasks   chan func(context.Context)
+	journal *journal
 	// journalAbandon is closed when a stopping site stops waiting for a
 	// database that never came back.
 	journalAbandon chan struct{}
-	rejections chan remote.Rejection
+	rejections     chan remote.Rejection
 	// rejectionsLost counts rejections that came faster than the loop logs
 	// them; the next one logged says how many.
 	rejectionsLost atomic.Int64
