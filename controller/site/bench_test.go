@@ -92,7 +92,7 @@ func benchCardToStrike(b *testing.B, cameras bool, pace time.Duration) {
 			case <-bg.Done():
 				return
 			case <-tick.C:
-				_ = s.Store.Append(bg, &event.Event{Type: event.DoorOpened, Door: "floor-door"})
+				s.record(bg, &event.Event{Type: event.DoorOpened, Door: "floor-door"})
 			}
 		}
 	}()
@@ -118,6 +118,9 @@ func benchCardToStrike(b *testing.B, cameras bool, pace time.Duration) {
 		before := strike.Changes()
 		start := time.Now()
 		s.onCard(ctx, sig)
+		if err := <-s.lastDecision; err != nil {
+			b.Fatal(err)
+		}
 		took = append(took, time.Since(start))
 		if strike.Changes() == before {
 			b.Fatal("strike did not move")

@@ -103,7 +103,7 @@ func (s *Site) logDecision(ctx context.Context, sig bridge.Signal, dec access.De
 			ev.Detail["violation"] = dec.Violation
 		}
 	}
-	s.record(ctx, ev)
+	s.lastDecision = s.record(ctx, ev)
 }
 
 func personOf(p store.Person) *event.Person {

@@ -206,11 +206,17 @@ func (h *Hardware) ReaderPins(id string) (bridge.ReaderPins, error) {
 		return bridge.ReaderPins{}, fmt.Errorf("board: reader %s: slot %s wires no inside reader", id, s.Slot)
 	}
 	var p bridge.ReaderPins
-	var errs [4]error
+	var errs [5]error
 	p.D0, errs[0] = h.in(r.D0)
 	p.D1, errs[1] = h.in(r.D1)
 	p.LED, errs[2] = h.out(r.LED)
 	p.Buzzer, errs[3] = h.out(r.Buzzer)
+	if errs[0] == nil && errs[1] == nil {
+		var isSet bool
+		if p.Lines, isSet, errs[4] = lineSet(p.D0, p.D1); isSet && errs[4] == nil {
+			p.D0, p.D1 = nil, nil // the line set holds them now
+		}
+	}
 	return p, errors.Join(errs[:]...)
 }
 

@@ -27,6 +27,8 @@ func NewSimPins(f *File) *SimPins {
 			if r != nil {
 				s.make(r.D0, gpio.High)
 				s.make(r.D1, gpio.High)
+				w := simhw.NewWire() // the pair's edges, in order, as the kernel queues them
+				s.pins[r.D0].Wire, s.pins[r.D1].Wire = w, w
 			}
 		}
 		s.make(slot.REX, gpio.High)

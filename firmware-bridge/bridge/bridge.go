@@ -103,8 +103,24 @@ type DoorLayout struct {
 
 // ReaderPins are a reader's lines. LED and Buzzer may be nil.
 type ReaderPins struct {
+	// Lines is the data lines as one ordered stream of edges (a Pi's
+	// LineSet, a simulated wire). Without it, D0 and D1 are watched apart.
+	Lines       wiegand.Lines
 	D0, D1      gpio.PinIn
 	LED, Buzzer gpio.PinOut
+}
+
+// lines is the reader's data lines as one ordered stream, however given.
+func (p ReaderPins) lines() (wiegand.Lines, error) {
+	if p.Lines != nil {
+		return p.Lines, nil
+	}
+	if w, ok := p.D0.(interface{ Lines() wiegand.Lines }); ok {
+		if l := w.Lines(); l != nil {
+			return l, nil
+		}
+	}
+	return wiegand.NewPinPair(p.D0, p.D1)
 }
 
 // DoorPins are a door's lines. Contact, REX and Tamper may be nil when not
@@ -188,10 +204,11 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 		l.mu.Lock()
 		l.feedback[r.ID] = doorio.NewFeedback(pins.LED, pins.Buzzer)
 		l.mu.Unlock()
-		rx := &wiegand.Receiver{D0: pins.D0, D1: pins.D1, Framer: wiegand.Framer{Gap: l.layout.FrameGap}}
-		if err := rx.Listen(); err != nil {
+		lines, err := pins.lines()
+		if err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
+		rx := &wiegand.Receiver{Lines: lines, Framer: wiegand.Framer{Gap: l.layout.FrameGap}}
 		pad := newPINPad(r, l.send)
 		runs = append(runs, func(ctx context.Context) error {
 			return rx.Run(ctx, func(res wiegand.Result) { pad.frame(res, l.layout.Decoder) })

@@ -38,6 +38,8 @@ func (b *Board) Reader(id string) *Reader {
 	if !ok {
 		r = &Reader{ID: id, D0: b.pin(id+".D0", gpio.High), D1: b.pin(id+".D1", gpio.High),
 			LED: b.pin(id+".LED", gpio.Low), Buzzer: b.pin(id+".buzzer", gpio.Low)}
+		r.D0.Wire = NewWire()
+		r.D1.Wire = r.D0.Wire
 		b.readers[id] = r
 	}
 	return r

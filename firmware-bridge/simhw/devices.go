@@ -36,6 +36,10 @@ type Reader struct {
 func (r *Reader) Send(ctx context.Context, bits wiegand.Bits) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if w := r.D0.Wire; w != nil {
+		// As the kernel queues a Pi's edges: whole and in order.
+		return sleepUntil(ctx, w.Play(bits, WiegandPulse, WiegandInterval))
+	}
 	defer time.Sleep(wiegand.DefaultIsolation + 10*time.Millisecond)
 	for i, b := range bits {
 		line := r.D0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 )
@@ -20,10 +21,24 @@ import (
 type Pin struct {
 	*gpiotest.Pin
 
+	// Wire, on a reader's data lines, is their shared queue of edges: a
+	// receiver reads the pair from it (Lines), in order.
+	Wire *Wire
+
 	mu      sync.Mutex
 	level   gpio.Level
 	edge    gpio.Edge
 	history []Change
+}
+
+// Lines is the pin's reader wire, if it is a data line, opened for a
+// receiver; nil otherwise.
+func (p *Pin) Lines() wiegand.Lines {
+	if p.Wire == nil {
+		return nil
+	}
+	p.Wire.Open()
+	return p.Wire
 }
 
 // Change is one level an output was driven to.

@@ -102,17 +102,15 @@ func (f *Framer) Fall(line uint8, at time.Time, otherLow bool) {
 			f.pending.split, f.cur.split = true, true
 		}
 	}
-	// Two goroutines stamp the two lines; keep bits in time order.
-	bits := append(f.cur.bits, edgeBit{line, at})
-	for i := len(bits) - 1; i > 0 && bits[i].at.Before(bits[i-1].at); i-- {
-		bits[i], bits[i-1] = bits[i-1], bits[i]
-	}
-	f.cur.bits = bits
+	// Edges come as one ordered stream (Lines): the bits are in that order,
+	// never re-sorted by stamps that a late wake-up may have skewed.
+	f.cur.bits = append(f.cur.bits, edgeBit{line, at})
 	f.cur.glitch = f.cur.glitch || otherLow
 	f.fallAt[line&1] = at
 }
 
-// Rise is a rising edge, where the caller sees them: it measures the pulse.
+// Rise is a rising edge: it measures the pulse, and one shorter than
+// MinPulse is a glitch.
 func (f *Framer) Rise(line uint8, at time.Time) {
 	if f.cur != nil && at.Sub(f.fallAt[line&1]) < MinPulse {
 		f.cur.glitch = true

@@ -2,96 +2,87 @@ package wiegand
 
 import (
 	"context"
-	"fmt"
-	"sync"
+	"errors"
 	"time"
-
-	"periph.io/x/conn/v3/gpio"
 )
 
-// edgePoll bounds each WaitForEdge so the loop notices its context ending.
-// periph's chardev driver returns at once on a negative timeout (host#78).
+// edgePoll bounds each wait for an edge so the loop notices its context
+// ending and its frames coming due.
 const edgePoll = 200 * time.Millisecond
 
-// Receiver reads frames from a reader's D0 and D1 lines. Both idle high; a
-// falling edge on D0 is a 0 bit, on D1 a 1 bit.
+// Edge is one change on a reader's data lines: a falling edge starts a bit
+// on that line, the rising edge ends it.
+type Edge struct {
+	Line uint8 // 0: D0 (a 0 bit), 1: D1 (a 1 bit)
+	Fall bool
+	At   time.Time
+}
+
+// Lines is a reader's D0 and D1 as one stream of edges in the order they
+// happened. The order of the bits is the order of this stream, however
+// late whoever reads it wakes up: two lines watched by two goroutines, each
+// stamping its own wake-up, could swap bits and read a wrong card.
+type Lines interface {
+	// Next waits up to timeout for the next edge; ok is false when none came.
+	Next(timeout time.Duration) (e Edge, ok bool, err error)
+	// Close releases the lines; a Next waiting returns.
+	Close() error
+}
+
+// ErrLinesClosed is what Next returns once the lines are closed.
+var ErrLinesClosed = errors.New("wiegand: lines closed")
+
+// Receiver turns a reader's edges into frames.
 type Receiver struct {
-	D0, D1 gpio.PinIn
+	Lines  Lines
 	Framer Framer // timing; the zero value uses the defaults
 
-	listening bool
-}
-
-// Listen sets both lines up for falling edges. Run calls it if the caller
-// has not, but a caller that must know when edges start counting calls it first.
-func (r *Receiver) Listen() error {
-	for _, p := range []gpio.PinIn{r.D0, r.D1} {
-		if err := p.In(gpio.PullUp, gpio.FallingEdge); err != nil {
-			return fmt.Errorf("wiegand: set up %s: %w", p, err)
-		}
-	}
-	r.listening = true
-	return nil
-}
-
-type edge struct {
-	line     uint8
-	at       time.Time
-	otherLow bool
+	low [2]bool // each line's level as its edges tell it
 }
 
 // Run delivers each burst that stood alone on the lines to onFrame, until
 // ctx ends. Bursts with glitches or too close to another carry Err.
+//
+// Time moves for the framer only when the lines have been read dry: a
+// receiver that woke late first takes every edge already queued, and only
+// then asks whether a frame is over, so a delay can never end a frame
+// whose remaining bits are waiting in the queue.
 func (r *Receiver) Run(ctx context.Context, onFrame func(Result)) error {
-	if !r.listening {
-		if err := r.Listen(); err != nil {
-			return err
-		}
-	}
-	edges := make(chan edge, 256)
-	var wg sync.WaitGroup
-	lines := []gpio.PinIn{r.D0, r.D1}
-	for line, p := range lines {
-		other := lines[1-line]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			watch(ctx, p, other, uint8(line), edges)
-		}()
-	}
-	defer wg.Wait()
-
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e := <-edges:
-			r.Framer.Fall(e.line, e.at, e.otherLow)
-		case now := <-timer.C:
-			for _, res := range r.Framer.Poll(now) {
-				onFrame(res)
-			}
-		}
-		if next := r.Framer.Next(); !next.IsZero() {
-			timer.Reset(max(time.Until(next), 0))
-		}
-	}
-}
-
-func watch(ctx context.Context, p, other gpio.PinIn, line uint8, edges chan<- edge) {
-	stop := context.AfterFunc(ctx, func() { _ = p.Halt() })
+	stop := context.AfterFunc(ctx, func() { _ = r.Lines.Close() })
 	defer stop()
 	for ctx.Err() == nil {
-		if !p.WaitForEdge(edgePoll) {
+		wait := edgePoll
+		if next := r.Framer.Next(); !next.IsZero() {
+			wait = min(wait, max(time.Until(next), 0))
+		}
+		deadline := time.Now().Add(wait)
+		e, ok, err := r.Lines.Next(wait)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			return err
+		case ok:
+			r.edge(e)
 			continue
 		}
-		e := edge{line: line, at: time.Now(), otherLow: other.Read() == gpio.Low}
-		select {
-		case edges <- e:
-		case <-ctx.Done():
-			return
+		// Nothing came by the deadline: the lines were quiet until then.
+		for _, res := range r.Framer.Poll(deadline) {
+			onFrame(res)
 		}
 	}
+	return nil
+}
+
+// edge feeds one edge to the framer, noting both lines low at once (which
+// no reader does) as a glitch.
+func (r *Receiver) edge(e Edge) {
+	line := e.Line & 1
+	if e.Fall {
+		r.Framer.Fall(line, e.At, r.low[1-line])
+		r.low[line] = true
+		return
+	}
+	r.low[line] = false
+	r.Framer.Rise(line, e.At)
 }
