@@ -16,7 +16,14 @@ import (
 )
 
 // emit is called by the bridge from its goroutines.
-func (s *Site) emit(sig bridge.Signal) { s.signals <- sig }
+// It waits for the loop to take the signal, or for the site to stop; no
+// strike or timer waits on it (bridges hand signals over from a queue).
+func (s *Site) emit(ctx context.Context, sig bridge.Signal) {
+	select {
+	case s.signals <- sig:
+	case <-ctx.Done():
+	}
+}
 
 // loop handles one signal at a time, so a door's events are logged in the
 // order its hardware saw them.

@@ -249,7 +249,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 
 	bridgeReady := make(chan error, 1)
 	s.goRun("bridge", func(ctx context.Context) error {
-		err := s.link.Run(ctx, s.emit)
+		err := s.link.Run(ctx, func(sig bridge.Signal) { s.emit(ctx, sig) })
 		bridgeReady <- err
 		return err
 	}, ctx)

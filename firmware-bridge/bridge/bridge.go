@@ -141,11 +141,11 @@ type Hardware interface {
 type Local struct {
 	Log *slog.Logger // slog.Default() when nil
 
-	layout   Layout
-	hw       Hardware
-	strikes  map[string]*doorio.Strike
-	pins     map[string]DoorPins
-	feedback map[string]*doorio.Feedback
+	layout  Layout
+	hw      Hardware
+	strikes map[string]*doorio.Strike
+	pins    map[string]DoorPins
+	readers map[string]Reader
 
 	ready   chan struct{}
 	mu      sync.Mutex
@@ -164,7 +164,7 @@ func NewLocal(layout Layout, hw Hardware) (*Local, error) {
 		layout.Decoder = d
 	}
 	l := &Local{layout: layout, hw: hw, strikes: map[string]*doorio.Strike{}, pins: map[string]DoorPins{},
-		feedback: map[string]*doorio.Feedback{}, ready: make(chan struct{}), signals: newSignalQueue()}
+		readers: map[string]Reader{}, ready: make(chan struct{}), signals: newSignalQueue()}
 	for _, d := range layout.Doors {
 		pins, err := hw.DoorPins(d.ID)
 		if err != nil {
@@ -197,21 +197,16 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 	// after Ready is lost.
 	var runs []func(context.Context) error
 	for _, r := range l.layout.Readers {
-		pins, err := l.hw.ReaderPins(r.ID)
+		rd, err := l.openReader(r.ID)
 		if err != nil {
 			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
 		}
 		l.mu.Lock()
-		l.feedback[r.ID] = doorio.NewFeedback(pins.LED, pins.Buzzer)
+		l.readers[r.ID] = rd
 		l.mu.Unlock()
-		lines, err := pins.lines()
-		if err != nil {
-			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
-		}
-		rx := &wiegand.Receiver{Lines: lines, Framer: wiegand.Framer{Gap: l.layout.FrameGap}}
 		pad := newPINPad(r, l.send)
 		runs = append(runs, func(ctx context.Context) error {
-			return rx.Run(ctx, func(res wiegand.Result) { pad.frame(res, l.layout.Decoder) })
+			return rd.Run(ctx, func(res wiegand.Result) { pad.frame(res, l.layout.Decoder) })
 		})
 	}
 	for _, d := range l.layout.Doors {
@@ -309,11 +304,11 @@ func (l *Local) Lock(door string) error {
 // Feedback shows a decision on a reader's LED and buzzer.
 func (l *Local) Feedback(reader, _ string, granted bool, ledFor time.Duration) error {
 	l.mu.Lock()
-	f, ok := l.feedback[reader]
+	r, ok := l.readers[reader]
 	l.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("bridge: no reader %q", reader)
 	}
-	f.Show(granted, ledFor)
+	r.Show(granted, ledFor)
 	return nil
 }

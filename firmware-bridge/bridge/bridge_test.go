@@ -338,3 +338,34 @@ func TestNoPulseOnStartStopOrRestart(t *testing.T) {
 		t.Fatalf("strike levels %v: want Low first and last, High once (the grant)", levels)
 	}
 }
+
+// A reader is what yields frames and shows answers, wired or not: a
+// frame-level reader (as an OSDP one would be) gives its card to the same
+// decoder and shows the controller's answer.
+func TestAnyReaderGoesThroughTheSameDecoder(t *testing.T) {
+	board := simhw.NewBoard()
+	cards := board.UseCardReader("r1")
+	l, err := bridge.NewLocal(bridge.Layout{Readers: []bridge.ReaderLayout{{ID: "r1", Door: "d1"}}, Doors: []bridge.DoorLayout{{ID: "d1"}}}, board)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signals := make(chan bridge.Signal, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx, func(s bridge.Signal) { signals <- s })
+	<-l.Ready()
+	bits, _ := wiegand.Encode(wiegand.FormatH10306, 4660, 43981)
+	if err := cards.Present(ctx, bits); err != nil {
+		t.Fatal(err)
+	}
+	s := next(t, signals, bridge.SignalCard)
+	if s.Card.Format != wiegand.FormatH10306 || s.Card.Facility != 4660 || s.Card.Number != 43981 || s.Reader != "r1" {
+		t.Fatalf("card: %+v", s.Card)
+	}
+	if err := l.Feedback("r1", "", true, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if shown := cards.Shown(); len(shown) != 1 || !shown[0] {
+		t.Fatalf("answers shown: %v", shown)
+	}
+}

@@ -14,11 +14,35 @@ import (
 type Board struct {
 	mu      sync.Mutex
 	readers map[string]*Reader
+	cards   map[string]*CardReader
 	doors   map[string]*Door
 	next    int
 }
 
-var _ bridge.Hardware = (*Board)(nil)
+var (
+	_ bridge.Hardware = (*Board)(nil)
+	_ bridge.Readers  = (*Board)(nil)
+)
+
+// UseCardReader puts a frame-level reader at id instead of a wired one.
+func (b *Board) UseCardReader(id string) *CardReader {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cards == nil {
+		b.cards = map[string]*CardReader{}
+	}
+	c := NewCardReader()
+	b.cards[id] = c
+	return c
+}
+
+// Offers implements bridge.Readers: the frame-level readers put in place.
+func (b *Board) Offers(id string) (bridge.Reader, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.cards[id]
+	return c, ok
+}
 
 // NewBoard returns an empty simulated board.
 func NewBoard() *Board {

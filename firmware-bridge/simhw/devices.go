@@ -38,7 +38,8 @@ func (r *Reader) Send(ctx context.Context, bits wiegand.Bits) error {
 	defer r.mu.Unlock()
 	if w := r.D0.Wire; w != nil {
 		// As the kernel queues a Pi's edges: whole and in order.
-		return sleepUntil(ctx, w.Play(bits, WiegandPulse, WiegandInterval))
+		_, over := w.Play(bits, WiegandPulse, WiegandInterval)
+		return sleepUntil(ctx, over)
 	}
 	defer time.Sleep(wiegand.DefaultIsolation + 10*time.Millisecond)
 	for i, b := range bits {

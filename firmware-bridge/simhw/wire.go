@@ -37,7 +37,7 @@ func (w *Wire) Open() {
 // before and rises pulse later. It starts no sooner than the end of the
 // last frame plus a reader's quiet between frames, and returns when this
 // frame is surely over on the lines.
-func (w *Wire) Play(bits wiegand.Bits, pulse, interval time.Duration) (over time.Time) {
+func (w *Wire) Play(bits wiegand.Bits, pulse, interval time.Duration) (lastBit, over time.Time) {
 	w.mu.Lock()
 	start := time.Now()
 	if start.Before(w.free) {
@@ -52,14 +52,15 @@ func (w *Wire) Play(bits wiegand.Bits, pulse, interval time.Duration) (over time
 			wiegand.Edge{Line: b, Fall: true, At: at},
 			wiegand.Edge{Line: b, Fall: false, At: at.Add(pulse)})
 	}
-	over = at.Add(pulse + wiegand.DefaultIsolation + 10*time.Millisecond)
+	lastBit = at.Add(pulse)
+	over = lastBit.Add(wiegand.DefaultIsolation + 10*time.Millisecond)
 	w.free = over
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	return over
+	return lastBit, over
 }
 
 // Next implements wiegand.Lines. An edge is handed over once its time has

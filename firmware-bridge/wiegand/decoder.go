@@ -65,3 +65,13 @@ func (d *Decoder) Decode(b Bits) (Card, error) {
 	}
 	return Card{Format: FormatRaw, Bits: b.String(), Hex: b.Hex()}, nil
 }
+
+// Longest is the length of the longest frame the decoder reads, 0 when it
+// reads none.
+func (d *Decoder) Longest() int {
+	n := 0
+	for _, f := range d.Formats {
+		n = max(n, f.Length)
+	}
+	return n
+}

@@ -51,11 +51,41 @@ func (b *burst) last() time.Time { return b.bits[len(b.bits)-1].at }
 // same code runs on a Pi and under a test that plays a million edges.
 type Framer struct {
 	Gap, Isolation time.Duration
+	// Longest is the longest frame the site's readers send (its formats'
+	// longest length; 0: unknown). A burst of exactly that many bits cannot
+	// be the start of a longer frame, so it is believed as soon as its own
+	// bit rhythm says it is over (Quick), without waiting out Isolation. A
+	// burst that then follows within Isolation is refused as split.
+	Longest int
 
-	cur     *burst // bits still arriving
-	pending *burst // ended, waiting to be isolated
-	ready   []Result
-	fallAt  [2]time.Time
+	cur      *burst // bits still arriving
+	pending  *burst // ended, waiting to be isolated
+	ready    []Result
+	fallAt   [2]time.Time
+	quickEnd time.Time // when the last frame believed early ended
+}
+
+// QuickGap bounds the quiet that ends a frame early: a multiple of the
+// frame's own bit interval, within the SIA range of intervals.
+const (
+	quickFactor = 3
+	minQuickGap = 200 * time.Microsecond
+	maxQuickGap = 20 * time.Millisecond
+)
+
+// quickGap is the quiet after which a complete burst is over: three of its
+// own bit intervals (the widest seen), bounded by the SIA range and by Gap.
+func (f *Framer) quickGap(b *burst) time.Duration {
+	widest := time.Duration(0)
+	for i := 1; i < len(b.bits); i++ {
+		widest = max(widest, b.bits[i].at.Sub(b.bits[i-1].at))
+	}
+	return min(max(quickFactor*widest, minQuickGap), maxQuickGap, f.gap())
+}
+
+// quick reports whether b may be believed without waiting out Isolation.
+func (f *Framer) quick(b *burst) bool {
+	return f.Longest > 0 && len(b.bits) == f.Longest && !b.glitch && !b.split
 }
 
 func (f *Framer) gap() time.Duration {
@@ -79,6 +109,12 @@ func (f *Framer) advance(now time.Time) {
 		f.ready = append(f.ready, f.pending.result())
 		f.pending = nil
 	}
+	if f.cur != nil && f.pending == nil && f.quick(f.cur) && now.Sub(f.cur.last()) >= f.quickGap(f.cur) {
+		f.ready = append(f.ready, f.cur.result())
+		f.quickEnd = f.cur.last()
+		f.cur = nil
+		return
+	}
 	if f.cur != nil && now.Sub(f.cur.last()) >= f.gap() {
 		if f.pending != nil {
 			// Both were marked split when this burst began.
@@ -100,6 +136,11 @@ func (f *Framer) Fall(line uint8, at time.Time, otherLow bool) {
 		f.cur = &burst{}
 		if f.pending != nil {
 			f.pending.split, f.cur.split = true, true
+		}
+		// Bits right after a frame believed early are no frame of their
+		// own: a reader leaves a pause between frames.
+		if !f.quickEnd.IsZero() && at.Sub(f.quickEnd) < f.isolation() {
+			f.cur.split = true
 		}
 	}
 	// Edges come as one ordered stream (Lines): the bits are in that order,
@@ -128,6 +169,8 @@ func (f *Framer) Poll(now time.Time) []Result {
 // Next is when Poll may next have something: zero when nothing is waiting.
 func (f *Framer) Next() time.Time {
 	switch {
+	case f.cur != nil && f.pending == nil && f.quick(f.cur):
+		return f.cur.last().Add(f.quickGap(f.cur))
 	case f.cur != nil:
 		return f.cur.last().Add(f.gap())
 	case f.pending != nil:
