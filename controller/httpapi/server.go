@@ -95,7 +95,7 @@ func (s *Server) Handler() http.Handler {
 	s.visitLogRoutes(mux)
 	s.cameraRoutes(mux)
 	s.dashboardRoutes(mux)
-	return mux
+	return s.guard(mux)
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
@@ -115,7 +115,14 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, principal(r))
+	out := struct {
+		store.Principal
+		CSRF string `json:"csrf,omitempty"` // for a browser session: sent back on every change
+	}{Principal: principal(r)}
+	if c, err := r.Cookie(SessionCookie); err == nil && r.Header.Get("Authorization") == "" {
+		out.CSRF = csrfToken(c.Value)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) listDoors(w http.ResponseWriter, r *http.Request) {

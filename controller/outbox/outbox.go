@@ -82,6 +82,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 
 	last, err := o.Store.Delivered(ctx, Name)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the site stopped as it started: nothing was left undone
+		}
 		return err
 	}
 	retry := time.NewTicker(time.Second)

@@ -425,7 +425,11 @@ func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Con
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := f(ctx); err != nil {
+		err := f(ctx)
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			err = nil // stopped because the site stops, mid-call
+		}
+		if err != nil {
 			s.log.Error("stopped with error", "part", name, "err", err)
 			s.errMu.Lock()
 			s.err = errors.Join(s.err, fmt.Errorf("%s: %w", name, err))

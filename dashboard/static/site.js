@@ -9,7 +9,11 @@ const Site = (() => {
   // api calls the controller; a refusal becomes an Error whose code is the
   // API's stable word, so a page can say it in its own language.
   async function api(path, opts = {}) {
-    const init = { credentials: "same-origin", ...opts, headers: { "Content-Type": "application/json", ...(opts.headers || {}) } };
+    const headers = { "Content-Type": "application/json", ...(opts.headers || {}) };
+    // A change from this page carries the session's token: a page of
+    // another site can send the cookie, never the token.
+    if (opts.method && opts.method !== "GET" && me && me.csrf) headers["X-Sekisho-CSRF"] = me.csrf;
+    const init = { credentials: "same-origin", ...opts, headers };
     const res = await fetch(path, init);
     if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
     const body = await res.json().catch(() => ({}));
@@ -84,11 +88,12 @@ const Site = (() => {
     const lang = document.createElement("button");
     lang.type = "button"; lang.className = "link"; lang.id = "lang-toggle";
     lang.textContent = I18N.lang === "ja" ? "English" : "日本語";
-    const out = document.createElement("form");
-    out.method = "post"; out.action = "/logout";
-    const b = document.createElement("button");
-    b.type = "submit"; b.className = "link"; b.id = "logout"; b.textContent = I18N.t("board.logout");
-    out.append(b);
+    const out = document.createElement("button");
+    out.type = "button"; out.className = "link"; out.id = "logout"; out.textContent = I18N.t("board.logout");
+    out.addEventListener("click", async () => {
+      await api("/logout", { method: "POST" }).catch(() => {});
+      location.href = "/login";
+    });
     nav.replaceChildren(...keep, ...links, who, lang, out);
   }
 
