@@ -56,3 +56,16 @@ func TestFloodShedsRepeatsNeverViolations(t *testing.T) {
 		t.Errorf("shed %d, want %d counted", shed, total-queueRoutine)
 	}
 }
+
+// Forged "violations" (a broker without users) cannot fill memory: past
+// their bound they are counted as shed, and the alarm says so.
+func TestUrgentDetectionsHaveABound(t *testing.T) {
+	var q detectionQueue
+	q.init()
+	for i := range queueUrgent + 5 {
+		q.push(Detection{Type: "new", ID: fmt.Sprint("phone-", i), Label: "cell phone"}, true)
+	}
+	if shed := q.takeShed(); shed != 5 {
+		t.Fatalf("shed %d urgent past the bound, want 5", shed)
+	}
+}

@@ -104,10 +104,14 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	}
 }
 
-// queueRoutine is how many routine detections wait at most; urgent ones
-// (possible violations) wait without a bound, since only Frigate's own
-// login may publish them.
-const queueRoutine = 1024
+// queueRoutine is how many routine detections wait at most. Urgent ones
+// (possible violations) are never shed for routine ones; their own bound
+// only keeps a flood of forged ones (on a broker without users) from
+// filling memory, and what it drops is counted and alarmed like the rest.
+const (
+	queueRoutine = 1024
+	queueUrgent  = 1 << 16
+)
 
 // detectionQueue holds detections between paho's goroutines and Run's.
 // When full it sheds routine ones, updates of objects already seen first,
@@ -131,8 +135,11 @@ func (q *detectionQueue) init() {
 func (q *detectionQueue) push(d Detection, urgent bool) (shed bool) {
 	q.mu.Lock()
 	switch {
-	case urgent:
+	case urgent && len(q.urgent) < queueUrgent:
 		q.urgent = append(q.urgent, d)
+	case urgent:
+		shed = true
+		q.shed++
 	case len(q.routine) < queueRoutine:
 		q.routine = append(q.routine, d)
 	default:

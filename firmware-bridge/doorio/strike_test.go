@@ -3,7 +3,6 @@ package doorio
 import (
 	"math/rand/v2"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -103,65 +102,62 @@ func TestStrikeNeverOutlivesItsPulse(t *testing.T) {
 	}
 }
 
-// syncPin is a levelPin safe to read while a timer goroutine writes it.
-type syncPin struct {
+// chanPin tells each level it is driven to.
+type chanPin struct {
 	levelPin
-	mu sync.Mutex
+	levels chan gpio.Level
 }
 
-func (p *syncPin) Out(l gpio.Level) error { p.mu.Lock(); defer p.mu.Unlock(); return p.levelPin.Out(l) }
-func (p *syncPin) Level() gpio.Level      { p.mu.Lock(); defer p.mu.Unlock(); return p.level }
+func (p *chanPin) Out(l gpio.Level) error { p.levels <- l; return nil }
 
 // A listener that stops listening (a full event channel, a stalled loop)
 // holds up the report of a change, never the relay: the relock comes on
 // time with the unlock's report still waiting, and both reports follow, in
 // order, once it listens again.
 func TestStuckListenerNeverHoldsTheStrikeOpen(t *testing.T) {
-	p := &syncPin{}
+	p := &chanPin{levels: make(chan gpio.Level, 8)}
 	release := make(chan struct{})
-	var mu sync.Mutex
-	var told []bool
+	told := make(chan bool, 2)
 	s, err := NewStrike(p, StrikeConfig{}, func(unlocked bool, _ time.Time) {
 		<-release
-		mu.Lock()
-		told = append(told, unlocked)
-		mu.Unlock()
+		told <- unlocked
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	level := func(what string) gpio.Level {
+		t.Helper()
+		select {
+		case l := <-p.levels:
+			return l
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s", what)
+			return gpio.Low
+		}
+	}
+	if l := level("lock at start"); l != gpio.Low {
+		t.Fatalf("start level %v", l)
+	}
 	unlocked := make(chan error, 1)
 	go func() { unlocked <- s.Unlock(20 * time.Millisecond) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Level() != gpio.High {
-		if time.Now().After(deadline) {
-			t.Fatal("never unlocked")
-		}
-		time.Sleep(time.Millisecond)
+	if l := level("unlock"); l != gpio.High {
+		t.Fatalf("unlock level %v", l)
 	}
-	for p.Level() != gpio.Low {
-		if time.Now().After(deadline) {
-			t.Fatal("the strike stayed open while its listener was stuck")
-		}
-		time.Sleep(time.Millisecond)
+	if l := level("relock with the listener stuck"); l != gpio.Low {
+		t.Fatalf("relock level %v", l)
 	}
 	close(release)
 	if err := <-unlocked; err != nil {
 		t.Fatal(err)
 	}
-	for {
-		mu.Lock()
-		n := len(told)
-		mu.Unlock()
-		if n == 2 {
-			break
+	for _, want := range []bool{true, false} {
+		select {
+		case got := <-told:
+			if got != want {
+				t.Fatalf("report %v, want %v: out of order", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a report never came")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reports: %v", told)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if !told[0] || told[1] {
-		t.Fatalf("reports out of order: %v", told)
 	}
 }
