@@ -81,7 +81,7 @@ func benchCardToStrike(b *testing.B, cameras bool, pace time.Duration) {
 			case <-bg.Done():
 				return
 			case <-t.C:
-				_ = s.Store.Checkpoint(bg)
+				_ = s.Store.FlushWAL(bg)
 			}
 		}
 	}()

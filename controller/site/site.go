@@ -449,7 +449,7 @@ func (s *Site) checkpoints(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := s.Store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			if err := s.Store.FlushWAL(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("checkpoint", "err", err)
 			}
 		}

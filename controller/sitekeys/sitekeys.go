@@ -1,7 +1,7 @@
 // Package sitekeys keeps the controller's keys in its data dir, each file
 // readable by the controller's user alone: the ed25519 key that signs what
-// door Pis obey, the door Pis' enrolled keys, and the embedded broker's
-// self-signed certificate.
+// door Pis obey, the key that signs the log's checkpoints, the door Pis'
+// enrolled keys, and the embedded broker's self-signed certificate.
 package sitekeys
 
 import (
@@ -29,31 +29,47 @@ func Dir(dataDir string) string { return filepath.Join(dataDir, "keys") }
 
 // Controller loads the controller's signing key, making it at first use.
 func Controller(dataDir string) (ed25519.PrivateKey, error) {
-	path := filepath.Join(Dir(dataDir), "controller.key")
+	return signingKey(filepath.Join(Dir(dataDir), "controller.key"), "controller key")
+}
+
+// Log loads the key that signs the log's checkpoints, making it at first
+// use. It is a key of its own: what vouches for the log is not what opens
+// doors, and it can be handed to an auditor's tools without the other.
+func Log(dataDir string) (key ed25519.PrivateKey, created bool, err error) {
+	path := LogKeyPath(dataDir)
+	_, statErr := os.Stat(path)
+	key, err = signingKey(path, "log key")
+	return key, errors.Is(statErr, os.ErrNotExist) && err == nil, err
+}
+
+// LogKeyPath is where the log's checkpoint key lives.
+func LogKeyPath(dataDir string) string { return filepath.Join(Dir(dataDir), "log.key") }
+
+func signingKey(path, what string) (ed25519.PrivateKey, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		block, _ := pem.Decode(b)
 		if block == nil {
-			return nil, fmt.Errorf("controller key %s: not PEM", path)
+			return nil, fmt.Errorf("%s %s: not PEM", what, path)
 		}
 		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("controller key %s: %w", path, err)
+			return nil, fmt.Errorf("%s %s: %w", what, path, err)
 		}
 		key, ok := k.(ed25519.PrivateKey)
 		if !ok {
-			return nil, fmt.Errorf("controller key %s: not an ed25519 key", path)
+			return nil, fmt.Errorf("%s %s: not an ed25519 key", what, path)
 		}
 		return key, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("controller key: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("controller key: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, fmt.Errorf("controller key: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := writePrivate(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
 		return nil, err

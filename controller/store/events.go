@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,10 +111,48 @@ const MaxLimit = 1000
 
 // Events returns matching events, newest first.
 func (s *Store) Events(ctx context.Context, f Filter) ([]event.Event, error) {
+	f, empty, err := s.seqWindow(ctx, f)
+	if err != nil || empty {
+		return nil, err
+	}
 	q, args := eventsQuery(f)
 	return s.queryEvents(ctx, q, args...)
 }
 
+// seqWindow narrows a time window to the seqs its hours span (event_hours),
+// so a day a year back is found without walking the year in between. The
+// time terms stay in the query: the window is exact, the seqs only bound it.
+func (s *Store) seqWindow(ctx context.Context, f Filter) (Filter, bool, error) {
+	if f.Since.IsZero() && f.Until.IsZero() {
+		return f, false, nil
+	}
+	q := `SELECT MIN(first_seq), MAX(last_seq) FROM event_hours WHERE 1`
+	var args []any
+	if !f.Since.IsZero() {
+		q, args = q+` AND hour >= ?`, append(args, f.Since.UTC().Format(time.RFC3339Nano)[:13])
+	}
+	if !f.Until.IsZero() {
+		q, args = q+` AND hour <= ?`, append(args, f.Until.UTC().Format(time.RFC3339Nano)[:13])
+	}
+	var lo, hi sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&lo, &hi); err != nil {
+		return f, false, fmt.Errorf("store: events window: %w", err)
+	}
+	if !lo.Valid {
+		return f, true, nil
+	}
+	f.AfterSeq = max(f.AfterSeq, lo.Int64-1)
+	if f.BeforeSeq == 0 || f.BeforeSeq > hi.Int64+1 {
+		f.BeforeSeq = hi.Int64 + 1
+	}
+	return f, f.BeforeSeq <= f.AfterSeq+1, nil
+}
+
+// eventsQuery is the SQL for a filter. A zone's events are those into or
+// out of it, two indexes; SQLite's own OR of them gathers every row of the
+// zone and sorts it, a year of rows for one page. So each zone and side is
+// its own newest-first walk down its index, stopping at the page's length,
+// and only those few are merged.
 func eventsQuery(f Filter) (string, []any) {
 	var where []string
 	var args []any
@@ -121,18 +160,6 @@ func eventsQuery(f Filter) (string, []any) {
 	// they let SQLite use the partial indexes, which leave empty ones out.
 	if f.Door != "" {
 		where, args = append(where, "door = ? AND door <> ''"), append(args, f.Door)
-	}
-	if f.Zone != "" {
-		where, args = append(where, "((zone_to = ? AND zone_to <> '') OR (zone_from = ? AND zone_from <> ''))"), append(args, f.Zone, f.Zone)
-	}
-	if len(f.Zones) > 0 {
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Zones)), ",")
-		where = append(where, "((zone_to IN ("+marks+") AND zone_to <> '') OR (zone_from IN ("+marks+") AND zone_from <> ''))")
-		for range 2 {
-			for _, z := range f.Zones {
-				args = append(args, z)
-			}
-		}
 	}
 	if f.Person != "" {
 		where, args = append(where, "person_id = ? AND person_id <> ''"), append(args, f.Person)
@@ -160,16 +187,37 @@ func eventsQuery(f Filter) (string, []any) {
 	if f.BeforeSeq > 0 {
 		where, args = append(where, "seq < ?"), append(args, f.BeforeSeq)
 	}
-	q := `SELECT body, prev_hash, hash FROM events`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
 	limit := f.Limit
 	if limit <= 0 || limit > MaxLimit {
 		limit = MaxLimit
 	}
-	q += " ORDER BY seq DESC LIMIT " + itoa(int64(limit))
-	return q, args
+	tail := " ORDER BY seq DESC LIMIT " + itoa(int64(limit))
+
+	zones := f.Zones
+	if f.Zone != "" {
+		zones = []string{f.Zone}
+		if len(f.Zones) > 0 && !slices.Contains(f.Zones, f.Zone) {
+			zones = nil // a zone outside the manager's own: nothing
+			where = append(where, "0")
+		}
+	}
+	if len(zones) == 0 {
+		q := `SELECT body, prev_hash, hash FROM events`
+		if len(where) > 0 {
+			q += " WHERE " + strings.Join(where, " AND ")
+		}
+		return q + tail, args
+	}
+	var walks []string
+	var walkArgs []any
+	for _, z := range zones {
+		for _, col := range []string{"zone_to", "zone_from"} {
+			w := append([]string{col + " = ? AND " + col + " <> ''"}, where...)
+			walks = append(walks, "SELECT seq FROM (SELECT seq FROM events WHERE "+strings.Join(w, " AND ")+tail+")")
+			walkArgs = append(append(walkArgs, z), args...)
+		}
+	}
+	return `SELECT body, prev_hash, hash FROM events WHERE seq IN (` + strings.Join(walks, " UNION ALL ") + `)` + tail, walkArgs
 }
 
 // Since returns events of the given types from t on, oldest first.

@@ -71,12 +71,30 @@ type chainHead struct {
 	hash string
 }
 
+// walLimit bounds the write-ahead log left on disk after a checkpoint: it
+// grows while a backup or a long read holds it, and must shrink after.
+const walLimit = 8 << 20
+
+// driverName is SQLite with the pragmas that are per connection and have
+// no DSN parameter.
+const driverName = "sqlite3-sekisho"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// Reads of a long log go through a memory map rather than a copy
+		// per page: a verify or an export of millions of events is bound
+		// by exactly that.
+		_, err := c.Exec(fmt.Sprintf(`PRAGMA journal_size_limit = %d; PRAGMA mmap_size = %d`, walLimit, 1<<30), nil)
+		return err
+	}})
+}
+
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
 func Open(ctx context.Context, path, site string) (*Store, error) {
 	// Pragmas go in the DSN so every pooled connection gets them.
 	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -105,6 +123,11 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 		return nil, fmt.Errorf("store: writer connection: %w", err)
 	}
 	s.writer = w
+	if err := s.ensureLogIndexes(ctx, -1); err != nil {
+		w.Close()
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	if s.insert, err = w.PrepareContext(ctx, insertEvent); err == nil {
 		s.card, err = db.PrepareContext(ctx, selectCardHolder)
 	}
@@ -119,9 +142,9 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	return s, nil
 }
 
-// Checkpoint moves the write-ahead log into the database file without
+// FlushWAL moves the write-ahead log into the database file without
 // blocking appends; the site calls it every few seconds.
-func (s *Store) Checkpoint(ctx context.Context) error {
+func (s *Store) FlushWAL(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	return err
 }
@@ -170,4 +193,64 @@ func Transient(err error) bool {
 		}
 	}
 	return false
+}
+
+// logIndexes are the log's indexes, as the migrations made them: fill
+// drops them while it writes, and Open makes sure they are there.
+var logIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS events_door ON events (door, seq) WHERE door <> ''`,
+	`CREATE INDEX IF NOT EXISTS events_zone_to ON events (zone_to, seq) WHERE zone_to <> ''`,
+	`CREATE INDEX IF NOT EXISTS events_zone_from ON events (zone_from, seq) WHERE zone_from <> ''`,
+	`CREATE INDEX IF NOT EXISTS events_type ON events (type, seq)`,
+	`CREATE INDEX IF NOT EXISTS events_person ON events (person_id, seq) WHERE person_id <> ''`,
+}
+
+const hourTrigger = `CREATE TRIGGER IF NOT EXISTS events_hour AFTER INSERT ON events
+BEGIN
+	INSERT INTO event_hours (hour, first_seq, last_seq) VALUES (substr(NEW.time, 1, 13), NEW.seq, NEW.seq)
+	ON CONFLICT (hour) DO UPDATE SET
+		first_seq = min(first_seq, excluded.first_seq),
+		last_seq = max(last_seq, excluded.last_seq);
+END`
+
+// ensureLogIndexes makes any missing index of the log, and the hour map
+// with its trigger; the hours of events after seq (all, with -1 when the
+// trigger is missing) are mapped again.
+func (s *Store) ensureLogIndexes(ctx context.Context, after int64) error {
+	var triggers int
+	if err := s.writer.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name = 'events_hour'`).Scan(&triggers); err != nil {
+		return fmt.Errorf("log indexes: %w", err)
+	}
+	if triggers == 1 && after < 0 {
+		var missing int
+		if err := s.writer.QueryRowContext(ctx, `SELECT 5 - COUNT(*) FROM sqlite_schema WHERE type = 'index'
+			AND name IN ('events_door', 'events_zone_to', 'events_zone_from', 'events_type', 'events_person')`).Scan(&missing); err != nil {
+			return fmt.Errorf("log indexes: %w", err)
+		}
+		if missing == 0 {
+			return nil
+		}
+	}
+	if after < 0 {
+		after = 0
+	}
+	stmts := append(append([]string{}, logIndexes...),
+		`INSERT INTO event_hours (hour, first_seq, last_seq)
+			SELECT substr(time, 1, 13), MIN(seq), MAX(seq) FROM events WHERE seq > `+itoa(after)+` GROUP BY 1 ORDER BY 1
+			ON CONFLICT (hour) DO UPDATE SET first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)`,
+		hourTrigger)
+	if err := s.execAll(ctx, stmts...); err != nil {
+		return fmt.Errorf("log indexes: %w", err)
+	}
+	return nil
+}
+
+// execAll runs statements on the writer's connection, in order.
+func (s *Store) execAll(ctx context.Context, stmts ...string) error {
+	for _, q := range stmts {
+		if _, err := s.writer.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,364 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/event"
+)
+
+// FillDoor is a door a synthetic history passes through.
+type FillDoor struct {
+	ID               string
+	ZoneFrom, ZoneTo string
+}
+
+// FillSpec describes a synthetic history: how many events, over how many
+// days ending when, through which doors.
+type FillSpec struct {
+	Events   int64
+	Days     int
+	End      time.Time
+	Location *time.Location // the site's zone: the working day is in its hours
+	Doors    []FillDoor
+	People   int
+	Seed     uint64
+}
+
+// ErrRealSite refuses to mix a synthetic history into a real site's log.
+var ErrRealSite = errors.New("the database holds a real site's events; fill writes only to a new or filled database")
+
+// fillBatch is how many events go in one transaction.
+const fillBatch = 8192
+
+// Fill appends a synthetic, correctly chained history, for capacity tests
+// and for sizing a card: people badging through the doors in working hours,
+// each passage a grant and the door opening and closing, now and then a
+// refusal. It marks the database as filled, and refuses one that is not.
+func (s *Store) Fill(ctx context.Context, spec FillSpec, progress func(done int64)) error {
+	if spec.Events <= 0 || spec.Days <= 0 || len(spec.Doors) == 0 {
+		return fmt.Errorf("store: fill: need events, days and at least one door")
+	}
+	if spec.People <= 0 {
+		spec.People = 300
+	}
+	if spec.End.IsZero() {
+		spec.End = time.Now()
+	}
+	if spec.Location == nil {
+		spec.Location = time.UTC
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writer == nil {
+		return errors.New("store: fill: store closed")
+	}
+	var filled int
+	if err := s.writer.QueryRowContext(ctx, `SELECT COUNT(*) FROM meta WHERE key = 'filled'`).Scan(&filled); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	if s.head.seq > 0 && filled == 0 {
+		return fmt.Errorf("store: fill: %w", ErrRealSite)
+	}
+	if _, err := s.writer.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('filled', ?) ON CONFLICT (key) DO NOTHING`,
+		time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+
+	// The log's indexes and its hour map are made once at the end, from
+	// sorted data, rather than kept up row by row: that is most of what an
+	// append costs. If fill is stopped halfway, Open puts them back.
+	from := s.head.seq
+	if err := s.execAll(ctx, `DROP TRIGGER IF EXISTS events_hour`, `DROP INDEX IF EXISTS events_door`, `DROP INDEX IF EXISTS events_zone_to`,
+		`DROP INDEX IF EXISTS events_zone_from`, `DROP INDEX IF EXISTS events_type`, `DROP INDEX IF EXISTS events_person`,
+		`PRAGMA cache_size = -131072`, `PRAGMA synchronous = OFF`, `PRAGMA threads = 4`); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	defer s.execAll(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`, `PRAGMA synchronous = NORMAL`, `PRAGMA threads = 0`)
+
+	// Bodies are made on every core; one goroutine chains and writes them
+	// in order, as the log's writer does.
+	type batch struct {
+		first int64
+		evs   []fillRow
+	}
+	gen := newFillGen(spec, s.site, s.head.seq)
+	total := spec.Events
+	batches := make(chan chan batch, runtime.GOMAXPROCS(0))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(batches)
+		for first := int64(0); first < total; first += fillBatch {
+			n := min(fillBatch, total-first)
+			out := make(chan batch, 1)
+			select {
+			case batches <- out:
+			case <-ctx.Done():
+				return
+			}
+			go func() { out <- batch{first: first, evs: gen.rows(first, n)} }()
+		}
+	}()
+	// Chaining is its own stage, so the writer only writes.
+	chained := make(chan []fillRow, 2)
+	hashErr := make(chan error, 1)
+	go func() {
+		defer close(chained)
+		h := sha256.New()
+		var sum [sha256.Size]byte
+		prev := s.head.hash
+		for out := range batches {
+			b := <-out
+			if b.evs == nil {
+				hashErr <- errors.New("store: fill: making events failed")
+				return
+			}
+			for i := range b.evs {
+				h.Reset()
+				h.Write([]byte(prev))
+				h.Write([]byte(b.evs[i].body))
+				b.evs[i].prev, b.evs[i].hash = prev, hex.EncodeToString(h.Sum(sum[:0]))
+				prev = b.evs[i].hash
+			}
+			select {
+			case chained <- b.evs:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var done int64
+	for rows := range chained {
+		if err := s.fillWrite(ctx, rows); err != nil {
+			return err
+		}
+		done += int64(len(rows))
+		if progress != nil {
+			progress(done)
+		}
+	}
+	select {
+	case err := <-hashErr:
+		return err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	if err := s.execAll(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	if err := s.ensureLogIndexes(ctx, from); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	return nil
+}
+
+type fillRow struct {
+	seq                                      int64
+	id, at, typ, door, zoneFrom, zoneTo, pid string
+	body, prev, hash                         string
+}
+
+func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	defer tx.Rollback()
+	// Many rows to a statement: per row, binding and stepping a statement
+	// of its own costs more than SQLite's writing of it.
+	const perInsert = 64
+	many, err := tx.PrepareContext(ctx, insertEvents(perInsert))
+	if err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	defer many.Close()
+	head := s.head
+	args := make([]any, 0, perInsert*11)
+	for len(rows) > 0 {
+		n := min(perInsert, len(rows))
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r.seq, r.id, r.at, r.typ, r.door, r.zoneFrom, r.zoneTo, r.pid, r.body, r.prev, r.hash)
+		}
+		head = chainHead{seq: rows[n-1].seq, hash: rows[n-1].hash}
+		stmt := many
+		if n < perInsert {
+			if stmt, err = tx.PrepareContext(ctx, insertEvents(n)); err != nil {
+				return fmt.Errorf("store: fill: %w", err)
+			}
+			defer stmt.Close()
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("store: fill seq %d: %w", rows[0].seq, err)
+		}
+		rows = rows[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	// Keep the write-ahead log from growing to the size of the history.
+	if _, err := s.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	s.head = head
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return nil
+}
+
+func insertEvents(n int) string {
+	return `INSERT INTO events (seq, id, time, type, door, zone_from, zone_to, person_id, body, prev_hash, hash) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
+}
+
+// fillGen makes the events of a synthetic history; rows(first, n) is pure,
+// so batches can be made on several cores at once.
+type fillGen struct {
+	spec   FillSpec
+	site   string
+	after  int64 // the head the history continues from
+	start  time.Time
+	people []event.Person
+
+	siteJSON   []byte
+	idPrefix   string
+	idJSON     []byte // the prefix as JSON, without its closing quote
+	personJSON [][]byte
+	doorJSON   []struct{ decision, mechanics []byte }
+}
+
+var fillSurnames = []string{"Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato",
+	"Yoshida", "Yamada", "Sasaki", "Yamaguchi", "Matsumoto", "Inoue", "Kimura", "Hayashi", "Shimizu", "Yamazaki"}
+var fillGiven = []string{"Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Kaito", "Mei", "Riku", "Sakura", "Daiki", "Yuna"}
+
+func newFillGen(spec FillSpec, site string, after int64) *fillGen {
+	g := &fillGen{spec: spec, site: site, after: after}
+	endDay := spec.End.In(spec.Location)
+	y, m, d := endDay.Date()
+	g.start = time.Date(y, m, d-spec.Days+1, 0, 0, 0, 0, spec.Location)
+	for i := range spec.People {
+		kind := "employee"
+		if i%25 == 24 {
+			kind = "contractor"
+		}
+		g.people = append(g.people, event.Person{
+			ID:      fmt.Sprintf("fill-%04d", i+1),
+			Name:    fillSurnames[i%len(fillSurnames)] + " " + fillGiven[(i/len(fillSurnames))%len(fillGiven)],
+			Kind:    kind,
+			Company: "Demo Works",
+		})
+	}
+	g.siteJSON = mustJSON(site)
+	g.idPrefix = "fill-" + site + "-"
+	g.idJSON = mustJSON(g.idPrefix)
+	g.idJSON = g.idJSON[:len(g.idJSON)-1]
+	for _, p := range g.people {
+		g.personJSON = append(g.personJSON, mustJSON(p))
+	}
+	for _, d := range spec.Doors {
+		door := mustJSON(d.ID)
+		decision := append(append([]byte(`,"door":`), door...), `,"reader":`...)
+		decision = append(decision, mustJSON(d.ID+"-in")...)
+		if d.ZoneFrom != "" {
+			decision = append(append(decision, `,"zone_from":`...), mustJSON(d.ZoneFrom)...)
+		}
+		if d.ZoneTo != "" {
+			decision = append(append(decision, `,"zone_to":`...), mustJSON(d.ZoneTo)...)
+		}
+		g.doorJSON = append(g.doorJSON, struct{ decision, mechanics []byte }{decision, append([]byte(`,"door":`), door...)})
+	}
+	return g
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // strings and a flat struct of strings always encode
+	}
+	return b
+}
+
+// when spreads the history evenly over the working hours (06:00–22:00) of
+// each day, so times rise with seq as a real log's do.
+func (g *fillGen) when(i int64) time.Time {
+	perDay := (g.spec.Events + int64(g.spec.Days) - 1) / int64(g.spec.Days)
+	day := i / perDay
+	frac := float64(i%perDay) / float64(perDay)
+	return g.start.AddDate(0, 0, int(day)).Add(6*time.Hour + time.Duration(frac*float64(16*time.Hour)))
+}
+
+func (g *fillGen) rows(first, n int64) []fillRow {
+	out := make([]fillRow, 0, n)
+	var buf []byte
+	for i := first; i < first+n; i++ {
+		// One passage is three events: the decision, the door opening, the
+		// door closing; the passage's randomness is fixed by its number.
+		passage := i / 3
+		r := rand.New(rand.NewPCG(g.spec.Seed, uint64(passage)))
+		d := r.IntN(len(g.spec.Doors))
+		door := g.spec.Doors[d]
+		p := r.IntN(len(g.people))
+		denied := r.IntN(50) == 0
+		number := uint64(1000 + r.IntN(60000))
+		row := fillRow{seq: g.after + i + 1, id: g.idPrefix + fmt.Sprintf("%012d", g.after+i+1), door: door.ID}
+		at := g.when(i).UTC().Truncate(time.Millisecond)
+		// The body is written as Canonical would write it (a test holds
+		// the two together), from pieces encoded once: at ten million
+		// events, encoding each through reflection is the cost of a fill.
+		buf = append(buf[:0], `{"id":`...)
+		buf = append(buf, g.idJSON...)
+		buf = append(buf, row.id[len(g.idPrefix):]...)
+		buf = append(buf, '"')
+		buf = append(buf, `,"seq":`...)
+		buf = strconv.AppendInt(buf, row.seq, 10)
+		buf = append(buf, `,"time":"`...)
+		buf = at.AppendFormat(buf, time.RFC3339Nano)
+		buf = append(buf, `","site":`...)
+		buf = append(buf, g.siteJSON...)
+		switch i % 3 {
+		case 0:
+			row.typ = event.AccessGranted
+			if denied {
+				row.typ = event.AccessDenied
+			}
+			row.zoneFrom, row.zoneTo, row.pid = door.ZoneFrom, door.ZoneTo, g.people[p].ID
+			buf = append(buf, `,"type":"`...)
+			buf = append(buf, row.typ...)
+			buf = append(buf, `"`...)
+			buf = append(buf, g.doorJSON[d].decision...)
+			buf = append(buf, `,"person":`...)
+			buf = append(buf, g.personJSON[p]...)
+			buf = append(buf, `,"credential":{"format":"H10301","facility":42,"number":`...)
+			buf = strconv.AppendUint(buf, number, 10)
+			buf = append(buf, '}')
+			if denied {
+				buf = append(buf, `,"reason":"`+event.ReasonNotAuthorized+`"`...)
+			}
+		case 1:
+			row.typ = event.DoorOpened
+			buf = append(buf, `,"type":"`+event.DoorOpened+`"`...)
+			buf = append(buf, g.doorJSON[d].mechanics...)
+		case 2:
+			row.typ = event.DoorClosed
+			buf = append(buf, `,"type":"`+event.DoorClosed+`"`...)
+			buf = append(buf, g.doorJSON[d].mechanics...)
+		}
+		buf = append(buf, '}')
+		row.at = at.Format(time.RFC3339Nano)
+		row.body = string(buf)
+		out = append(out, row)
+	}
+	return out
+}
