@@ -6,9 +6,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
+	"go.etcd.io/bbolt"
 	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
@@ -23,9 +26,25 @@ type Broker struct {
 // access rules anyone may connect, as in the demo; with them, only the
 // controller and the listed users. With tlsConfig the listener speaks TLS,
 // and the controller's own clients get a loopback listener of their own.
-func Start(addr string, access *Access, tlsConfig *tls.Config, log *slog.Logger) (*Broker, error) {
-	server := mqtt.New(&mqtt.Options{InlineClient: true, Logger: log.With("part", "broker")})
+//
+// With sessions (a file in the data dir), subscribers' persistent sessions,
+// their subscriptions and the QoS 1 messages queued for them are kept on
+// disk by mochi's bolt hook, so a subscriber that was away, or a broker
+// killed and restarted, loses no event.
+func Start(addr string, access *Access, tlsConfig *tls.Config, sessions string, log *slog.Logger) (*Broker, error) {
+	opts := &mqtt.Options{InlineClient: true, Logger: log.With("part", "broker")}
+	// Queued for a subscriber that is away: the most mochi allows, so an
+	// afternoon offline at a busy site is kept whole.
+	opts.Capabilities = mqtt.NewDefaultServerCapabilities()
+	opts.Capabilities.MaximumInflight = 65535
+	server := mqtt.New(opts)
 	var err error
+	if sessions != "" {
+		err = server.AddHook(new(bolt.Hook), &bolt.Options{Path: sessions, Options: &bbolt.Options{Timeout: 5 * time.Second}})
+		if err != nil {
+			return nil, fmt.Errorf("broker: sessions %s: %w", sessions, err)
+		}
+	}
 	if access == nil {
 		err = server.AddHook(new(auth.AllowHook), nil)
 	} else {

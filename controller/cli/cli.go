@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,12 +16,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sekisho/sekisho/controller/camera"
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/sitekeys"
@@ -36,7 +40,16 @@ const usage = `Sekisho controller — door and camera event controller for facto
 Usage:
   controller run [--config F] [--data-dir D] [--http ADDR] [--mqtt-listen ADDR]
   controller check-config F
-  controller verify --db F | --config F
+  controller verify [--config F | --db F] [--incremental] [--checkpoints FILE [--key HEX]]
+                                                            (walks the chain; --incremental from the last signed
+                                                            checkpoint; --checkpoints: ones kept elsewhere, which
+                                                            catch a cut or re-hashed log)
+  controller checkpoints key [--config F | --data-dir D]    (the public key that signs the log's checkpoints)
+  controller checkpoints export [--config F | --db F]       (every checkpoint, JSON lines, for keeping elsewhere)
+  controller backup FILE [--config F | --db F]              (an online copy of the database, while the site runs)
+  controller fill --events N --days D [--config F] [--data-dir D]
+                                                            (a synthetic history for capacity tests; never into
+                                                            a real site's database)
   controller user add NAME --role guard|manager|admin [--zones a,b] [--password P] [--config F | --db F]
   controller token create --role guard|manager|admin [--zones a,b] [--label L] [--config F | --db F]
   controller people import FILE.csv [--config F] [--db F]   (all rows or none; bad rows listed by line)
@@ -96,6 +109,17 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return checkConfig(rest, stdout, stderr)
 	case "verify":
 		return verify(ctx, rest, stdout, stderr)
+	case "fill":
+		return fill(ctx, rest, stdout, stderr)
+	case "backup":
+		return backup(ctx, rest, stdout, stderr)
+	case "checkpoints":
+		switch s, r := sub(); s {
+		case "key":
+			return checkpointsKey(r, stdout, stderr)
+		case "export":
+			return checkpointsExport(ctx, r, stdout, stderr)
+		}
 	case "user":
 		if s, r := sub(); s == "add" {
 			return userAdd(ctx, r, stdout, stderr)
@@ -232,44 +256,13 @@ func (f dbFlags) openPath(ctx context.Context) (*store.Store, string, error) {
 	return openDB(ctx, *f.db, *f.config, *f.dataDir)
 }
 
-func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", stderr)
-	db := addDBFlags(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
+// cliActor names who ran a command on the controller's machine, for the log.
+func cliActor() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
 	}
-	st, path, err := db.openPath(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, err := st.Verify(ctx)
-	if err != nil {
-		return err
-	}
-	if !v.OK {
-		fmt.Fprintf(stdout, "TAMPERED: first bad seq %d: %s (%d events before it are intact)\n", v.BadSeq, v.Problem, v.Count)
-		return errFailed
-	}
-	fmt.Fprintf(stdout, "ok: %d events, chain intact, head %s\n", v.Count, v.Head)
-	// The stills live beside the database, as the site keeps them.
-	stills, err := camera.VerifyStills(ctx, st, camera.StillsDir(filepath.Dir(path)))
-	if err != nil {
-		return err
-	}
-	for _, p := range stills.Problems {
-		fmt.Fprintf(stdout, "STILL TAMPERED: seq %d %s: %s\n", p.Seq, p.File, p.Problem)
-	}
-	if len(stills.Problems) > 0 {
-		return errFailed
-	}
-	if stills.Checked > 0 {
-		fmt.Fprintf(stdout, "ok: %d camera stills match their logged SHA-256\n", stills.Checked)
-	}
-	if stills.Pruned > 0 {
-		fmt.Fprintf(stdout, "ok: %d older stills removed by the retention policy, as the log records\n", stills.Pruned)
-	}
-	return nil
+	return "cli:" + name
 }
 
 func zonesList(s string) []string {
@@ -304,6 +297,10 @@ func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := st.CreateUser(ctx, pos[0], *role, zonesList(*zones), pw); err != nil {
 		return err
 	}
+	if err := st.Append(ctx, &event.Event{Type: event.UserCreated, Actor: cliActor(),
+		Detail: map[string]string{"user": pos[0], "role": *role, "zones": *zones}}); err != nil {
+		return fmt.Errorf("user %s created, but not logged: %w", pos[0], err)
+	}
 	fmt.Fprintf(stdout, "user %s (%s) created", pos[0], *role)
 	if *password == "" {
 		fmt.Fprintf(stdout, "; password: %s (shown only now)", pw)
@@ -332,6 +329,10 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	token, err := st.CreateToken(ctx, *role, zonesList(*zones), *label)
 	if err != nil {
 		return err
+	}
+	if err := st.Append(ctx, &event.Event{Type: event.TokenCreated, Actor: cliActor(),
+		Detail: map[string]string{"role": *role, "zones": *zones, "label": *label}}); err != nil {
+		return fmt.Errorf("token created, but not logged: %w", err)
 	}
 	// The token alone on stdout, so scripts can capture it.
 	fmt.Fprintln(stdout, token)
@@ -417,7 +418,8 @@ func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	res, err := st.ImportCSV(ctx, f, httpapi.ImportRules(cfg))
+	sum := sha256.New()
+	res, err := st.ImportCSV(ctx, io.TeeReader(f, sum), httpapi.ImportRules(cfg))
 	var bad store.ImportErrors
 	if errors.As(err, &bad) {
 		fmt.Fprintf(stderr, "%s: nothing imported; fix these rows:\n", pos[0])
@@ -428,6 +430,11 @@ func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if err != nil {
 		return err
+	}
+	if err := st.Append(ctx, &event.Event{Type: event.PeopleImported, Actor: cliActor(), Detail: map[string]string{
+		"file": filepath.Base(pos[0]), "sha256": hex.EncodeToString(sum.Sum(nil)),
+		"people": strconv.Itoa(res.People), "cards": strconv.Itoa(res.Cards)}}); err != nil {
+		return fmt.Errorf("imported, but not logged: %w", err)
 	}
 	fmt.Fprintf(stdout, "imported %d people and %d cards from %s\n", res.People, res.Cards, pos[0])
 	return nil

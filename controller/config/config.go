@@ -31,6 +31,7 @@ type Config struct {
 	Holidays     []string            `yaml:"holidays"` // YYYY-MM-DD: only "Hol" windows apply
 	Frigate      *FrigateSite        `yaml:"frigate"`
 	Stills       Stills              `yaml:"stills"`
+	Storage      Storage             `yaml:"storage"`
 
 	// Filled by Load.
 	File     string              `yaml:"-"`
@@ -45,6 +46,17 @@ type Stills struct {
 	// KeepDays: stills from before the last this many days are removed,
 	// a day at a time, and the removal is logged (365).
 	KeepDays int `yaml:"keep_days"`
+}
+
+// Storage is how the log guards its card and vouches for itself.
+type Storage struct {
+	// CheckpointEvery: the log's head is signed this often, and at
+	// shutdown (10m).
+	CheckpointEvery time.Duration `yaml:"checkpoint_every"`
+	// MinFreePercent and MinFreeMB: under either, a storage alarm is raised
+	// and the oldest stills are removed first (10 and 500).
+	MinFreePercent int `yaml:"min_free_percent"`
+	MinFreeMB      int `yaml:"min_free_mb"`
 }
 
 // Access tunes the site-wide rules.

@@ -288,6 +288,22 @@ func (c *checker) validate(cfg *Config) {
 	} else if cfg.Stills.KeepDays < 0 {
 		c.at(path{"stills", "keep_days"}, "must be positive")
 	}
+	st := &cfg.Storage
+	if st.CheckpointEvery == 0 {
+		st.CheckpointEvery = 10 * time.Minute
+	} else if st.CheckpointEvery < time.Second {
+		c.at(path{"storage", "checkpoint_every"}, "%s: want 1s or more", st.CheckpointEvery)
+	}
+	if st.MinFreePercent == 0 {
+		st.MinFreePercent = 10
+	} else if st.MinFreePercent < 0 || st.MinFreePercent > 90 {
+		c.at(path{"storage", "min_free_percent"}, "%d: want 1 to 90", st.MinFreePercent)
+	}
+	if st.MinFreeMB == 0 {
+		st.MinFreeMB = 500
+	} else if st.MinFreeMB < 0 {
+		c.at(path{"storage", "min_free_mb"}, "must be positive")
+	}
 	if a.Lockout.Failures == 0 {
 		a.Lockout.Failures = 5
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -53,6 +54,10 @@ func Seed(ctx context.Context, st *store.Store, cfg *config.Config, sim bool, ou
 			if err := st.CreateUser(ctx, a[0], a[1], nil, pw); err != nil {
 				return fmt.Errorf("demo: %w", err)
 			}
+			if err := st.Append(ctx, &event.Event{Type: event.UserCreated, Actor: "first start",
+				Detail: map[string]string{"user": a[0], "role": a[1]}}); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", a[0], pw, a[1])
 		}
 		if err := tw.Flush(); err != nil {
@@ -84,6 +89,11 @@ func Seed(ctx context.Context, st *store.Store, cfg *config.Config, sim bool, ou
 			cred.PINHash = store.HashPIN(c.PIN)
 		}
 		if err := st.AddCredential(ctx, cred); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if err := st.Append(ctx, &event.Event{Type: event.PersonAdded, Actor: "demo",
+			Person:     &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company},
+			Credential: &event.Credential{Format: cred.Format, Facility: cred.Facility, Number: cred.Number}}); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		role := c.Role

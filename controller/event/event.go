@@ -45,6 +45,10 @@ const (
 	SystemStopped     = "system.stopped"
 	PersonAdded       = "person.added"
 	CredentialAdded   = "credential.added"
+	PeopleImported    = "people.imported" // a CSV of people and cards; detail.sha256 is the file's
+	UserCreated       = "user.created"    // a dashboard account (detail.user, detail.role)
+	TokenCreated      = "token.created"   // an API token (detail.role, detail.label)
+	ConfigLoaded      = "config.loaded"   // the site config a run started with; detail.sha256 is the file's
 	BridgeRejected    = "bridge.rejected" // a door Pi's message, or one sent in its name, not acted on
 	SystemFault       = "system.fault"    // the door loop recovered from a fault; every strike was locked
 )

@@ -1,13 +1,18 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
@@ -67,6 +72,8 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "creating a person", err)
 		return
 	}
+	s.logChange(r, &event.Event{Type: event.PersonAdded, Person: &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company},
+		Detail: map[string]string{"levels": strings.Join(p.Levels, ",")}})
 	writeJSON(w, http.StatusCreated, p)
 }
 
@@ -104,7 +111,8 @@ func (s *Server) addCredential(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if _, err := s.Store.Person(r.Context(), id); err != nil {
+	holder, err := s.Store.Person(r.Context(), id)
+	if err != nil {
 		s.personError(w, id, err)
 		return
 	}
@@ -159,6 +167,9 @@ func (s *Server) addCredential(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "adding a card", err)
 		return
 	}
+	s.logChange(r, &event.Event{Type: event.CredentialAdded,
+		Person:     &event.Person{ID: holder.ID, Name: holder.Name, Kind: holder.Kind, Company: holder.Company},
+		Credential: &event.Credential{Format: c.Format, Facility: c.Facility, Number: c.Number, Hex: c.RawHex}})
 	writeJSON(w, http.StatusCreated, c)
 }
 
@@ -206,7 +217,8 @@ func ImportRules(cfg *config.Config) store.ImportRules {
 // importPeople takes a CSV: every row is written, or none, with every bad
 // row reported by line.
 func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) {
-	res, err := s.Store.ImportCSV(r.Context(), http.MaxBytesReader(w, r.Body, 32<<20), s.importRules())
+	sum := sha256.New()
+	res, err := s.Store.ImportCSV(r.Context(), io.TeeReader(http.MaxBytesReader(w, r.Body, 32<<20), sum), s.importRules())
 	var bad store.ImportErrors
 	if errors.As(err, &bad) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_rows", "detail": fmt.Sprintf("%d bad rows; nothing was written", len(bad)), "rows": bad})
@@ -216,6 +228,8 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "import", err)
 		return
 	}
+	s.logChange(r, &event.Event{Type: event.PeopleImported, Detail: map[string]string{
+		"sha256": hex.EncodeToString(sum.Sum(nil)), "people": strconv.Itoa(res.People), "cards": strconv.Itoa(res.Cards)}})
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -224,5 +238,14 @@ func (s *Server) exportPeople(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", `attachment; filename="people.csv"`)
 	if err := s.Store.ExportCSV(r.Context(), w); err != nil {
 		s.Log.Error("export people", "err", err)
+	}
+}
+
+// logChange puts a change of who may pass in the log, with who made it.
+// The change is made already; a log that cannot take it now holds it.
+func (s *Server) logChange(r *http.Request, ev *event.Event) {
+	ev.Actor = principal(r).Name
+	if err := s.Site.Record(r.Context(), ev); err != nil {
+		s.Log.Error("change not logged", "type", ev.Type, "err", err)
 	}
 }

@@ -28,6 +28,10 @@ type Site interface {
 	Muster() []access.Presence
 	Occupancy() map[string]int
 	FrigateRejects() map[string]int
+	// StorageHealth says whether the log is being written; HeldAlarms are
+	// alarms the database could not take, shown from memory.
+	StorageHealth() store.Health
+	HeldAlarms() []store.Alarm
 	// Record puts an event of the API's own (an audit, an acknowledgement)
 	// in the one line of the log, and returns once it is there.
 	Record(ctx context.Context, ev *event.Event) error
@@ -133,6 +137,25 @@ func (s *Server) forgive(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) {
 	alarms, err := s.Store.OpenAlarms(r.Context())
+	if held := s.Site.HeldAlarms(); len(held) > 0 {
+		// First: raised and not stored yet (the database may be locked or
+		// the card full); an alarm stored meanwhile is shown once.
+		stored := map[string]bool{}
+		for _, a := range alarms {
+			stored[a.ID] = true
+		}
+		var shown []store.Alarm
+		for _, a := range held {
+			if !stored[a.ID] {
+				shown = append(shown, a)
+			}
+		}
+		alarms = append(shown, alarms...)
+		if err != nil {
+			s.Log.Warn("alarms read from memory only", "err", err)
+			err = nil
+		}
+	}
 	if err != nil {
 		s.internal(w, "alarms", err)
 		return

@@ -100,8 +100,16 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	now := s.Clock.Now()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"status":   "ok",
+	status, code := "ok", http.StatusOK
+	storage := s.Site.StorageHealth()
+	if !storage.OK {
+		// A monitor watching health must see a log that cannot be written.
+		status, code = "degraded", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{
+		"status":   status,
+		"reason":   storage.Reason,
+		"storage":  storage,
 		"site":     s.Config.Site,
 		"name":     s.Config.Name,
 		"hardware": s.Config.Hardware,

@@ -51,6 +51,23 @@ type Outbox struct {
 	Occupancy func() map[string]int
 	// HomeAssistant, when set, announces the site to Home Assistant.
 	HomeAssistant *Discovery
+	// Replay is how many events before the delivered mark are sent again
+	// at start: a broker may acknowledge an event before it has stored it
+	// for its subscribers (mochi does), and a kill in between must not lose
+	// it. Subscribers dedupe on id.
+	Replay int64
+	// Notices are published at once, not read from the log: a storage
+	// alarm while the log cannot be written, the log's signed checkpoints.
+	Notices <-chan Notice
+
+	lastStorage []byte // for the next connect (Run's goroutine only)
+}
+
+// Notice is one message that does not come from the log. One field is set.
+type Notice struct {
+	Alarm      []byte // an alarm event, on the alarms topic (no seq: not logged yet)
+	Storage    []byte // the log's health, retained
+	Checkpoint []byte // a signed checkpoint, retained
 }
 
 // Topics.
@@ -87,6 +104,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	last = max(0, last-o.Replay)
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
 	var lastRead time.Time
@@ -115,8 +133,33 @@ func (o *Outbox) Run(ctx context.Context) error {
 				o.goOffline(client)
 				return nil
 			}
+		case n := <-o.Notices:
+			o.publishNotice(client, n)
 		case <-retry.C:
 		}
+	}
+}
+
+// publishNotice sends a notice if the broker is there; the retained ones
+// are kept and sent again on every connect.
+func (o *Outbox) publishNotice(client paho.Client, n Notice) {
+	switch {
+	case n.Storage != nil:
+		o.lastStorage = n.Storage
+	}
+	if !client.IsConnectionOpen() {
+		if n.Alarm != nil {
+			o.Log.Warn("mqtt down: an alarm outside the log could not be published", "alarm", string(n.Alarm))
+		}
+		return
+	}
+	switch {
+	case n.Alarm != nil:
+		client.Publish(o.alarmsTopic(), 1, false, n.Alarm)
+	case n.Storage != nil:
+		client.Publish(o.topics().Storage(), 1, true, n.Storage)
+	case n.Checkpoint != nil:
+		client.Publish(o.topics().Checkpoints(), 1, true, n.Checkpoint)
 	}
 }
 
@@ -256,6 +299,14 @@ func (o *Outbox) announce(client paho.Client) error {
 	}
 	for topic, payload := range o.discovery() {
 		tokens = append(tokens, client.Publish(topic, 1, true, payload))
+	}
+	if o.lastStorage != nil {
+		tokens = append(tokens, client.Publish(o.topics().Storage(), 1, true, o.lastStorage))
+	}
+	if c, ok, err := o.Store.LastCheckpoint(context.Background()); err == nil && ok {
+		// The one signed at the last shutdown goes out now.
+		b, _ := json.Marshal(c)
+		tokens = append(tokens, client.Publish(o.topics().Checkpoints(), 1, true, b))
 	}
 	for _, t := range tokens {
 		if !t.WaitTimeout(5 * time.Second) {

@@ -19,7 +19,11 @@ import (
 // events wait in memory, in order, and nothing is dropped on the door's side.
 
 type journalEntry struct {
-	ev   *event.Event
+	ev *event.Event // nil for a change to the alarms alone
+	// then is the change the event makes to the alarms table, done by the
+	// writer after the event is in the log: the door loop never waits on
+	// the database, and the table follows the log's order.
+	then func(context.Context) error
 	done chan error // buffered: the writer never waits on who asked
 }
 
@@ -36,28 +40,37 @@ func newJournal() *journal {
 }
 
 // record hands ev to the writer; the channel says how its append went.
-func (s *Site) record(_ context.Context, ev *event.Event) <-chan error {
-	if ev.Time.IsZero() {
-		ev.Time = time.Now() // when it happened, not when the disk let it be written
+func (s *Site) record(ctx context.Context, ev *event.Event) <-chan error {
+	return s.recordThen(ctx, ev, nil)
+}
+
+// recordThen records ev, then has the writer run then.
+func (s *Site) recordThen(_ context.Context, ev *event.Event, then func(context.Context) error) <-chan error {
+	if ev != nil {
+		if ev.Time.IsZero() {
+			ev.Time = time.Now() // when it happened, not when the disk let it be written
+		}
+		if ev.ID == "" {
+			ev.ID = uuid.Must(uuid.NewV7()).String()
+		}
+		// The writer gets its own copy: the caller goes on with its event
+		// while the writer stamps seq and hashes on the one it appends.
+		own := *ev
+		own.Detail = maps.Clone(ev.Detail)
+		ev = &own
 	}
-	if ev.ID == "" {
-		ev.ID = uuid.Must(uuid.NewV7()).String()
-	}
-	// The writer gets its own copy: the caller goes on with its event while
-	// the writer stamps seq and hashes on the one it appends.
-	own := *ev
-	own.Detail = maps.Clone(ev.Detail)
-	ev = &own
 	done := make(chan error, 1)
 	j := s.journal
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
-		s.log.Error("event after the log closed; not logged", "type", ev.Type, "door", ev.Door)
+		if ev != nil {
+			s.log.Error("event after the log closed; not logged", "type", ev.Type, "door", ev.Door)
+		}
 		done <- errors.New("site: the log is closed")
 		return done
 	}
-	j.entries = append(j.entries, journalEntry{ev: ev, done: done})
+	j.entries = append(j.entries, journalEntry{ev: ev, then: then, done: done})
 	j.mu.Unlock()
 	select {
 	case j.wake <- struct{}{}:
@@ -103,11 +116,16 @@ func (s *Site) writeLog() {
 		e := j.entries[0]
 		j.mu.Unlock()
 
-		err := s.Store.Append(context.Background(), e.ev)
+		var err error
+		if e.ev != nil {
+			err = s.Store.Append(context.Background(), e.ev)
+		} else {
+			err = e.then(context.Background())
+		}
 		if err != nil && store.Transient(err) {
 			// Held in order and tried again: the next event waits its turn.
 			if backoff == 0 {
-				s.log.Warn("the log cannot be written for now; events wait in memory, in order", "err", err, "waiting", s.journalLen())
+				s.appendsFailing(err)
 			}
 			backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
 			select {
@@ -118,17 +136,31 @@ func (s *Site) writeLog() {
 			}
 			continue
 		}
-		if backoff > 0 {
-			s.log.Info("the log is written again", "waiting", s.journalLen())
+		if backoff > 0 && err == nil {
 			backoff = 0
+			s.appendsResumed()
 		}
-		switch {
-		case errors.Is(err, store.ErrDuplicate):
-			s.log.Debug("replayed event already logged", "id", e.ev.ID)
-		case err != nil:
-			s.log.Error("event not logged", "type", e.ev.Type, "door", e.ev.Door, "err", err)
-		default:
-			s.afterRecord(e.ev)
+		if e.ev != nil {
+			switch {
+			case errors.Is(err, store.ErrDuplicate):
+				s.log.Debug("replayed event already logged", "id", e.ev.ID)
+			case err != nil:
+				// Not one a later try would mend: never silent, though.
+				s.log.Error("event not logged", "type", e.ev.Type, "door", e.ev.Door, "err", err)
+				s.notLogged(e.ev, err)
+			default:
+				s.afterRecord(e.ev)
+			}
+			if e.then != nil && err == nil {
+				// The event is in: its change to the alarms table waits its
+				// turn as an entry of its own, retried like an append.
+				j.mu.Lock()
+				j.entries[0] = journalEntry{then: e.then, done: e.done}
+				j.mu.Unlock()
+				continue
+			}
+		} else if err != nil {
+			s.log.Error("alarms table not updated", "err", err)
 		}
 		e.done <- err
 		j.mu.Lock()
@@ -152,7 +184,9 @@ func (s *Site) dropJournal(cause error) {
 	j.entries = nil
 	j.mu.Unlock()
 	for _, e := range left {
-		s.log.Error("stopping with the database unavailable: event not logged", "type", e.ev.Type, "door", e.ev.Door, "time", e.ev.Time, "err", cause)
+		if e.ev != nil {
+			s.log.Error("stopping with the database unavailable: event not logged", "type", e.ev.Type, "door", e.ev.Door, "time", e.ev.Time, "err", cause)
+		}
 		e.done <- cause
 	}
 }

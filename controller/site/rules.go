@@ -122,18 +122,28 @@ func (s *Site) raiseID(ctx context.Context, id, kind, severity, door, reader, pe
 	s.raiseAlarm(ctx, a, &event.Event{Door: door, Reader: reader})
 }
 
-// raiseAlarm stores a and logs alarm.raised from ev, which may carry more
-// (a camera, a zone, evidence in its detail).
+// raiseAlarm logs alarm.raised from ev (which may carry more: a camera, a
+// zone, evidence in its detail) and has the log's writer store a after it.
+// Until then the board shows a from memory, so an alarm is seen at once
+// even while the database is locked or the card full.
 func (s *Site) raiseAlarm(ctx context.Context, a *store.Alarm, ev *event.Event) {
-	if err := s.Store.RaiseAlarm(ctx, a); err != nil {
-		s.log.Error("alarm not stored", "kind", a.Kind, "err", err)
+	if a.RaisedAt == "" {
+		a.RaisedAt = time.Now().UTC().Format(time.RFC3339Nano)
 	}
+	s.holdAlarm(*a)
 	ev.Type, ev.Alarm = event.AlarmRaised, &event.Alarm{ID: a.ID, Severity: a.Severity}
 	if ev.Detail == nil {
 		ev.Detail = map[string]string{}
 	}
 	ev.Detail["kind"], ev.Detail["detail"] = a.Kind, a.Detail
-	s.record(ctx, ev)
+	stored := *a
+	s.recordThen(ctx, ev, func(ctx context.Context) error {
+		if err := s.Store.RaiseAlarm(ctx, &stored); err != nil {
+			return err
+		}
+		s.unholdAlarm(stored.ID)
+		return nil
+	})
 }
 
 // doorAlarms mirrors the door's alarms into the alarms table: raised with
@@ -150,16 +160,21 @@ func (s *Site) doorAlarms(ctx context.Context, ev event.Event) {
 	}
 }
 
+// clear has the log's writer clear door's alarms of kinds, after every
+// event before it, and log alarm.cleared for each.
 func (s *Site) clear(ctx context.Context, door string, kinds ...string) {
-	for _, kind := range kinds {
-		ids, err := s.Store.ClearAlarms(ctx, kind, door)
-		if err != nil {
-			s.log.Warn("alarm not cleared", "door", door, "err", err)
+	s.recordThen(ctx, nil, func(ctx context.Context) error {
+		for _, kind := range kinds {
+			ids, err := s.Store.ClearAlarms(ctx, kind, door)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				s.record(ctx, &event.Event{Type: event.AlarmCleared, Door: door, Alarm: &event.Alarm{ID: id}, Detail: map[string]string{"kind": kind}})
+			}
 		}
-		for _, id := range ids {
-			s.record(ctx, &event.Event{Type: event.AlarmCleared, Door: door, Alarm: &event.Alarm{ID: id}, Detail: map[string]string{"kind": kind}})
-		}
-	}
+		return nil
+	})
 }
 
 func (s *Site) checkOut(ctx context.Context, visitID string, p *store.Person, by string) []<-chan error {

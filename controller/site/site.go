@@ -8,6 +8,8 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -56,6 +58,11 @@ type Options struct {
 	// EscalateEvery is how often unacknowledged alarms are checked against
 	// access.escalate_after (5 s when zero).
 	EscalateEvery time.Duration
+	// FreeSpace reads the data dir's disk (DiskSpace when nil); tests give
+	// a card as full as they need.
+	FreeSpace func(dir string) (free, total uint64, err error)
+	// FreeSpaceEvery is how often free space is checked (10 s when zero).
+	FreeSpaceEvery time.Duration
 	// Now is the clock the desk and the day's work read (time.Now when
 	// nil); tests move it across the site's midnight.
 	Now func() time.Time
@@ -92,6 +99,12 @@ type Site struct {
 	escalateEvery time.Duration
 	clock         sitetime.Clock
 	cams          *cameras
+	storage       storage
+	notices       chan outbox.Notice // told over MQTT at once, outside the log
+	logKey        ed25519.PrivateKey // signs the log's checkpoints
+
+	freeSpace      func(dir string) (free, total uint64, err error)
+	freeSpaceEvery time.Duration
 
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
@@ -155,6 +168,13 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		overstayEvery: opts.OverstayEvery,
 		escalateEvery: opts.EscalateEvery,
 		clock:         sitetime.Clock{Location: cfg.Location, Source: opts.Now},
+		notices:       make(chan outbox.Notice, 16),
+
+		freeSpace:      opts.FreeSpace,
+		freeSpaceEvery: cmp.Or(opts.FreeSpaceEvery, 10*time.Second),
+	}
+	if s.freeSpace == nil {
+		s.freeSpace = DiskSpace
 	}
 	// The doors lock before anything else happens: no pulse on start.
 	local, err := s.startHardware()
@@ -170,6 +190,16 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	}
 	s.Store = st
 	s.local = local
+	logKey, created, err := sitekeys.Log(cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.logKey = logKey
+	if created {
+		fmt.Fprintf(opts.Out, "The log's checkpoint key was made: %s\n  public key %x\n  (keep the public key with your checkpoints; `controller checkpoints key` prints it again)\n",
+			sitekeys.LogKeyPath(cfg.DataDir), logKey.Public())
+	}
 	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: st, Visits: st})
 	// Who is where, from the log: a restart forgets nobody inside.
 	recent, err := st.Since(ctx, time.Now().Add(-cfg.Access.AntiPassbackReset),
@@ -224,7 +254,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		if err != nil {
 			return fail(err)
 		}
-		b, err := broker.Start(e.Listen, access, tlsConfig, log)
+		b, err := broker.Start(e.Listen, access, tlsConfig, filepath.Join(cfg.DataDir, "mqtt-sessions.db"), log)
 		if err != nil {
 			return fail(err)
 		}
@@ -265,12 +295,17 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return fail(err)
 	}
 	s.goRun("doors", s.loop, ctx)
-	s.goRun("checkpoint", s.checkpoints, ctx)
+	s.goRun("wal", s.flushWAL, ctx)
+	s.goRun("checkpoints", s.signCheckpoints, ctx)
+	s.goRun("free-space", s.watchFreeSpace, ctx)
 	s.goRun("cards", s.watchCards, ctx)
 	s.goRun("overstay", s.overstays, ctx)
 	s.goRun("escalate", s.escalations, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log,
-		Occupancy: s.engine.Occupancy}
+		Occupancy: s.engine.Occupancy, Notices: s.notices}
+	if s.broker != nil {
+		ob.Replay = 400 // two of the outbox's batches: what mochi may have acknowledged and not stored
+	}
 	for _, d := range cfg.Doors {
 		ob.DoorNames = append(ob.DoorNames, outbox.Named{ID: d.ID, Name: cmp.Or(d.Name, d.ID)})
 	}
@@ -312,6 +347,13 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return nil
 	}, ctx)
 	log.Info("dashboard and API listening", "addr", s.httpAddr, "hardware", cfg.Hardware)
+	// What the doors obey this run, as a hash a manager can hold the file to.
+	if b, err := os.ReadFile(cfg.File); err == nil {
+		sum := sha256.Sum256(b)
+		s.record(ctx, &event.Event{Type: event.ConfigLoaded, Detail: map[string]string{"file": cfg.File, "sha256": hex.EncodeToString(sum[:])}})
+	} else if cfg.File != "" {
+		log.Warn("config file not hashed for the log", "err", err)
+	}
 	s.record(ctx, &event.Event{Type: event.SystemStarted, Detail: map[string]string{"hardware": cfg.Hardware}})
 	return s, nil
 }
@@ -439,9 +481,9 @@ func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Con
 	}()
 }
 
-// checkpoints fold the write-ahead log into the database now and then, off
+// flushWAL folds the write-ahead log into the database now and then, off
 // the door's path (appends never checkpoint; see store.Open).
-func (s *Site) checkpoints(ctx context.Context) error {
+func (s *Site) flushWAL(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
@@ -449,8 +491,15 @@ func (s *Site) checkpoints(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := s.Store.FlushWAL(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("checkpoint", "err", err)
+			err := s.Store.FlushWAL(ctx)
+			switch {
+			case ctx.Err() != nil:
+			case err != nil && store.Transient(err):
+				s.flushFailing(err)
+			case err != nil:
+				s.log.Warn("write-ahead log not folded in", "err", err)
+			default:
+				s.flushResumed()
 			}
 		}
 	}
@@ -520,6 +569,9 @@ func (s *Site) finish() error {
 	s.wg.Wait()
 	s.record(context.Background(), &event.Event{Type: event.SystemStopped})
 	s.closeJournal(journalGrace)
+	// The last word of this run, signed: a log cut after a clean stop is
+	// caught by this checkpoint (published at the next start).
+	s.checkpoint(context.Background())
 	s.errMu.Lock()
 	err := s.err
 	s.errMu.Unlock()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Alarm is something a guard must see and acknowledge.
@@ -23,10 +24,25 @@ type Alarm struct {
 	EscalatedAt string `json:"escalated_at,omitempty"`
 }
 
+// Health is whether the log is being written, as the site knows it (in
+// memory: it must be told while the database cannot take a word).
+type Health struct {
+	OK          bool      `json:"ok"`
+	Reason      string    `json:"reason,omitempty"`
+	Since       time.Time `json:"since,omitzero"`
+	Waiting     int       `json:"waiting"` // events held in memory, in order, until the store takes them
+	LowSpace    string    `json:"low_space,omitempty"`
+	FreeBytes   uint64    `json:"free_bytes,omitempty"`
+	FreePercent float64   `json:"free_percent,omitempty"`
+}
+
 // RaiseAlarm stores a new alarm.
 func (s *Store) RaiseAlarm(ctx context.Context, a *Alarm) error {
-	a.RaisedAt = now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO alarms (id, kind, severity, door, reader, person_id, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	if a.RaisedAt == "" {
+		a.RaisedAt = now()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO alarms (id, kind, severity, door, reader, person_id, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, // stored again after a failure that came after the insert
 		a.ID, a.Kind, a.Severity, a.Door, a.Reader, a.PersonID, a.Detail, a.RaisedAt)
 	if err != nil {
 		return fmt.Errorf("store: alarm %s: %w", a.ID, err)

@@ -19,11 +19,12 @@ func (s *Store) loadHead(ctx context.Context) error {
 	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`).Scan(&s.head.seq, &s.head.hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		s.head = chainHead{seq: 0, hash: event.GenesisHash}
-		return nil
+		err = nil
 	}
 	if err != nil {
 		return fmt.Errorf("store: read chain head: %w", err)
 	}
+	s.headSeq.Store(s.head.seq)
 	return nil
 }
 
@@ -47,6 +48,8 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	}
 	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
 	ev.Site = s.site
+	retried := false
+chain:
 	ev.Seq = s.head.seq + 1
 	body, err := ev.Canonical()
 	if err != nil {
@@ -60,6 +63,15 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	}
 	_, err = s.insert.ExecContext(ctx,
 		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, string(body), ev.PrevHash, ev.Hash)
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: events.seq") && !retried {
+		// Another process (the CLI adding a user while the site runs)
+		// appended since this one read the head: read it again.
+		if lerr := s.loadHead(ctx); lerr != nil {
+			return lerr
+		}
+		retried = true
+		goto chain
+	}
 	if err != nil {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: events.id") {
@@ -69,6 +81,7 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 		return fmt.Errorf("store: append %s: %w", ev.Type, err)
 	}
 	s.head = chainHead{seq: ev.Seq, hash: ev.Hash}
+	s.headSeq.Store(ev.Seq)
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return nil
@@ -83,12 +96,9 @@ func (s *Store) Changed() <-chan struct{} {
 	return s.changed
 }
 
-// Head is the seq of the newest event.
-func (s *Store) Head() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.head.seq
-}
+// Head is the seq of the newest event. It never waits on an append (one
+// may be waiting out a locked database).
+func (s *Store) Head() int64 { return s.headSeq.Load() }
 
 // Filter selects events. Empty fields match everything.
 type Filter struct {

@@ -213,6 +213,7 @@ func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
 		return fmt.Errorf("store: fill: %w", err)
 	}
 	s.head = head
+	s.headSeq.Store(head.seq)
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return nil

@@ -6,9 +6,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
@@ -26,6 +28,7 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	db   *sql.DB
 	site string
+	path string
 
 	mu        sync.Mutex // one appender at a time keeps seq gap-free
 	writer    *sql.Conn  // the appender's own connection: no checkpoint on the door's path
@@ -33,6 +36,7 @@ type Store struct {
 	card      *sql.Stmt  // the card lookup every decision makes
 	published *sql.Stmt  // the outbox's read of the log
 	head      chainHead
+	headSeq   atomic.Int64 // head.seq, for readers that must not wait on an append
 	changed   chan struct{} // closed and replaced on every append
 
 	cards cardIndex
@@ -98,7 +102,7 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, site: site, changed: make(chan struct{}), cardsChanged: make(chan struct{})}
+	s := &Store{db: db, site: site, path: path, changed: make(chan struct{}), cardsChanged: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
@@ -117,6 +121,11 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	w, err := db.Conn(ctx)
 	if err == nil {
 		_, err = w.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`)
+	}
+	if err == nil {
+		// The log's writer holds what it cannot append in memory, in order:
+		// a long busy wait would only tell the guards later.
+		_, err = w.ExecContext(ctx, `PRAGMA busy_timeout = 1000`)
 	}
 	if err != nil {
 		db.Close()
@@ -144,8 +153,55 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 
 // FlushWAL moves the write-ahead log into the database file without
 // blocking appends; the site calls it every few seconds.
+//
+// A write-ahead log grown past walLimit (a backup or a long export held it)
+// is folded in whole and cut back: that waits for readers and holds the
+// log's writer briefly, never a door.
 func (s *Store) FlushWAL(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		return fmt.Errorf("store: fold the write-ahead log: %w", err)
+	}
+	if s.WALSize() <= walLimit {
+		return nil
+	}
+	// Without a busy wait: while a reader still holds the log, a truncating
+	// checkpoint would hold every append behind it. The next flush tries
+	// again.
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: cut the write-ahead log back: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return fmt.Errorf("store: cut the write-ahead log back: %w", err)
+	}
+	defer c.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = 5000`)
+	if _, err := c.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && !Transient(err) {
+		return fmt.Errorf("store: cut the write-ahead log back: %w", err)
+	}
+	return nil
+}
+
+// WALSize is the write-ahead log's size on disk.
+func (s *Store) WALSize() int64 {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// LimitPages caps the database at n pages for appends (SQLite's
+// max_page_count, on the appenders' connection): past it they fail as on a
+// full disk. It is how tests fill a card where they cannot mount a small
+// one; 0 lifts the cap.
+func (s *Store) LimitPages(ctx context.Context, n int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n == 0 {
+		n = 4294967294
+	}
+	_, err := s.writer.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, n))
 	return err
 }
 

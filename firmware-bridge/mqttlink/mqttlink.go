@@ -96,6 +96,8 @@ type Topics struct{ Prefix string }
 func (t Topics) Events() string        { return t.Prefix + "/events" }
 func (t Topics) Alarms() string        { return t.Prefix + "/alarms" }
 func (t Topics) Status() string        { return t.Prefix + "/status" }
+func (t Topics) Storage() string       { return t.Prefix + "/storage" }     // retained: is the log being written
+func (t Topics) Checkpoints() string   { return t.Prefix + "/checkpoints" } // retained: the newest signed checkpoint
 func (t Topics) Door(id string) string { return t.Prefix + "/doors/" + id + "/state" }
 func (t Topics) Zone(id string) string { return t.Prefix + "/zones/" + id + "/occupancy" }
 func (t Topics) Bridges() string       { return t.Prefix + "/bridges/#" }

@@ -1,0 +1,70 @@
+package site_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/sekisho/sekisho/controller/event"
+)
+
+// Every change of who may pass is in the chain, with who made it: the
+// config the run started with, people and cards added over the API or by
+// CSV, accounts and tokens made at the command line.
+func TestChangesOfWhoMayPassAreInTheChain(t *testing.T) {
+	ts := startSite(t, "") // makes an admin token with the CLI
+	ts.addCardholder("Kato Ren", []string{"staff"}, 31, 4001)
+	csv := "id,name,kind,company,levels,format,facility,number\nimp-1,Mori Aoi,contractor,Mori Kogyo,staff,H10301,31,4002\n"
+	req, _ := http.NewRequest("POST", ts.base+"/api/people/import", bytes.NewBufferString(csv))
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	req.Header.Set("Content-Type", "text/csv")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("import: %v %v", err, res.Status)
+	}
+	res.Body.Close()
+	if code, out := runCLI(t, "user", "add", "sato", "--role", "guard", "--password", "a-long-password-1", "--db", ts.db); code != 0 {
+		t.Fatalf("user add: %s", out)
+	}
+
+	var evs []event.Event
+	found := map[string]event.Event{}
+	waitFor(t, "every change in the log", func() bool {
+		ts.call("GET", "/api/events?limit=1000", nil, &evs)
+		for _, ev := range evs {
+			if _, ok := found[ev.Type]; !ok {
+				found[ev.Type] = ev
+			}
+		}
+		for _, typ := range []string{event.ConfigLoaded, event.TokenCreated, event.PersonAdded, event.CredentialAdded, event.PeopleImported, event.UserCreated} {
+			if _, ok := found[typ]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	cfg, _ := os.ReadFile("../../configs/demo-factory.yaml")
+	sum := sha256.Sum256(cfg)
+	if got := found[event.ConfigLoaded].Detail["sha256"]; got != hex.EncodeToString(sum[:]) {
+		t.Errorf("config.loaded sha256 %s", got)
+	}
+	csvSum := sha256.Sum256([]byte(csv))
+	if got := found[event.PeopleImported]; got.Detail["sha256"] != hex.EncodeToString(csvSum[:]) || got.Detail["people"] != "1" || got.Actor == "" {
+		t.Errorf("people.imported %+v", got)
+	}
+	if got := found[event.CredentialAdded]; got.Credential == nil || got.Credential.Number != 4001 || got.Person == nil || got.Person.Name != "Kato Ren" || got.Actor == "" {
+		t.Errorf("credential.added %+v", got)
+	}
+	if got := found[event.UserCreated]; got.Detail["user"] != "sato" || got.Detail["role"] != "guard" || got.Actor == "" {
+		t.Errorf("user.created %+v", got)
+	}
+	if got := found[event.TokenCreated]; got.Detail["role"] != "admin" {
+		t.Errorf("token.created %+v", got)
+	}
+	if v, err := ts.Store.Verify(t.Context()); err != nil || !v.OK {
+		t.Fatalf("verify: %+v %v", v, err)
+	}
+}
