@@ -11,8 +11,8 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
-	"go.etcd.io/bbolt"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"go.etcd.io/bbolt"
 )
 
 // Broker is a running embedded broker.

@@ -25,15 +25,15 @@ const AlarmStorage = "storage"
 // storage is the log's health as the site sees it. It lives in memory on
 // purpose: it must be told while the database cannot take a word.
 type storage struct {
-	mu       sync.Mutex
-	failing  string // why the log is at risk now: appendErr, else flushErr
+	mu                  sync.Mutex
+	failing             string // why the log is at risk now: appendErr, else flushErr
 	appendErr, flushErr string // appends refused; the write-ahead log not folded in (the file cannot grow)
-	since    time.Time
-	alarmID  string // the storage alarm of the failure, while it lasts
-	lowSpace string // why free space is short; "" when it is not
-	free     uint64
-	total    uint64
-	held     []store.Alarm // raised, not yet stored by the log's writer
+	since               time.Time
+	alarmID             string // the storage alarm of the failure, while it lasts
+	lowSpace            string // why free space is short; "" when it is not
+	free                uint64
+	total               uint64
+	held                []store.Alarm // raised, not yet stored by the log's writer
 }
 
 // StorageHealth says whether the log is being written.

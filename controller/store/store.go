@@ -36,7 +36,7 @@ type Store struct {
 	card      *sql.Stmt  // the card lookup every decision makes
 	published *sql.Stmt  // the outbox's read of the log
 	head      chainHead
-	headSeq   atomic.Int64 // head.seq, for readers that must not wait on an append
+	headSeq   atomic.Int64  // head.seq, for readers that must not wait on an append
 	changed   chan struct{} // closed and replaced on every append
 
 	cards cardIndex
