@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/camera"
@@ -14,24 +16,82 @@ import (
 func (s *Server) cameraRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/cameras", s.need(store.RoleGuard, s.listCameras))
 	mux.HandleFunc("GET /api/stills/{day}/{file}", s.need(store.RoleGuard, s.serveStill))
-	mux.HandleFunc("GET /api/verify", s.need(store.RoleManager, s.verify))
+	mux.HandleFunc("GET /api/verify", s.need(store.RoleManager, s.verifyState))
+	mux.HandleFunc("POST /api/verify", s.need(store.RoleManager, s.startVerify))
 }
 
-// verify walks the hash chain and checks every kept still against it, as
-// `controller verify` does, for a manager at the dashboard.
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	v, err := s.Store.Verify(r.Context())
-	if err != nil {
-		s.internal(w, "verify", err)
+// verification is the dashboard's walk of the log: one at a time, in the
+// background, so a request never waits ten million rows long, and the page
+// shows how far it got.
+type verification struct {
+	mu       sync.Mutex
+	Running  bool          `json:"running"`
+	Done     int64         `json:"done"`
+	Total    int64         `json:"total"`
+	By       string        `json:"by,omitempty"`
+	Started  time.Time     `json:"started,omitzero"`
+	Finished time.Time     `json:"finished,omitzero"`
+	Error    string        `json:"error,omitempty"`
+	Result   *verifyResult `json:"result,omitempty"`
+}
+
+type verifyResult struct {
+	OK             bool                  `json:"ok"`
+	Chain          store.Verification    `json:"chain"`
+	StillsChecked  int                   `json:"stills_checked"`
+	StillsPruned   int                   `json:"stills_pruned"`
+	StillsProblems []camera.StillProblem `json:"stills_problems"`
+}
+
+func (s *Server) verifyState(w http.ResponseWriter, r *http.Request) {
+	v := &s.verifying
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	writeJSON(w, http.StatusOK, v)
+}
+
+// startVerify walks the hash chain and checks every kept still against it,
+// as `controller verify` does, for a manager at the dashboard.
+func (s *Server) startVerify(w http.ResponseWriter, r *http.Request) {
+	v := &s.verifying
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.Running {
+		writeJSON(w, http.StatusAccepted, v)
 		return
 	}
-	stills, err := camera.VerifyStills(r.Context(), s.Store, camera.StillsDir(s.Config.DataDir))
+	v.Running, v.Done, v.Total, v.By, v.Started, v.Finished, v.Error, v.Result = true, 0, s.Store.Head(), principal(r).Name, time.Now(), time.Time{}, "", nil
+	ctx := s.Background
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	go s.runVerify(ctx)
+	writeJSON(w, http.StatusAccepted, v)
+}
+
+func (s *Server) runVerify(ctx context.Context) {
+	v := &s.verifying
+	chain, err := s.Store.VerifyWith(ctx, store.VerifyOptions{Progress: func(done, total int64) {
+		v.mu.Lock()
+		v.Done, v.Total = max(v.Done, done), total
+		v.mu.Unlock()
+	}})
+	var res *verifyResult
+	if err == nil {
+		var stills camera.StillsReport
+		stills, err = camera.VerifyStills(ctx, s.Store, camera.StillsDir(s.Config.DataDir))
+		res = &verifyResult{OK: chain.OK && len(stills.Problems) == 0, Chain: chain, StillsChecked: stills.Checked,
+			StillsPruned: stills.Pruned, StillsProblems: stills.Problems}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.Running, v.Finished = false, time.Now()
 	if err != nil {
-		s.internal(w, "verify stills", err)
+		v.Error = err.Error()
+		s.Log.Error("verify", "err", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"chain": v, "stills_checked": stills.Checked, "stills_pruned": stills.Pruned,
-		"stills_problems": stills.Problems, "ok": v.OK && len(stills.Problems) == 0})
+	v.Result = res
 }
 
 func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) {

@@ -62,6 +62,7 @@ type Server struct {
 	Clock sitetime.Clock
 
 	shiftRunning atomic.Bool
+	verifying    verification
 }
 
 // Handler returns the routes.

@@ -147,4 +147,12 @@ func TestManagerEntryLogInTheBrowser(t *testing.T) {
 	if len(views) == 0 || views[0].Actor != "kimura" {
 		t.Fatal("reading the log was not logged")
 	}
+	// The manager checks the whole log for tampering from the page.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#v-start`)), chromedp.WaitVisible(chromedp.CSS(`#v-msg.ok`))); err != nil {
+		t.Fatal(err)
+	}
+	verdict, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#v-msg`)))
+	if err != nil || !(strings.Contains(verdict, "Intact") || strings.Contains(verdict, "改ざんなし")) || !strings.Contains(verdict, "1 ") {
+		t.Fatalf("verify from the page: %q %v", verdict, err)
+	}
 }

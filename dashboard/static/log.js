@@ -61,9 +61,40 @@
     }
   }
 
+  // The check runs on the controller in the background; the page asks how
+  // far it got, so ten million rows never hold a request open.
+  async function watchVerify() {
+    const st = await api("/api/verify");
+    const bar = $("#v-progress"), msg = $("#v-msg");
+    if (st.running) {
+      bar.hidden = false;
+      bar.value = st.total ? st.done / st.total : 0;
+      msg.className = "msg";
+      msg.textContent = `${I18N.t("verify.running")} ${st.done.toLocaleString()} / ${st.total.toLocaleString()}`;
+      $("#v-start").disabled = true;
+      setTimeout(() => watchVerify().catch(e => { msg.textContent = e.message; }), 500);
+      return;
+    }
+    $("#v-start").disabled = false;
+    bar.hidden = true;
+    if (st.error) { msg.className = "msg bad"; msg.textContent = st.error; return; }
+    const r = st.result;
+    if (!r) return;
+    msg.className = r.ok ? "msg ok" : "msg bad";
+    let text = `${I18N.t(r.ok ? "verify.ok" : "verify.bad")}: ${r.chain.count.toLocaleString()} ${I18N.t("verify.events")}, ${r.stills_checked} ${I18N.t("verify.stills")} (${Site.stamp(st.finished)})`;
+    if (!r.chain.ok) text += ` — ${I18N.t("verify.first_bad")} seq ${r.chain.bad_seq}: ${r.chain.problem}`;
+    for (const p of r.stills_problems || []) text += ` — seq ${p.seq} ${p.file}: ${p.problem}`;
+    msg.textContent = text;
+  }
+
   async function start() {
     I18N.apply();
     await Site.start("manager");
+    $("#v-start").addEventListener("click", async () => {
+      try { await Site.api("/api/verify", { method: "POST", body: "{}" }); await watchVerify(); }
+      catch (e) { $("#v-msg").className = "msg bad"; $("#v-msg").textContent = Site.explain(e); }
+    });
+    watchVerify().catch(() => {});
     const me = Site.me;
     const [zones, doorList] = await Promise.all([api("/api/zones"), api("/api/doors")]);
     doors = doorList;
