@@ -88,26 +88,20 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok || !scopeZones(w, principal(r), &f) {
 		return
 	}
-	f.Limit = store.MaxLimit
 	s.audit(r, event.AuditExported, "events")
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="sekisho-`+s.Config.Site+`-events.csv"`)
 	w.Write([]byte("\ufeff")) // so Excel on a Japanese desk reads UTF-8
 	out, err := event.NewCSV(w, s.Config.Location)
-	for err == nil {
-		var page []event.Event
-		if page, err = s.Store.Events(r.Context(), f); err != nil {
-			break
-		}
-		for i := range page {
-			if err = out.Write(&page[i]); err != nil {
-				break
+	if err == nil {
+		err = s.Store.EventPages(r.Context(), f, func(page []event.Event) error {
+			for i := range page {
+				if err := out.Write(&page[i]); err != nil {
+					return err
+				}
 			}
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.BeforeSeq = page[len(page)-1].Seq
+			return nil
+		})
 	}
 	if err == nil {
 		err = out.Flush()

@@ -102,6 +102,9 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// Connections are kept: each new one opens the file again and starts
+	// with a cold page cache, and a verify's walkers use several at once.
+	db.SetMaxIdleConns(8)
 	s := &Store{db: db, site: site, path: path, changed: make(chan struct{}), cardsChanged: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
