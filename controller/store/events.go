@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
