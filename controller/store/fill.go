@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/sekisho/sekisho/controller/event"
 )
 
@@ -171,43 +173,58 @@ type fillRow struct {
 }
 
 func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: fill: %w", err)
+	if len(rows) == 0 {
+		return nil
 	}
-	defer tx.Rollback()
-	// Many rows to a statement: per row, binding and stepping a statement
-	// of its own costs more than SQLite's writing of it.
+	last := rows[len(rows)-1]
+	// Straight to the driver, many rows to a statement: per row, binding
+	// through database/sql and stepping a statement of its own cost more
+	// than SQLite's writing of it.
 	const perInsert = 64
-	many, err := tx.PrepareContext(ctx, insertEvents(perInsert))
+	err := s.writer.Raw(func(dc any) error {
+		sc, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return errors.New("not a SQLite connection")
+		}
+		if _, err := sc.ExecContext(ctx, `BEGIN IMMEDIATE`, nil); err != nil {
+			return err
+		}
+		many, err := sc.PrepareContext(ctx, insertEvents(perInsert))
+		if err != nil {
+			sc.ExecContext(ctx, `ROLLBACK`, nil)
+			return err
+		}
+		defer many.Close()
+		args := make([]driver.NamedValue, 0, perInsert*11)
+		for len(rows) > 0 {
+			n := min(perInsert, len(rows))
+			args = args[:0]
+			for _, r := range rows[:n] {
+				for _, v := range []driver.Value{r.seq, r.id, r.at, r.typ, r.door, r.zoneFrom, r.zoneTo, r.pid, r.body, r.prev, r.hash} {
+					args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
+				}
+			}
+			stmt := many
+			if n < perInsert {
+				if stmt, err = sc.PrepareContext(ctx, insertEvents(n)); err != nil {
+					sc.ExecContext(ctx, `ROLLBACK`, nil)
+					return err
+				}
+				defer stmt.Close()
+			}
+			if _, err := stmt.(driver.StmtExecContext).ExecContext(ctx, args); err != nil {
+				sc.ExecContext(ctx, `ROLLBACK`, nil)
+				return fmt.Errorf("seq %d: %w", rows[0].seq, err)
+			}
+			rows = rows[n:]
+		}
+		_, err = sc.ExecContext(ctx, `COMMIT`, nil)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: fill: %w", err)
 	}
-	defer many.Close()
-	head := s.head
-	args := make([]any, 0, perInsert*11)
-	for len(rows) > 0 {
-		n := min(perInsert, len(rows))
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, r.seq, r.id, r.at, r.typ, r.door, r.zoneFrom, r.zoneTo, r.pid, r.body, r.prev, r.hash)
-		}
-		head = chainHead{seq: rows[n-1].seq, hash: rows[n-1].hash}
-		stmt := many
-		if n < perInsert {
-			if stmt, err = tx.PrepareContext(ctx, insertEvents(n)); err != nil {
-				return fmt.Errorf("store: fill: %w", err)
-			}
-			defer stmt.Close()
-		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("store: fill seq %d: %w", rows[0].seq, err)
-		}
-		rows = rows[n:]
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: fill: %w", err)
-	}
+	head := chainHead{seq: last.seq, hash: last.hash}
 	// Keep the write-ahead log from growing to the size of the history.
 	if _, err := s.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		return fmt.Errorf("store: fill: %w", err)

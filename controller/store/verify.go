@@ -5,16 +5,20 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/sekisho/sekisho/controller/event"
 )
 
@@ -177,25 +181,53 @@ func (s *Store) walkChunk(ctx context.Context, c *chunkResult) error {
 	// hash, then prev_hash and the body (exactly what the hash covers), then
 	// the filter columns behind a record separator, which a canonical body
 	// never holds (JSON escapes control characters).
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, hash || prev_hash || body || char(30) ||
-		id || char(31) || type || char(31) || door || char(31) || zone_from || char(31) || zone_to || char(31) || person_id
-		FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq`, c.lo, c.hi)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer conn.Close()
+	// Straight from the driver: database/sql's locking and conversions for
+	// each row cost as much as SQLite's reading of it.
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return errors.New("not a SQLite connection")
+		}
+		rows, err := sc.QueryContext(ctx, `SELECT seq, hash || prev_hash || body || char(30) ||
+		id || char(31) || type || char(31) || door || char(31) || zone_from || char(31) || zone_to || char(31) || person_id
+		FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq`, []driver.NamedValue{{Ordinal: 1, Value: c.lo}, {Ordinal: 2, Value: c.hi}})
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		return s.walkRows(rows, c)
+	})
+}
+
+// walkRows checks each row of a chunk against its content and the row
+// before it.
+func (s *Store) walkRows(rows driver.Rows, c *chunkResult) error {
+	ctx := context.Background()
 	h := sha256.New()
 	var sum [sha256.Size]byte
 	var hexSum [2 * sha256.Size]byte
 	var prevHash []byte
 	var cols [6][]byte
 	want := c.lo
-	for rows.Next() {
-		var seq int64
-		var row sql.RawBytes
-		if err := rows.Scan(&seq, &row); err != nil {
+	dest := make([]driver.Value, 2)
+	for {
+		if err := rows.Next(dest); err == io.EOF {
+			break
+		} else if err != nil {
 			return err
 		}
+		seq, ok1 := dest[0].(int64)
+		text, ok2 := dest[1].(string)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("seq %v: a row that is not an event", dest[0])
+		}
+		// Read in place; the text is not kept past this row.
+		row := unsafe.Slice(unsafe.StringData(text), len(text))
 		bad := func(format string, args ...any) error {
 			c.bad, c.problem = seq, fmt.Sprintf(format, args...)
 			return nil
@@ -244,9 +276,6 @@ func (s *Store) walkChunk(ctx context.Context, c *chunkResult) error {
 		prevHash = append(prevHash[:0], hash...)
 		c.count++
 		want++
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	c.lastHash = string(prevHash)
 	if want <= c.hi {
