@@ -484,25 +484,18 @@ func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Con
 // flushWAL folds the write-ahead log into the database now and then, off
 // the door's path (appends never checkpoint; see store.Open).
 func (s *Site) flushWAL(ctx context.Context) error {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			err := s.Store.FlushWAL(ctx)
-			switch {
-			case ctx.Err() != nil:
-			case err != nil && store.Transient(err):
-				s.flushFailing(err)
-			case err != nil:
-				s.log.Warn("write-ahead log not folded in", "err", err)
-			default:
-				s.flushResumed()
-			}
+	return every(ctx, 5*time.Second, false, func(ctx context.Context) {
+		err := s.Store.FlushWAL(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil && store.Transient(err):
+			s.flushFailing(err)
+		case err != nil:
+			s.log.Warn("write-ahead log not folded in", "err", err)
+		default:
+			s.flushResumed()
 		}
-	}
+	})
 }
 
 // watchCards keeps every card in memory for the doors' decisions: loaded

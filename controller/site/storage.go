@@ -205,16 +205,7 @@ func DiskSpace(dir string) (free, total uint64, err error) {
 // watchFreeSpace raises the storage alarm before the card is full, and
 // makes room by removing the oldest stills first, each removal logged.
 func (s *Site) watchFreeSpace(ctx context.Context) error {
-	t := time.NewTicker(s.freeSpaceEvery)
-	defer t.Stop()
-	for {
-		s.checkFreeSpace(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return every(ctx, s.freeSpaceEvery, true, s.checkFreeSpace)
 }
 
 func (s *Site) checkFreeSpace(ctx context.Context) {
@@ -293,14 +284,22 @@ func (s *Site) pruneForSpace(ctx context.Context, free, total uint64) (uint64, u
 // signCheckpoints signs the log's head every storage.checkpoint_every and
 // publishes each checkpoint, retained, for subscribers to keep elsewhere.
 func (s *Site) signCheckpoints(ctx context.Context) error {
-	t := time.NewTicker(s.Config.Storage.CheckpointEvery)
+	return every(ctx, s.Config.Storage.CheckpointEvery, false, s.checkpoint)
+}
+
+// every runs f every d (and first at once, with now) until ctx ends.
+func every(ctx context.Context, d time.Duration, now bool, f func(context.Context)) error {
+	t := time.NewTicker(d)
 	defer t.Stop()
+	if now {
+		f(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			s.checkpoint(ctx)
+			f(ctx)
 		}
 	}
 }
