@@ -50,29 +50,12 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	}
 	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
 	ev.Site = s.site
-	retried := false
-chain:
-	ev.Seq = s.head.seq + 1
-	body, err := ev.Canonical()
-	if err != nil {
-		return err
-	}
-	ev.PrevHash = s.head.hash
-	ev.Hash = event.ChainHash(ev.PrevHash, body)
-	personID := ""
-	if ev.Person != nil {
-		personID = ev.Person.ID
-	}
-	_, err = s.insert.ExecContext(ctx,
-		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, string(body), ev.PrevHash, ev.Hash)
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: events.seq") && !retried {
+	err := s.insertAt(ctx, s.insert, s.head, ev)
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: events.seq") {
 		// Another process (the CLI adding a user while the site runs)
-		// appended since this one read the head: read it again.
-		if lerr := s.loadHead(ctx); lerr != nil {
-			return lerr
-		}
-		retried = true
-		goto chain
+		// appended since this one read the head. Under the write lock, the
+		// head read now stays the head.
+		err = s.appendLocked(ctx, ev)
 	}
 	if err != nil {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
@@ -87,6 +70,45 @@ chain:
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return nil
+}
+
+// insertAt chains ev after head and inserts it with stmt.
+func (s *Store) insertAt(ctx context.Context, stmt *sql.Stmt, head chainHead, ev *event.Event) error {
+	ev.Seq = head.seq + 1
+	body, err := ev.Canonical()
+	if err != nil {
+		return err
+	}
+	ev.PrevHash = head.hash
+	ev.Hash = event.ChainHash(ev.PrevHash, body)
+	personID := ""
+	if ev.Person != nil {
+		personID = ev.Person.ID
+	}
+	_, err = stmt.ExecContext(ctx,
+		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, string(body), ev.PrevHash, ev.Hash)
+	return err
+}
+
+// appendLocked reads the head and appends in one write transaction.
+func (s *Store) appendLocked(ctx context.Context, ev *event.Event) error {
+	tx, err := s.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock first
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var head chainHead
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`).Scan(&head.seq, &head.hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		head, err = chainHead{hash: event.GenesisHash}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.insertAt(ctx, tx.StmtContext(ctx, s.insert), head, ev); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Changed returns a channel that is closed at the next append. Readers that
