@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/testtool"
 )
 
 // freePort is a loopback port nobody listens on now.
@@ -36,10 +36,7 @@ func freePort(t *testing.T) string {
 // swipes: the broker keeps its session and queue on disk, and the outbox
 // sends again what the broker may have acknowledged and not stored.
 func TestPersistentSubscriberGetsEveryEventAcrossKill9(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "controller")
-	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testtool.Build(t, "github.com/sekisho/sekisho/controller")
 	dataDir := t.TempDir()
 	httpAddr, mqttAddr := freePort(t), freePort(t)
 	base := "http://" + httpAddr
