@@ -119,9 +119,8 @@ func (s *Site) appendsResumed() { s.storageResumed(false) }
 // flushResumed is a fold of the write-ahead log that went through.
 func (s *Site) flushResumed() { s.storageResumed(true) }
 
-// storageResumed ends what failed; when nothing is failing any more, held
-// alarms are stored and the storage alarm cleared (it stays on the board
-// until a guard acknowledges it).
+// storageResumed ends what failed; when nothing is failing any more, the
+// storage alarm is cleared.
 func (s *Site) storageResumed(flush bool) {
 	st := &s.storage
 	st.mu.Lock()
@@ -136,7 +135,7 @@ func (s *Site) storageResumed(flush bool) {
 		return
 	}
 	id, since := st.alarmID, st.since
-	st.failing, st.alarmID = "", ""
+	st.failing, st.alarmID, st.since = "", "", time.Time{}
 	st.mu.Unlock()
 	s.log.Info("the log is written again", "failed_for", time.Since(since).Round(time.Millisecond))
 	cleared := &event.Event{Type: event.AlarmCleared, Alarm: &event.Alarm{ID: id}, Detail: map[string]string{"kind": AlarmStorage}}
@@ -159,6 +158,7 @@ func (s *Site) notLogged(ev *event.Event, err error) {
 	s.notify(raised)
 }
 
+// storageReason names, for a guard, why the log cannot be written.
 func storageReason(err error) string {
 	msg := err.Error()
 	switch {
