@@ -40,7 +40,7 @@ func Start(addr string, access *Access, tlsConfig *tls.Config, sessions string, 
 	server := mqtt.New(opts)
 	var err error
 	if sessions != "" {
-		err = server.AddHook(new(bolt.Hook), &bolt.Options{Path: sessions, Options: &bbolt.Options{Timeout: 5 * time.Second}})
+		err = server.AddHook(new(sessionStore), &bolt.Options{Path: sessions, Options: &bbolt.Options{Timeout: 5 * time.Second}})
 		if err != nil {
 			return nil, fmt.Errorf("broker: sessions %s: %w", sessions, err)
 		}

@@ -1,0 +1,37 @@
+package broker
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/mochi-mqtt/server/v2/hooks/storage"
+	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
+)
+
+// sessionStore is mochi's bolt hook with one mend. Its v2.7.9 stores a message
+// queued for a subscriber without the message's packet id (the id is only
+// in the record's key, "if_<client>:<id>"; the pebble and badger hooks keep
+// it). A restored session's resend then fails with "missing packet id" on
+// every reconnect, and that subscriber never gets another message. The id
+// is read back from the key.
+type sessionStore struct {
+	bolt.Hook
+}
+
+// StoredInflightMessages returns the queued messages with their ids.
+func (h *sessionStore) StoredInflightMessages() ([]storage.Message, error) {
+	msgs, err := h.Hook.StoredInflightMessages()
+	kept := msgs[:0]
+	for _, m := range msgs {
+		if m.PacketID == 0 {
+			i := strings.LastIndexByte(m.ID, ':')
+			id, perr := strconv.ParseUint(m.ID[i+1:], 10, 16)
+			if i < 0 || perr != nil || id == 0 {
+				continue // not resendable: the outbox sends again what it may have lost
+			}
+			m.PacketID = uint16(id)
+		}
+		kept = append(kept, m)
+	}
+	return kept, err
+}
