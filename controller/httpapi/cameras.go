@@ -2,14 +2,18 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/camera"
+	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -44,6 +48,10 @@ type verifyResult struct {
 }
 
 func (s *Server) verifyState(w http.ResponseWriter, r *http.Request) {
+	if zones := managedZones(principal(r)); len(zones) > 0 {
+		writeError(w, http.StatusForbidden, "zone_not_yours", "the whole log's check is for a site-wide manager or an admin")
+		return
+	}
 	v := &s.verifying
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -53,6 +61,10 @@ func (s *Server) verifyState(w http.ResponseWriter, r *http.Request) {
 // startVerify walks the hash chain and checks every kept still against it,
 // as `controller verify` does, for a manager at the dashboard.
 func (s *Server) startVerify(w http.ResponseWriter, r *http.Request) {
+	if zones := managedZones(principal(r)); len(zones) > 0 {
+		writeError(w, http.StatusForbidden, "zone_not_yours", "the whole log's check is for a site-wide manager or an admin")
+		return
+	}
 	v := &s.verifying
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -129,6 +141,15 @@ func (s *Server) serveStill(w http.ResponseWriter, r *http.Request) {
 	if _, err := time.Parse("2006-01-02", day); err != nil || !stillName.MatchString(file) {
 		writeError(w, http.StatusBadRequest, "bad_parameter", "want /api/stills/YYYY-MM-DD/<seq>-<camera>.jpg, as an event's detail.file gives")
 		return
+	}
+	if zones := managedZones(principal(r)); len(zones) > 0 {
+		// A manager sees the pictures of their zones' cameras only.
+		cam := strings.TrimSuffix(file[strings.IndexByte(file, '-')+1:], ".jpg")
+		i := slices.IndexFunc(s.Config.Cameras, func(c config.Camera) bool { return c.ID == cam })
+		if i < 0 || !slices.Contains(zones, s.Config.Cameras[i].Zone) {
+			writeError(w, http.StatusForbidden, "zone_not_yours", fmt.Sprintf("you review %v; this camera is not in them", zones))
+			return
+		}
 	}
 	path := filepath.Join(camera.StillsDir(s.Config.DataDir), day, file)
 	if _, err := os.Stat(path); err != nil {

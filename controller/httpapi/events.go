@@ -50,6 +50,18 @@ func (s *Server) parseFilter(w http.ResponseWriter, r *http.Request) (store.Filt
 	return f, true
 }
 
+// ShiftBacklog is how far back a guard's live stream may start: a shift.
+const ShiftBacklog = 12 * time.Hour
+
+// managedZones are the zones a manager answers for; nil for everyone else
+// (guards keep every door, admins see the whole site).
+func managedZones(p store.Principal) []string {
+	if p.Role != store.RoleManager {
+		return nil
+	}
+	return p.Zones
+}
+
 // scopeZones keeps a manager to the zones they answer for.
 func scopeZones(w http.ResponseWriter, p store.Principal, f *store.Filter) bool {
 	if len(p.Zones) == 0 || p.Role == store.RoleAdmin {
@@ -145,9 +157,22 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	zones := principal(r).Zones
-	if principal(r).Role != store.RoleManager {
-		zones = nil // guards watch every door
+	p := principal(r)
+	zones := managedZones(p)
+	// A guard's board reads back over the current shift; further back is
+	// the manager's log, and reading it is audited like the log.
+	shift, err := s.Store.FirstSeqSince(r.Context(), s.Clock.Now().Add(-ShiftBacklog))
+	if err != nil {
+		s.internal(w, "stream", err)
+		return
+	}
+	if after+1 < shift {
+		if p.Role == store.RoleGuard {
+			writeError(w, http.StatusForbidden, "before_shift",
+				fmt.Sprintf("a guard's stream starts at this shift (seq %d); older events are the manager's log (/api/events)", shift))
+			return
+		}
+		s.audit(r, event.AuditViewed, "stream from seq "+strconv.FormatInt(after+1, 10))
 	}
 
 	w.Header().Set("Content-Type", "text/event-stream")

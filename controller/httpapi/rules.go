@@ -108,6 +108,9 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) muster(w http.ResponseWriter, r *http.Request) {
 	list := s.Site.Muster()
+	if zones := managedZones(principal(r)); len(zones) > 0 {
+		list = slices.DeleteFunc(list, func(p access.Presence) bool { return !slices.Contains(zones, p.Zone) })
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"at": s.Clock.Now(), "count": len(list), "people": list})
 }
 

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
@@ -81,6 +83,16 @@ func (s *Server) searchVisits(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "search visits", err)
 		return
 	}
+	if zones := managedZones(principal(r)); len(zones) > 0 {
+		// A manager sees the visits meant for their zones, not the others'.
+		kept := visits[:0]
+		for _, v := range visits {
+			if slices.ContainsFunc(v.Zones, func(z string) bool { return slices.Contains(zones, z) }) {
+				kept = append(kept, v)
+			}
+		}
+		visits = kept
+	}
 	s.audit(r, event.AuditViewed, "visits")
 	writeJSON(w, http.StatusOK, visits)
 }
@@ -96,6 +108,9 @@ func (s *Server) visitorLog(w http.ResponseWriter, r *http.Request, typ string) 
 	if err != nil {
 		s.internal(w, "visitor log", err)
 		return "", nil, false
+	}
+	if zones := managedZones(principal(r)); len(zones) > 0 {
+		rows = scopeVisitorLog(rows, zones)
 	}
 	s.audit(r, typ, "visitor log "+day)
 	return day, rows, true
@@ -139,4 +154,32 @@ func (s *Server) hosts(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// scopeVisitorLog keeps a manager's visitor log to their zones: visits
+// meant for or into them, with only their zones' stays and covers.
+func scopeVisitorLog(rows []visitlog.Row, zones []string) []visitlog.Row {
+	mine := func(z string) bool { return slices.Contains(zones, z) }
+	var out []visitlog.Row
+	for _, row := range rows {
+		var stays []visitlog.Stay
+		for _, st := range row.Restricted {
+			if mine(st.Zone) {
+				stays = append(stays, st)
+			}
+		}
+		var covers []string
+		for _, c := range row.Covers {
+			if z, _, _ := strings.Cut(c, " ("); mine(z) {
+				covers = append(covers, c)
+			}
+		}
+		if len(stays) == 0 && len(covers) == 0 && !slices.ContainsFunc(row.Zones, mine) {
+			continue
+		}
+		row.Restricted, row.Covers = stays, covers
+		row.Zones = slices.DeleteFunc(slices.Clone(row.Zones), func(z string) bool { return !mine(z) })
+		out = append(out, row)
+	}
+	return out
 }

@@ -182,6 +182,21 @@ func (s *Store) seqWindow(ctx context.Context, f Filter) (Filter, bool, error) {
 	return f, f.BeforeSeq <= f.AfterSeq+1, nil
 }
 
+// FirstSeqSince is the first seq of the hour holding t (or after): where a
+// guard's stream may start reading back from.
+func (s *Store) FirstSeqSince(ctx context.Context, t time.Time) (int64, error) {
+	var seq sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MIN(first_seq) FROM event_hours WHERE hour >= ?`,
+		t.UTC().Format(time.RFC3339Nano)[:13]).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("store: first seq since %s: %w", t, err)
+	}
+	if !seq.Valid {
+		return s.Head() + 1, nil
+	}
+	return seq.Int64, nil
+}
+
 // eventsQuery is the SQL for a filter. A zone's events are those into or
 // out of it, two indexes; SQLite's own OR of them gathers every row of the
 // zone and sorts it, a year of rows for one page. So each zone and side is
