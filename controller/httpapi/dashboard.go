@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/dashboard"
 )
@@ -51,8 +54,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if ttl == 0 {
 		ttl = 12 * time.Hour
 	}
-	token, _, err := s.Store.Login(r.Context(), r.PostFormValue("name"), r.PostFormValue("password"), ttl)
+	name, addr, now := r.PostFormValue("name"), clientAddr(r), s.Clock.Now()
+	keys := []string{"user:" + name, "addr:" + addr}
+	if wait := s.logins.lockedFor(now, keys...); wait > 0 {
+		// Refused without looking at the password: guessing costs time.
+		s.authEvent(r, event.AuthFailed, name, "locked_out")
+		http.Redirect(w, r, "/login?locked="+strconv.Itoa(int(wait.Round(time.Second).Seconds())), http.StatusSeeOther)
+		return
+	}
+	token, _, err := s.Store.Login(r.Context(), name, r.PostFormValue("password"), ttl)
 	if errors.Is(err, store.ErrBadLogin) {
+		n := s.logins.failed(now, keys...)
+		s.authEvent(r, event.AuthFailed, name, "bad_password")
+		if n == LoginAlarmAfter {
+			s.Site.Alarm(r.Context(), "login_failures", "high",
+				fmt.Sprintf("%d failed logins as %q or from %s", n, name, addr))
+		}
 		http.Redirect(w, r, "/login?failed=1", http.StatusSeeOther)
 		return
 	}
@@ -60,6 +77,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "login", err)
 		return
 	}
+	s.logins.succeeded("user:" + name)
+	s.authEvent(r, event.AuthLogin, name, "")
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
@@ -69,10 +88,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(SessionCookie); err == nil {
+		if p, err := s.Store.Session(r.Context(), c.Value); err == nil {
+			s.authEvent(r, event.AuthLogout, p.Name, "")
+		}
 		if err := s.Store.Logout(r.Context(), c.Value); err != nil {
 			s.Log.Warn("logout", "err", err)
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// authEvent logs a login, a failure or a logout, with the address.
+func (s *Server) authEvent(r *http.Request, typ, name, reason string) {
+	ev := &event.Event{Type: typ, Actor: name, Detail: map[string]string{"user": name, "addr": clientAddr(r)}}
+	if reason != "" {
+		ev.Detail["reason"] = reason
+	}
+	if err := s.Site.Record(r.Context(), ev); err != nil {
+		s.Log.Error("login not logged", "type", typ, "err", err)
+	}
 }

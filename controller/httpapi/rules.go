@@ -32,6 +32,8 @@ type Site interface {
 	// alarms the database could not take, shown from memory.
 	StorageHealth() store.Health
 	HeldAlarms() []store.Alarm
+	// Alarm raises an alarm of the API's own (repeated failed logins).
+	Alarm(ctx context.Context, kind, severity, detail string)
 	// Record puts an event of the API's own (an audit, an acknowledgement)
 	// in the one line of the log, and returns once it is there.
 	Record(ctx context.Context, ev *event.Event) error

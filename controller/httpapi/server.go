@@ -63,6 +63,7 @@ type Server struct {
 
 	shiftRunning atomic.Bool
 	verifying    verification
+	logins       loginLimits
 }
 
 // Handler returns the routes.

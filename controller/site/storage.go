@@ -319,3 +319,8 @@ func (s *Site) checkpoint(ctx context.Context) {
 	default:
 	}
 }
+
+// Alarm raises an alarm for the API (repeated failed logins).
+func (s *Site) Alarm(ctx context.Context, kind, severity, detail string) {
+	s.raise(ctx, kind, severity, "", "", "", detail)
+}

@@ -1,0 +1,82 @@
+package site_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/site"
+	"github.com/sekisho/sekisho/controller/store"
+)
+
+// Guessing a password from the LAN: after a few failures each try waits
+// twice as long, the right password included, every try is an auth event
+// with the address, and ten raise an alarm. The clock is the site's, moved
+// by the test.
+func TestLoginBackoffAndAlarm(t *testing.T) {
+	var ahead atomic.Int64
+	ts := startSiteWith(t, func(o *site.Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	})
+	if err := ts.Store.CreateUser(context.Background(), "kato", store.RoleGuard, nil, "right-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	login := func(password string) string {
+		res, err := noRedirect.PostForm(ts.base+"/login", url.Values{"name": {"kato"}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.Header.Get("Location")
+	}
+	for i := range 4 {
+		if got := login("guess"); got != "/login?failed=1" {
+			t.Fatalf("guess %d: %s", i+1, got)
+		}
+	}
+	// The fourth failure locked the name (and this address) for a second:
+	// even the right password waits.
+	if got := login("right-password-1"); !strings.HasPrefix(got, "/login?locked=") {
+		t.Fatalf("right password while locked: %s", got)
+	}
+	ahead.Store(int64(2 * time.Second))
+	if got := login("right-password-1"); got != "/" {
+		t.Fatalf("right password after the wait: %s", got)
+	}
+	// An hour on, someone keeps guessing, each try just after the last
+	// lock has ended, inside the 15 minutes that keep counting: ten raise
+	// an alarm.
+	ahead.Store(int64(time.Hour))
+	for range 10 {
+		if got := login("guess"); got != "/login?failed=1" {
+			t.Fatalf("a guess after the lock ended: %s", got)
+		}
+		ahead.Add(int64(14 * time.Minute))
+	}
+	var alarms []store.Alarm
+	waitFor(t, "the failed-logins alarm", func() bool {
+		ts.call("GET", "/api/alarms", nil, &alarms)
+		for _, a := range alarms {
+			if a.Kind == "login_failures" {
+				return true
+			}
+		}
+		return false
+	})
+	var evs []event.Event
+	waitFor(t, "auth events with the address", func() bool {
+		ts.call("GET", "/api/events?type=auth.&limit=100", nil, &evs)
+		kinds := map[string]int{}
+		for _, ev := range evs {
+			if ev.Detail["addr"] != "127.0.0.1" || ev.Detail["user"] != "kato" {
+				continue
+			}
+			kinds[ev.Type+" "+ev.Detail["reason"]]++
+		}
+		return kinds["auth.failed bad_password"] >= 14 && kinds["auth.failed locked_out"] >= 1 && kinds["auth.login "] == 1
+	})
+}
