@@ -423,8 +423,11 @@ func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var bad store.ImportErrors
 	if errors.As(err, &bad) {
 		fmt.Fprintf(stderr, "%s: nothing imported; fix these rows:\n", pos[0])
-		for _, r := range bad {
+		for _, r := range bad.Rows {
 			fmt.Fprintf(stderr, "  %s:%d: %s\n", pos[0], r.Line, r.Msg)
+		}
+		if more := bad.Total - len(bad.Rows); more > 0 {
+			fmt.Fprintf(stderr, "  … and %d more bad rows\n", more)
 		}
 		return errFailed
 	}

@@ -221,7 +221,9 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) {
 	res, err := s.Store.ImportCSV(r.Context(), io.TeeReader(http.MaxBytesReader(w, r.Body, 32<<20), sum), s.importRules())
 	var bad store.ImportErrors
 	if errors.As(err, &bad) {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_rows", "detail": fmt.Sprintf("%d bad rows; nothing was written", len(bad)), "rows": bad})
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_rows",
+			"detail": fmt.Sprintf("%d bad rows (the first %d listed); nothing was written", bad.Total, len(bad.Rows)),
+			"rows": bad.Rows, "total": bad.Total})
 		return
 	}
 	if err != nil {

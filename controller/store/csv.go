@@ -23,15 +23,38 @@ type RowError struct {
 	Msg  string `json:"error"`
 }
 
-// ImportErrors lists every bad row; nothing was written.
-type ImportErrors []RowError
+// MaxImportErrors is how many bad rows an import names; past them it only
+// counts, so a file of a million bad rows costs no more than a hundred.
+const MaxImportErrors = 100
+
+// ImportErrors names the first bad rows and counts them all; nothing was
+// written.
+type ImportErrors struct {
+	Rows  []RowError `json:"rows"`
+	Total int        `json:"total"`
+}
+
+func (e *ImportErrors) add(r RowError) {
+	e.Total++
+	if len(e.Rows) < MaxImportErrors {
+		e.Rows = append(e.Rows, r)
+	}
+}
+
+func oneImportError(line int, msg string) ImportErrors {
+	return ImportErrors{Rows: []RowError{{Line: line, Msg: msg}}, Total: 1}
+}
 
 func (e ImportErrors) Error() string {
-	parts := make([]string, len(e))
-	for i, r := range e {
+	parts := make([]string, len(e.Rows))
+	for i, r := range e.Rows {
 		parts[i] = fmt.Sprintf("line %d: %s", r.Line, r.Msg)
 	}
-	return "store: import refused, nothing written:\n" + strings.Join(parts, "\n")
+	more := ""
+	if e.Total > len(e.Rows) {
+		more = fmt.Sprintf("\n… and %d more", e.Total-len(e.Rows))
+	}
+	return "store: import refused, nothing written:\n" + strings.Join(parts, "\n") + more
 }
 
 // ImportResult counts what an import wrote.
@@ -55,7 +78,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 	var errs ImportErrors
 	header, err := cr.Read()
 	if err != nil {
-		return ImportResult{}, ImportErrors{{Line: 1, Msg: "no header row: want " + strings.Join(CSVHeader, ",")}}
+		return ImportResult{}, oneImportError(1, "no header row: want "+strings.Join(CSVHeader, ","))
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -63,12 +86,12 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 	}
 	for _, need := range []string{"name"} {
 		if _, ok := col[need]; !ok {
-			return ImportResult{}, ImportErrors{{Line: 1, Msg: "the header has no " + need + " column"}}
+			return ImportResult{}, oneImportError(1, "the header has no "+need+" column")
 		}
 	}
 	for h := range col {
 		if !slices.Contains(CSVHeader, h) {
-			errs = append(errs, RowError{Line: 1, Msg: fmt.Sprintf("unknown column %q", h)})
+			errs.add(RowError{Line: 1, Msg: fmt.Sprintf("unknown column %q", h)})
 		}
 	}
 	type row struct {
@@ -87,7 +110,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 		}
 		line, _ := cr.FieldPos(0)
 		if err != nil {
-			errs = append(errs, RowError{Line: line, Msg: err.Error()})
+			errs.add(RowError{Line: line, Msg: err.Error()})
 			continue
 		}
 		get := func(name string) string {
@@ -97,7 +120,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 			return ""
 		}
 		bad := func(format string, args ...any) {
-			errs = append(errs, RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
+			errs.add(RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
 		}
 		p := Person{ID: get("id"), Name: get("name"), Kind: get("kind"), Company: get("company")}
 		if p.Kind == "" {
@@ -167,9 +190,12 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 			cards[key] = line
 			rw.card = c
 		}
-		rows = append(rows, rw)
+		if errs.Total == 0 {
+			// Once a row is bad nothing is written: the rest are only checked.
+			rows = append(rows, rw)
+		}
 	}
-	if len(errs) > 0 {
+	if errs.Total > 0 {
 		return ImportResult{}, errs
 	}
 
@@ -186,7 +212,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 			if _, err := tx.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, created_at) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, company = excluded.company, levels = excluded.levels`,
 				p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), now()); err != nil {
-				errs = append(errs, RowError{Line: rw.line, Msg: err.Error()})
+				errs.add(RowError{Line: rw.line, Msg: err.Error()})
 				continue
 			}
 			written[p.ID] = true
@@ -201,7 +227,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 				c.Format, c.Facility, c.Number, c.RawHex).Scan(&owner)
 			switch {
 			case err == nil && owner != p.ID:
-				errs = append(errs, RowError{Line: rw.line, Msg: fmt.Sprintf("card %d:%d already belongs to %s", c.Facility, c.Number, owner)})
+				errs.add(RowError{Line: rw.line, Msg: fmt.Sprintf("card %d:%d already belongs to %s", c.Facility, c.Number, owner)})
 				continue
 			case err == nil:
 				_, err = tx.ExecContext(ctx, `UPDATE credentials SET enabled = ?, valid_from = ?, valid_until = ?, pin_hash = CASE WHEN ? = '' THEN pin_hash ELSE ? END
@@ -212,13 +238,13 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, c.Format, c.Facility, c.Number, c.RawHex, c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, now())
 			}
 			if err != nil {
-				errs = append(errs, RowError{Line: rw.line, Msg: err.Error()})
+				errs.add(RowError{Line: rw.line, Msg: err.Error()})
 				continue
 			}
 			res.Cards++
 		}
 	}
-	if len(errs) > 0 {
+	if errs.Total > 0 {
 		return ImportResult{}, errs
 	}
 	if err := tx.Commit(); err != nil {

@@ -396,3 +396,40 @@ func TestTwoWritersOnOneLog(t *testing.T) {
 		t.Fatalf("%+v %v", v, err)
 	}
 }
+
+// A file of bad rows is answered with the first hundred and a count, not
+// with every one.
+func TestImportErrorsAreBounded(t *testing.T) {
+	s, _ := openTest(t)
+	var b strings.Builder
+	b.WriteString("id,name,kind,format,facility,number\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "p-%d,,alien,H10301,1,%d\n", i, i)
+	}
+	_, err := s.ImportCSV(context.Background(), strings.NewReader(b.String()), ImportRules{Level: func(string) bool { return true }, CheckCard: func(string, uint64, uint64) error { return nil }})
+	var bad ImportErrors
+	if !errors.As(err, &bad) || len(bad.Rows) != MaxImportErrors || bad.Total < 5000 {
+		t.Fatalf("%d rows named of %d, %v", len(bad.Rows), bad.Total, err != nil)
+	}
+}
+
+// A desk searching for "%" or "_" finds those letters, not everything.
+func TestVisitSearchTakesWildcardsAsLetters(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	host := &Person{ID: "p-host", Name: "Host", Kind: "employee"}
+	if err := s.CreatePerson(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+	for _, co := range []string{"ABC Kogyo", "A_C Kogyo", "100% Seiki"} {
+		if err := s.CreateVisit(ctx, &Visit{Name: "V " + co, Company: co, HostID: host.ID, Day: "2026-11-30", Status: VisitRegistered}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q, want := range map[string]int{"A_C": 1, "%": 1, "Kogyo": 2, "_": 1} {
+		got, err := s.SearchVisits(ctx, VisitQuery{Company: q})
+		if err != nil || len(got) != want {
+			t.Errorf("company %q: %d visits, want %d (%v)", q, len(got), want, err)
+		}
+	}
+}

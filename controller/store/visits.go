@@ -223,17 +223,20 @@ type VisitQuery struct {
 func (s *Store) SearchVisits(ctx context.Context, q VisitQuery) ([]Visit, error) {
 	var where []string
 	var args []any
+	// What a desk types is looked for as written: % and _ are letters
+	// here, not wildcards.
+	escape := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace
 	like := func(col, v string) {
 		if v != "" {
-			where = append(where, col+" LIKE ?")
-			args = append(args, "%"+v+"%")
+			where = append(where, col+` LIKE ? ESCAPE '\'`)
+			args = append(args, "%"+escape(v)+"%")
 		}
 	}
 	like("v.company", q.Company)
 	like("p.name", q.Person)
 	if q.Host != "" {
-		where = append(where, "(h.name LIKE ? OR v.host_id = ?)")
-		args = append(args, "%"+q.Host+"%", q.Host)
+		where = append(where, `(h.name LIKE ? ESCAPE '\' OR v.host_id = ?)`)
+		args = append(args, "%"+escape(q.Host)+"%", q.Host)
 	}
 	if q.From != "" {
 		where, args = append(where, "v.day >= ?"), append(args, q.From)
