@@ -48,8 +48,8 @@ const (
 	PeopleImported    = "people.imported" // a CSV of people and cards; detail.sha256 is the file's
 	UserCreated       = "user.created"    // a dashboard account (detail.user, detail.role)
 	TokenCreated      = "token.created"   // an API token (detail.role, detail.label)
-	AuthLogin         = "auth.login"  // a dashboard login (detail.user, detail.addr)
-	AuthFailed        = "auth.failed" // a refused login (detail.reason: bad_password, locked_out)
+	AuthLogin         = "auth.login"      // a dashboard login (detail.user, detail.addr)
+	AuthFailed        = "auth.failed"     // a refused login (detail.reason: bad_password, locked_out)
 	AuthLogout        = "auth.logout"
 	ConfigLoaded      = "config.loaded"   // the site config a run started with; detail.sha256 is the file's
 	BridgeRejected    = "bridge.rejected" // a door Pi's message, or one sent in its name, not acted on

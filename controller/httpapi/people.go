@@ -223,7 +223,7 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &bad) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_rows",
 			"detail": fmt.Sprintf("%d bad rows (the first %d listed); nothing was written", bad.Total, len(bad.Rows)),
-			"rows": bad.Rows, "total": bad.Total})
+			"rows":   bad.Rows, "total": bad.Total})
 		return
 	}
 	if err != nil {
