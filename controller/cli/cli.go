@@ -3,6 +3,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
@@ -51,7 +53,9 @@ Usage:
                                                             (a synthetic history for capacity tests; never into
                                                             a real site's database)
   controller user add NAME --role guard|manager|admin [--zones a,b] [--password P] [--config F | --db F]
-  controller token create --role guard|manager|admin [--zones a,b] [--label L] [--config F | --db F]
+  controller token create --role guard|manager|admin [--zones a,b] [--label L] [--expires 8760h] [--config F | --db F]
+  controller token list [--config F | --db F]               (every token: role, zones, expiry, last use, revoked)
+  controller token revoke ID [--config F | --db F]          (ends a token at once)
   controller people import FILE.csv [--config F] [--db F]   (all rows or none; bad rows listed by line)
   controller people export [--config F] [--db F]            (CSV on stdout)
   controller export [--zone Z] [--door D] [--type T] [--since T] [--until T] [--url http://localhost:8080] [--token T]
@@ -125,8 +129,13 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return userAdd(ctx, r, stdout, stderr)
 		}
 	case "token":
-		if s, r := sub(); s == "create" {
+		switch s, r := sub(); s {
+		case "create":
 			return tokenCreate(ctx, r, stdout, stderr)
+		case "list":
+			return tokenList(ctx, r, stdout, stderr)
+		case "revoke":
+			return tokenRevoke(ctx, r, stdout, stderr)
 		}
 	case "people":
 		switch s, r := sub(); s {
@@ -315,6 +324,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	role := fs.String("role", "", "guard, manager or admin")
 	zones := fs.String("zones", "", "zones the token may see, comma separated")
 	label := fs.String("label", "", "what the token is for")
+	expires := fs.Duration("expires", 365*24*time.Hour, "how long the token lasts (0: until revoked)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -326,17 +336,82 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer st.Close()
-	token, err := st.CreateToken(ctx, *role, zonesList(*zones), *label)
+	var until time.Time
+	if *expires > 0 {
+		until = time.Now().Add(*expires)
+	}
+	token, id, err := st.CreateToken(ctx, *role, zonesList(*zones), *label, until)
 	if err != nil {
 		return err
 	}
 	if err := st.Append(ctx, &event.Event{Type: event.TokenCreated, Actor: cliActor(),
-		Detail: map[string]string{"role": *role, "zones": *zones, "label": *label}}); err != nil {
+		Detail: map[string]string{"token": strconv.FormatInt(id, 10), "role": *role, "zones": *zones, "label": *label, "expires": expiresText(until)}}); err != nil {
 		return fmt.Errorf("token created, but not logged: %w", err)
 	}
 	// The token alone on stdout, so scripts can capture it.
 	fmt.Fprintln(stdout, token)
-	fmt.Fprintln(stderr, "token created; it is shown only now and stored hashed")
+	fmt.Fprintf(stderr, "token %d created, %s; it is shown only now and stored hashed\n", id, expiresText(until))
+	return nil
+}
+
+func expiresText(t time.Time) string {
+	if t.IsZero() {
+		return "never expires"
+	}
+	return "expires " + t.UTC().Format(time.RFC3339)
+}
+
+func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token list", stderr)
+	db := addDBFlags(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tokens, err := st.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tROLE\tZONES\tLABEL\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+	for _, t := range tokens {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, strings.Join(t.Zones, ","), t.Label,
+			t.CreatedAt, cmp.Or(t.ExpiresAt, "never"), cmp.Or(t.LastUsed, "-"), cmp.Or(t.RevokedAt, "-"))
+	}
+	return tw.Flush()
+}
+
+func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token revoke", stderr)
+	db := addDBFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: token revoke takes the token's id (controller token list)", errUsage)
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: token revoke %q: want the id number from controller token list", errUsage, pos[0])
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.RevokeToken(ctx, id); err != nil {
+		return err
+	}
+	if err := st.Append(ctx, &event.Event{Type: event.TokenRevoked, Actor: cliActor(),
+		Detail: map[string]string{"token": pos[0]}}); err != nil {
+		return fmt.Errorf("token %d revoked, but not logged: %w", id, err)
+	}
+	fmt.Fprintf(stdout, "token %d revoked\n", id)
 	return nil
 }
 

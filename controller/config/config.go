@@ -99,6 +99,10 @@ type Wiegand struct {
 // HTTP is the dashboard and API listener.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// SessionIdle ends a browser session after this long without use (15m);
+	// SessionMax ends it whatever happens (12h, a shift).
+	SessionIdle time.Duration `yaml:"session_idle"`
+	SessionMax  time.Duration `yaml:"session_max"`
 }
 
 // MQTT says which broker events go to: the embedded one or an external one.

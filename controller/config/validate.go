@@ -288,6 +288,16 @@ func (c *checker) validate(cfg *Config) {
 	} else if cfg.Stills.KeepDays < 0 {
 		c.at(path{"stills", "keep_days"}, "must be positive")
 	}
+	if cfg.HTTP.SessionIdle == 0 {
+		cfg.HTTP.SessionIdle = 15 * time.Minute
+	} else if cfg.HTTP.SessionIdle < time.Minute {
+		c.at(path{"http", "session_idle"}, "%s: want 1m or more", cfg.HTTP.SessionIdle)
+	}
+	if cfg.HTTP.SessionMax == 0 {
+		cfg.HTTP.SessionMax = 12 * time.Hour
+	} else if cfg.HTTP.SessionMax < cfg.HTTP.SessionIdle {
+		c.at(path{"http", "session_max"}, "%s: want at least session_idle (%s)", cfg.HTTP.SessionMax, cfg.HTTP.SessionIdle)
+	}
 	st := &cfg.Storage
 	if st.CheckpointEvery == 0 {
 		st.CheckpointEvery = 10 * time.Minute

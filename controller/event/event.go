@@ -47,7 +47,8 @@ const (
 	CredentialAdded   = "credential.added"
 	PeopleImported    = "people.imported" // a CSV of people and cards; detail.sha256 is the file's
 	UserCreated       = "user.created"    // a dashboard account (detail.user, detail.role)
-	TokenCreated      = "token.created"   // an API token (detail.role, detail.label)
+	TokenCreated      = "token.created"   // an API token (detail.token id, role, label, expires)
+	TokenRevoked      = "token.revoked"   // detail.token: its id
 	AuthLogin         = "auth.login"      // a dashboard login (detail.user, detail.addr)
 	AuthFailed        = "auth.failed"     // a refused login (detail.reason: bad_password, locked_out)
 	AuthLogout        = "auth.logout"

@@ -51,7 +51,7 @@ func (s *Server) authenticate(r *http.Request) (store.Principal, error) {
 		return s.Store.Token(r.Context(), strings.TrimSpace(token))
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
-		return s.Store.Session(r.Context(), c.Value)
+		return s.Store.Session(r.Context(), c.Value, s.Clock.Now(), s.Config.HTTP.SessionIdle)
 	}
 	return store.Principal{}, store.ErrNotFound
 }

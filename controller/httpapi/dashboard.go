@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -50,10 +51,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_form", err.Error())
 		return
 	}
-	ttl := s.SessionTTL
-	if ttl == 0 {
-		ttl = 12 * time.Hour
-	}
+	ttl := cmp.Or(s.SessionTTL, s.Config.HTTP.SessionMax, 12*time.Hour)
 	name, addr, now := r.PostFormValue("name"), clientAddr(r), s.Clock.Now()
 	keys := []string{"user:" + name, "addr:" + addr}
 	if wait := s.logins.lockedFor(now, keys...); wait > 0 {
@@ -62,7 +60,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?locked="+strconv.Itoa(int(wait.Round(time.Second).Seconds())), http.StatusSeeOther)
 		return
 	}
-	token, _, err := s.Store.Login(r.Context(), name, r.PostFormValue("password"), ttl)
+	token, _, err := s.Store.Login(r.Context(), name, r.PostFormValue("password"), now, ttl)
 	if errors.Is(err, store.ErrBadLogin) {
 		n := s.logins.failed(now, keys...)
 		s.authEvent(r, event.AuthFailed, name, "bad_password")
@@ -88,7 +86,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(SessionCookie); err == nil {
-		if p, err := s.Store.Session(r.Context(), c.Value); err == nil {
+		if p, err := s.Store.Session(r.Context(), c.Value, s.Clock.Now(), 0); err == nil {
 			s.authEvent(r, event.AuthLogout, p.Name, "")
 		}
 		if err := s.Store.Logout(r.Context(), c.Value); err != nil {

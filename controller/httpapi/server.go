@@ -128,9 +128,13 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		store.Principal
 		CSRF string `json:"csrf,omitempty"` // for a browser session: sent back on every change
+		// IdleTimeout: a browser session ends after this many seconds
+		// without use; the page warns before.
+		IdleTimeout int `json:"idle_timeout,omitempty"`
 	}{Principal: principal(r)}
 	if c, err := r.Cookie(SessionCookie); err == nil && r.Header.Get("Authorization") == "" {
 		out.CSRF = csrfToken(c.Value)
+		out.IdleTimeout = int(s.Config.HTTP.SessionIdle.Seconds())
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -6,13 +6,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBadRequestsGetReasons(t *testing.T) {
 	ts := startSite(t, "")
 	ctx := context.Background()
-	guard, _ := ts.Store.CreateToken(ctx, "guard", nil, "")
-	pressManager, _ := ts.Store.CreateToken(ctx, "manager", []string{"die-press"}, "")
+	guard, _, _ := ts.Store.CreateToken(ctx, "guard", nil, "", time.Time{})
+	pressManager, _, _ := ts.Store.CreateToken(ctx, "manager", []string{"die-press"}, "", time.Time{})
 	ts.addCardholder("Taken", []string{"staff"}, 7, 7)
 
 	tests := []struct {
@@ -70,7 +71,7 @@ func TestManagerSeesOnlyTheirZones(t *testing.T) {
 	ts.swipe("r-dev-out", 5, 5)
 	ts.swipe("r-press-out", 5, 6)
 	await(t, live, "press grant", func(ev eventT) bool { return ev.Door == "press-door" && ev.Type == "access.granted" })
-	token, _ := ts.Store.CreateToken(context.Background(), "manager", []string{"die-press"}, "")
+	token, _, _ := ts.Store.CreateToken(context.Background(), "manager", []string{"die-press"}, "", time.Time{})
 	req, _ := http.NewRequest("GET", ts.base+"/api/events?type=access.granted", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)

@@ -21,7 +21,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	ts := startSite(t, "")
 	ctx := context.Background()
 	token := func(role string, zones ...string) string {
-		tok, err := ts.Store.CreateToken(ctx, role, zones, "matrix "+role)
+		tok, _, err := ts.Store.CreateToken(ctx, role, zones, "matrix "+role, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func firstLine(b []byte) string {
 func TestGuardStreamStartsAtTheShift(t *testing.T) {
 	later := func(o *site.Options) { o.Now = func() time.Time { return time.Now().Add(13 * time.Hour) } }
 	ts := startSiteWith(t, later)
-	guard, _ := ts.Store.CreateToken(context.Background(), store.RoleGuard, nil, "board")
+	guard, _, _ := ts.Store.CreateToken(context.Background(), store.RoleGuard, nil, "board", time.Time{})
 	code, word, detail := ts.refusal(t, "GET", "/api/stream?after_seq=0", "", guard)
 	if code != http.StatusForbidden || word != "before_shift" || !strings.Contains(detail, "/api/events") {
 		t.Fatalf("a guard reading yesterday from the stream: %d %s %s", code, word, detail)

@@ -38,7 +38,7 @@ func TestManagerExportsTheirZonesLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	manager, err := ts.Store.CreateToken(ctx, "manager", []string{"die-press"}, "press manager")
+	manager, _, err := ts.Store.CreateToken(ctx, "manager", []string{"die-press"}, "press manager", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

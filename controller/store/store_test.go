@@ -193,29 +193,53 @@ func TestLoginSessionsAndTokens(t *testing.T) {
 	if err := s.CreateUser(ctx, "yamada", RoleGuard, nil, "correct horse"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Login(ctx, "yamada", "wrong", time.Hour); !errors.Is(err, ErrBadLogin) {
+	if _, _, err := s.Login(ctx, "yamada", "wrong", time.Now(), time.Hour); !errors.Is(err, ErrBadLogin) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	if _, _, err := s.Login(ctx, "nobody", "x", time.Hour); !errors.Is(err, ErrBadLogin) {
+	if _, _, err := s.Login(ctx, "nobody", "x", time.Now(), time.Hour); !errors.Is(err, ErrBadLogin) {
 		t.Fatalf("unknown user: %v", err)
 	}
-	tok, p, err := s.Login(ctx, "yamada", "correct horse", time.Hour)
+	tok, p, err := s.Login(ctx, "yamada", "correct horse", time.Now(), time.Hour)
 	if err != nil || p.Role != RoleGuard {
 		t.Fatal(err)
 	}
-	if got, err := s.Session(ctx, tok); err != nil || got.Name != "yamada" {
+	if got, err := s.Session(ctx, tok, time.Now(), 15*time.Minute); err != nil || got.Name != "yamada" {
 		t.Fatalf("session: %+v %v", got, err)
 	}
-	expired, _, _ := s.Login(ctx, "yamada", "correct horse", -time.Minute)
-	if _, err := s.Session(ctx, expired); !errors.Is(err, ErrNotFound) {
+	// Used 10 minutes on, the session goes on; 16 minutes after that use,
+	// it is over, and stays over.
+	if _, err := s.Session(ctx, tok, time.Now().Add(10*time.Minute), 15*time.Minute); err != nil {
+		t.Fatalf("session used within the idle limit: %v", err)
+	}
+	if _, err := s.Session(ctx, tok, time.Now().Add(26*time.Minute), 15*time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("idle session: %v", err)
+	}
+	if _, err := s.Session(ctx, tok, time.Now(), 15*time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an idle session came back: %v", err)
+	}
+	expired, _, _ := s.Login(ctx, "yamada", "correct horse", time.Now(), -time.Minute)
+	if _, err := s.Session(ctx, expired, time.Now(), 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("expired session: %v", err)
 	}
-	api, err := s.CreateToken(ctx, RoleManager, []string{"die-press"}, "ci")
+	api, _, err := s.CreateToken(ctx, RoleManager, []string{"die-press"}, "ci", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.Token(ctx, api); err != nil || got.Role != RoleManager || got.Zones[0] != "die-press" {
 		t.Fatalf("token: %+v %v", got, err)
+	}
+	// Revoked or past its end, a token opens nothing.
+	old, oldID, _ := s.CreateToken(ctx, RoleGuard, nil, "old", time.Now().Add(-time.Second))
+	if _, err := s.Token(ctx, old); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired token: %v", err)
+	}
+	_, apiID, _ := s.CreateToken(ctx, RoleGuard, nil, "b", time.Time{})
+	if err := s.RevokeToken(ctx, apiID); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := s.Tokens(ctx)
+	if len(list) != 3 || list[0].LastUsed == "" || list[2].RevokedAt == "" || list[1].ID != oldID || list[1].ExpiresAt == "" {
+		t.Fatalf("token list: %+v", list)
 	}
 	var stored int
 	s.DB().QueryRow(`SELECT COUNT(*) FROM tokens WHERE token_hash = ?`, api).Scan(&stored)

@@ -83,7 +83,7 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 }
 
 // Login checks a password and opens a browser session lasting ttl.
-func (s *Store) Login(ctx context.Context, name, password string, ttl time.Duration) (string, Principal, error) {
+func (s *Store) Login(ctx context.Context, name, password string, at time.Time, ttl time.Duration) (string, Principal, error) {
 	var id int64
 	var hash, zones string
 	var p Principal
@@ -102,25 +102,42 @@ func (s *Store) Login(ctx context.Context, name, password string, ttl time.Durat
 	}
 	p.Zones = splitList(zones)
 	token := NewSecret(32)
-	_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)`,
-		secretHash(token), id, time.Now().Add(ttl).UTC().Format(time.RFC3339))
+	_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at, last_seen) VALUES (?, ?, ?, ?)`,
+		secretHash(token), id, at.Add(ttl).UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 	if err != nil {
 		return "", p, fmt.Errorf("store: session for %s: %w", name, err)
 	}
 	return token, p, nil
 }
 
-// Session returns the user of a live session.
-func (s *Store) Session(ctx context.Context, token string) (Principal, error) {
+// Session returns the user of a live session: before its end and used
+// within idle of now (no idle limit when zero). A use is noted at most once
+// a minute, so a busy board does not write on every request.
+func (s *Store) Session(ctx context.Context, token string, now time.Time, idle time.Duration) (Principal, error) {
 	var p Principal
-	var zones string
-	err := s.db.QueryRowContext(ctx, `SELECT u.name, u.role, u.zones FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`, secretHash(token), time.Now().UTC().Format(time.RFC3339)).
-		Scan(&p.Name, &p.Role, &zones)
+	var zones, lastSeen string
+	hash := secretHash(token)
+	at := now.UTC().Format(time.RFC3339)
+	err := s.db.QueryRowContext(ctx, `SELECT u.name, u.role, u.zones, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.expires_at > ?`, hash, at).
+		Scan(&p.Name, &p.Role, &zones, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
 	if err != nil {
+		return p, fmt.Errorf("store: session: %w", err)
+	}
+	if seen, err := time.Parse(time.RFC3339, lastSeen); err == nil {
+		if idle > 0 && now.Sub(seen) > idle {
+			s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+			return p, ErrNotFound
+		}
+		if now.Sub(seen) < time.Minute {
+			p.Zones = splitList(zones)
+			return p, nil
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE token_hash = ?`, at, hash); err != nil {
 		return p, fmt.Errorf("store: session: %w", err)
 	}
 	p.Zones = splitList(zones)
@@ -133,33 +150,90 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 	return err
 }
 
-// CreateToken makes an API token; only its hash is kept, so the returned
-// secret is shown once.
-func (s *Store) CreateToken(ctx context.Context, role string, zones []string, label string) (string, error) {
-	if !ValidRole(role) {
-		return "", fmt.Errorf("store: token: role %q is not guard, manager or admin", role)
-	}
-	token := "sk_" + NewSecret(24)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (token_hash, role, zones, label, created_at) VALUES (?, ?, ?, ?, ?)`,
-		secretHash(token), role, strings.Join(zones, ","), label, now())
-	if err != nil {
-		return "", fmt.Errorf("store: token: %w", err)
-	}
-	return token, nil
+// TokenInfo is an API token as `controller token list` shows it.
+type TokenInfo struct {
+	ID        int64    `json:"id"`
+	Role      string   `json:"role"`
+	Zones     []string `json:"zones"`
+	Label     string   `json:"label"`
+	CreatedAt string   `json:"created_at"`
+	ExpiresAt string   `json:"expires_at"` // empty: never
+	RevokedAt string   `json:"revoked_at,omitempty"`
+	LastUsed  string   `json:"last_used,omitempty"`
 }
 
-// Token returns the principal of an API token.
+// CreateToken makes an API token valid until expires (never when zero);
+// only its hash is kept, so the returned secret is shown once.
+func (s *Store) CreateToken(ctx context.Context, role string, zones []string, label string, expires time.Time) (string, int64, error) {
+	if !ValidRole(role) {
+		return "", 0, fmt.Errorf("store: token: role %q is not guard, manager or admin", role)
+	}
+	until := ""
+	if !expires.IsZero() {
+		until = expires.UTC().Format(time.RFC3339)
+	}
+	token := "sk_" + NewSecret(24)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO tokens (token_hash, role, zones, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		secretHash(token), role, strings.Join(zones, ","), label, now(), until)
+	if err != nil {
+		return "", 0, fmt.Errorf("store: token: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	return token, id, nil
+}
+
+// Tokens lists every API token, revoked ones included.
+func (s *Store) Tokens(ctx context.Context) ([]TokenInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, role, zones, label, created_at, expires_at, revoked_at, last_used FROM tokens ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []TokenInfo
+	for rows.Next() {
+		var t TokenInfo
+		var zones string
+		if err := rows.Scan(&t.ID, &t.Role, &zones, &t.Label, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.LastUsed); err != nil {
+			return nil, fmt.Errorf("store: tokens: %w", err)
+		}
+		t.Zones = splitList(zones)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken ends a token at once.
+func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at = ''`, now(), id)
+	if err != nil {
+		return fmt.Errorf("store: revoke token %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: token %d: %w (or revoked already)", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Token returns the principal of a live API token (not expired, not
+// revoked), and notes its use at most once a minute.
 func (s *Store) Token(ctx context.Context, token string) (Principal, error) {
 	var p Principal
-	var zones, label string
+	var zones, label, expires, revoked, lastUsed string
 	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, role, zones, label FROM tokens WHERE token_hash = ?`, secretHash(token)).
-		Scan(&id, &p.Role, &zones, &label)
+	err := s.db.QueryRowContext(ctx, `SELECT id, role, zones, label, expires_at, revoked_at, last_used FROM tokens WHERE token_hash = ?`, secretHash(token)).
+		Scan(&id, &p.Role, &zones, &label, &expires, &revoked, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
 	if err != nil {
 		return p, fmt.Errorf("store: token: %w", err)
+	}
+	at := time.Now().UTC()
+	if revoked != "" || (expires != "" && expires <= at.Format(time.RFC3339)) {
+		return p, ErrNotFound
+	}
+	if seen, err := time.Parse(time.RFC3339, lastUsed); err != nil || at.Sub(seen) > time.Minute {
+		s.db.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, at.Format(time.RFC3339), id)
 	}
 	p.Name = "token-" + itoa(id)
 	if label != "" {

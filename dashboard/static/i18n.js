@@ -5,6 +5,7 @@ const I18N = (() => {
     ja: {
       "login.name": "名前", "login.password": "パスワード", "login.submit": "ログイン",
       "login.failed": "名前またはパスワードが違います", "login.locked": "失敗が続いたため、{s}秒後にもう一度お試しください",
+      "idle.warning": "操作がないため、{s}秒後にログアウトします", "idle.stay": "ログインを続ける", "login.idle": "操作がなかったためログアウトしました",
       "board.doors": "扉", "board.events": "入退室ログ（新しい順）", "board.logout": "ログアウト",
       "nav.board": "入退室ボード", "nav.desk": "受付", "nav.report": "来訪者記録",
       "desk.title": "受付", "desk.register": "来訪者の登録", "desk.name": "氏名", "desk.company": "会社",
@@ -64,7 +65,7 @@ const I18N = (() => {
       "type.audit.viewed": "記録の閲覧", "type.audit.exported": "記録の出力", "type.camera.snapshot": "カメラ静止画",
       "type.camera.failed": "撮影失敗", "type.camera.pruned": "静止画の削除（保存期間）", "type.camera.shed": "カメラ検知の間引き",
       "type.person.added": "人の登録", "type.credential.added": "カード登録",
-      "type.people.imported": "名簿の一括登録", "type.user.created": "ダッシュボード利用者の作成", "type.token.created": "APIトークンの発行", "type.config.loaded": "設定の読込",
+      "type.people.imported": "名簿の一括登録", "type.user.created": "ダッシュボード利用者の作成", "type.token.created": "APIトークンの発行", "type.token.revoked": "APIトークンの失効", "type.config.loaded": "設定の読込",
       "type.auth.login": "ログイン", "type.auth.failed": "ログイン失敗", "type.auth.logout": "ログアウト", "alarm.login_failures": "ログイン失敗の連続", "type.bridge.rejected": "ドアPiの不正メッセージ",
       "type.system.fault": "システム障害（全扉を施錠）",
       "alarm.forced": "こじ開け", "alarm.held": "開放しすぎ", "alarm.tamper": "タンパー検知", "alarm.anti_passback": "アンチパスバック違反",
@@ -86,6 +87,7 @@ const I18N = (() => {
     en: {
       "login.name": "Name", "login.password": "Password", "login.submit": "Log in",
       "login.failed": "Wrong name or password", "login.locked": "Too many failed tries: try again in {s} s",
+      "idle.warning": "No activity: signing out in {s} s", "idle.stay": "Stay signed in", "login.idle": "Signed out after a spell without activity",
       "board.doors": "Doors", "board.events": "Entry log (newest first)", "board.logout": "Log out",
       "nav.board": "Entry board", "nav.desk": "Visitor desk", "nav.report": "Visitor log",
       "desk.title": "Visitor desk", "desk.register": "Register a visitor", "desk.name": "Name", "desk.company": "Company",
@@ -144,7 +146,7 @@ const I18N = (() => {
       "type.audit.viewed": "Log viewed", "type.audit.exported": "Log exported", "type.camera.snapshot": "Camera still",
       "type.camera.failed": "Camera gave no still", "type.camera.pruned": "Stills pruned (retention)", "type.camera.shed": "Camera detections shed",
       "type.person.added": "Person added", "type.credential.added": "Card added",
-      "type.people.imported": "People imported", "type.user.created": "Dashboard user created", "type.token.created": "API token created", "type.config.loaded": "Config loaded",
+      "type.people.imported": "People imported", "type.user.created": "Dashboard user created", "type.token.created": "API token created", "type.token.revoked": "API token revoked", "type.config.loaded": "Config loaded",
       "type.auth.login": "Login", "type.auth.failed": "Login refused", "type.auth.logout": "Logout", "alarm.login_failures": "Repeated failed logins", "type.bridge.rejected": "Door Pi message rejected",
       "type.system.fault": "System fault (every door locked)",
       "alarm.forced": "Forced open", "alarm.held": "Held open", "alarm.tamper": "Tamper", "alarm.anti_passback": "Anti-passback violation",

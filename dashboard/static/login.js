@@ -2,6 +2,7 @@
 // dashboard's content policy runs only its own files.)
 const params = new URLSearchParams(location.search);
 if (params.has("failed")) document.getElementById("failed").hidden = false;
+if (params.has("idle")) document.getElementById("idle").hidden = false;
 if (params.has("locked")) {
   // Too many wrong passwords: this name or this machine waits.
   const p = document.getElementById("locked");

@@ -17,7 +17,8 @@ const Site = (() => {
     const res = await fetch(path, init);
     if (res.status === 401) { location.href = "/login"; throw new Error("logged out"); }
     const body = await res.json().catch(() => ({}));
-    if (!res.ok) {
+    // opts.answer: statuses whose body is the answer (health's 503 says why).
+    if (!res.ok && !(opts.answer || []).includes(res.status)) {
       const err = new Error(body.detail || body.error || res.statusText);
       err.code = body.error;
       err.problems = body.problems;
@@ -42,11 +43,13 @@ const Site = (() => {
   // (pages by role, who, logout), and refuses a page the role may not see.
   // need is the least role the page is for.
   async function start(need = "guard") {
-    const [health, who] = await Promise.all([api("/api/health"), api("/api/me")]);
+    const [health, who] = await Promise.all([api("/api/health", { answer: [503] }), api("/api/me")]);
     me = who;
     setClock(health);
     header();
     I18N.onChange(header);
+    storageBanner(health);
+    watchIdle();
     if ((rank[me.role] || 0) < rank[need]) {
       const main = document.querySelector("main");
       const p = document.createElement("p");
@@ -68,6 +71,51 @@ const Site = (() => {
       if (h1) h1.append(label);
     }
     return health;
+  }
+
+  // storageBanner tells every page when the log cannot be written.
+  function storageBanner(health) {
+    if (health.status !== "degraded") return;
+    const p = document.createElement("p");
+    p.id = "storage-banner";
+    p.className = "msg bad";
+    p.textContent = `${I18N.t("alarm.storage")}: ${health.reason}`;
+    document.querySelector("main")?.prepend(p);
+  }
+
+  // watchIdle signs a browser out after the site's idle time without a
+  // touch of mouse or keyboard (a board left open keeps asking the
+  // controller, so the controller alone cannot tell); a minute before, it
+  // warns and offers to stay.
+  function watchIdle() {
+    const limit = (me.idle_timeout || 0) * 1000;
+    if (!limit) return;
+    let last = Date.now();
+    for (const ev of ["mousedown", "keydown", "touchstart", "wheel"]) {
+      addEventListener(ev, () => { last = Date.now(); hideWarning(); }, { passive: true });
+    }
+    const warning = document.createElement("p");
+    warning.id = "idle-warning";
+    warning.className = "msg bad";
+    warning.hidden = true;
+    const stay = document.createElement("button");
+    stay.type = "button";
+    stay.addEventListener("click", () => { last = Date.now(); hideWarning(); api("/api/me").catch(() => {}); });
+    const text = document.createElement("span");
+    warning.append(text, " ", stay);
+    document.querySelector("main")?.prepend(warning);
+    function hideWarning() { warning.hidden = true; }
+    setInterval(async () => {
+      const left = limit - (Date.now() - last);
+      if (left <= 0) {
+        await api("/logout", { method: "POST" }).catch(() => {});
+        location.href = "/login?idle=1";
+      } else if (left <= 60000) {
+        text.textContent = I18N.t("idle.warning").replace("{s}", Math.ceil(left / 1000));
+        stay.textContent = I18N.t("idle.stay");
+        warning.hidden = false;
+      }
+    }, 1000);
   }
 
   // header fills the page's nav: the pages this role opens, who is signed
