@@ -47,9 +47,18 @@ type verifyResult struct {
 	StillsProblems []camera.StillProblem `json:"stills_problems"`
 }
 
-func (s *Server) verifyState(w http.ResponseWriter, r *http.Request) {
+// siteWide refuses a manager kept to some zones: the whole log's check
+// reads every zone.
+func siteWide(w http.ResponseWriter, r *http.Request) bool {
 	if zones := managedZones(principal(r)); len(zones) > 0 {
 		writeError(w, http.StatusForbidden, "zone_not_yours", "the whole log's check is for a site-wide manager or an admin")
+		return false
+	}
+	return true
+}
+
+func (s *Server) verifyState(w http.ResponseWriter, r *http.Request) {
+	if !siteWide(w, r) {
 		return
 	}
 	v := &s.verifying
@@ -61,8 +70,7 @@ func (s *Server) verifyState(w http.ResponseWriter, r *http.Request) {
 // startVerify walks the hash chain and checks every kept still against it,
 // as `controller verify` does, for a manager at the dashboard.
 func (s *Server) startVerify(w http.ResponseWriter, r *http.Request) {
-	if zones := managedZones(principal(r)); len(zones) > 0 {
-		writeError(w, http.StatusForbidden, "zone_not_yours", "the whole log's check is for a site-wide manager or an admin")
+	if !siteWide(w, r) {
 		return
 	}
 	v := &s.verifying

@@ -2,24 +2,19 @@ package site_test
 
 import (
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/sekisho/sekisho/controller/config"
-	"github.com/sekisho/sekisho/controller/site"
 )
 
 // A guard who walks away is signed out: the controller ends a session
 // unused for http.session_idle (the site's clock moved on), and a page left
 // open warns, then signs out by itself.
 func TestIdleGuardIsSignedOut(t *testing.T) {
-	var ahead atomic.Int64
-	ts := startSiteWith(t, func(o *site.Options) {
-		o.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	})
+	ts, ahead := startSiteAhead(t)
 	ctx := ts.guardAtBoard(t)
 	ahead.Store(int64(16 * time.Minute))
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.base+"/"), chromedp.WaitVisible(chromedp.ID("login-button"))); err != nil {

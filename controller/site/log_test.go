@@ -147,8 +147,20 @@ func TestManagerEntryLogInTheBrowser(t *testing.T) {
 	if len(views) == 0 || views[0].Actor != "kimura" {
 		t.Fatal("reading the log was not logged")
 	}
-	// The manager checks the whole log for tampering from the page.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#v-start`)), chromedp.WaitVisible(chromedp.CSS(`#v-msg.ok`))); err != nil {
+	// The whole log's tamper check is not a zone manager's; a site-wide
+	// manager runs it from the page.
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("verify").hidden`))
+	if err != nil || !hidden {
+		t.Fatalf("the press manager is offered the site-wide check: %v", err)
+	}
+	if err := ts.Store.CreateUser(context.Background(), "mori", "manager", nil, "site-wide-2026"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel2 := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel2()
+	ts.logIn(ctx, t, "mori", "site-wide-2026")
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.base+"/log"), chromedp.WaitVisible(chromedp.CSS(`#log tbody tr`)),
+		chromedp.Click(chromedp.CSS(`#v-start`)), chromedp.WaitVisible(chromedp.CSS(`#v-msg.ok`))); err != nil {
 		t.Fatal(err)
 	}
 	verdict, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#v-msg`)))

@@ -18,10 +18,7 @@ import (
 // with the address, and ten raise an alarm. The clock is the site's, moved
 // by the test.
 func TestLoginBackoffAndAlarm(t *testing.T) {
-	var ahead atomic.Int64
-	ts := startSiteWith(t, func(o *site.Options) {
-		o.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	})
+	ts, ahead := startSiteAhead(t)
 	if err := ts.Store.CreateUser(context.Background(), "kato", store.RoleGuard, nil, "right-password-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -79,4 +76,14 @@ func TestLoginBackoffAndAlarm(t *testing.T) {
 		}
 		return kinds["auth.failed bad_password"] >= 14 && kinds["auth.failed locked_out"] >= 1 && kinds["auth.login "] == 1
 	})
+}
+
+// startSiteAhead starts a site whose clock the test moves forward.
+func startSiteAhead(t *testing.T) (*testSite, *atomic.Int64) {
+	t.Helper()
+	ahead := new(atomic.Int64)
+	ts := startSiteWith(t, func(o *site.Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	})
+	return ts, ahead
 }
