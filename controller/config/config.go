@@ -103,6 +103,9 @@ type HTTP struct {
 	// SessionMax ends it whatever happens (12h, a shift).
 	SessionIdle time.Duration `yaml:"session_idle"`
 	SessionMax  time.Duration `yaml:"session_max"`
+	// TLS makes the dashboard and API speak HTTPS: with a certificate and
+	// key, or with one made at first start (self_signed), for a Pi on a LAN.
+	TLS *TLS `yaml:"tls"`
 }
 
 // MQTT says which broker events go to: the embedded one or an external one.
@@ -126,11 +129,11 @@ type EmbeddedBroker struct {
 	Users []BrokerUser `yaml:"users"`
 	// TLS, when set, makes the listener speak TLS: with a certificate and
 	// key, or with one made at first start (self_signed).
-	TLS *BrokerTLS `yaml:"tls"`
+	TLS *TLS `yaml:"tls"`
 }
 
-// BrokerTLS is the embedded broker's certificate.
-type BrokerTLS struct {
+// TLS is a listener's certificate: the embedded broker's or the dashboard's.
+type TLS struct {
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
 	// SelfSigned makes a certificate at first start, kept in the data dir;

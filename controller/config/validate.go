@@ -288,6 +288,7 @@ func (c *checker) validate(cfg *Config) {
 	} else if cfg.Stills.KeepDays < 0 {
 		c.at(path{"stills", "keep_days"}, "must be positive")
 	}
+	c.tls(path{"http", "tls"}, cfg.HTTP.TLS)
 	if cfg.HTTP.SessionIdle == 0 {
 		cfg.HTTP.SessionIdle = 15 * time.Minute
 	} else if cfg.HTTP.SessionIdle < time.Minute {
@@ -408,15 +409,7 @@ func (c *checker) validateMQTT(cfg *Config) {
 		if err := CheckBrokerExposure(m.Embedded.Listen, len(m.Embedded.Users)); err != nil {
 			c.at(path{"mqtt", "embedded", "listen"}, "%v", err)
 		}
-		if t := m.Embedded.TLS; t != nil {
-			p := path{"mqtt", "embedded", "tls"}
-			switch {
-			case t.SelfSigned && (t.CertFile != "" || t.KeyFile != ""):
-				c.at(p, "choose self_signed or cert_file and key_file, not both")
-			case !t.SelfSigned && (t.CertFile == "" || t.KeyFile == ""):
-				c.at(p, "give cert_file and key_file, or self_signed: true")
-			}
-		}
+		c.tls(path{"mqtt", "embedded", "tls"}, m.Embedded.TLS)
 		seen := map[string]bool{}
 		for i, u := range m.Embedded.Users {
 			p := path{"mqtt", "embedded", "users", i}
@@ -477,4 +470,15 @@ func IsLoopback(listen string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// tls checks a certificate's settings: files, or one made at first start.
+func (c *checker) tls(p path, t *TLS) {
+	switch {
+	case t == nil:
+	case t.SelfSigned && (t.CertFile != "" || t.KeyFile != ""):
+		c.at(p, "choose self_signed or cert_file and key_file, not both")
+	case !t.SelfSigned && (t.CertFile == "" || t.KeyFile == ""):
+		c.at(p, "give cert_file and key_file, or self_signed: true")
+	}
 }

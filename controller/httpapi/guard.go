@@ -37,6 +37,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
+		if r.TLS != nil {
+			// Once on HTTPS, a browser never falls back to plain HTTP.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			next.ServeHTTP(w, r)

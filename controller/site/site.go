@@ -108,6 +108,7 @@ type Site struct {
 
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
+	httpsOn  bool
 	mqttURL  string
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -328,6 +329,16 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return fail(fmt.Errorf("site: http listen %s: %w", cfg.HTTP.Listen, err))
 	}
 	s.httpAddr = ln.Addr().String()
+	httpsConfig, err := s.listenerTLS("http.tls", "Dashboard (HTTPS)", cfg.HTTP.TLS, sitekeys.DashboardCert, opts.Out,
+		"Compare it with what the browser shows the first time; then trust it on the guards' machines.")
+	if err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	if httpsConfig != nil {
+		ln = tls.NewListener(ln, httpsConfig)
+		s.httpsOn = true
+	}
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -432,34 +443,40 @@ func (s *Site) linkRemotes(b outbox.Broker, key ed25519.PrivateKey) error {
 
 // brokerTLS is the embedded broker's certificate, if it speaks TLS.
 func (s *Site) brokerTLS(e *config.EmbeddedBroker, out io.Writer) (*tls.Config, error) {
-	if e.TLS == nil {
+	return s.listenerTLS("mqtt.embedded.tls", "MQTT broker", e.TLS, sitekeys.BrokerCert, out,
+		"Door Pis get it in their enrolment file (controller bridge enroll).")
+}
+
+// listenerTLS loads a listener's certificate from its files, or makes one
+// at first start (self_signed) and prints its fingerprint to compare.
+func (s *Site) listenerTLS(key, what string, t *config.TLS, make func(string, []string) ([]byte, []byte, bool, error), out io.Writer, hint string) (*tls.Config, error) {
+	if t == nil {
 		return nil, nil
 	}
 	var certPEM, keyPEM []byte
 	var err error
-	if e.TLS.SelfSigned {
+	if t.SelfSigned {
 		var created bool
-		certPEM, keyPEM, created, err = sitekeys.BrokerCert(s.Config.DataDir, e.TLS.Hosts)
+		certPEM, keyPEM, created, err = make(s.Config.DataDir, t.Hosts)
 		if err != nil {
 			return nil, err
 		}
 		if created {
-			fmt.Fprintf(out, "MQTT broker: made a self-signed TLS certificate, SHA-256 fingerprint\n  %s\n"+
-				"Door Pis get it in their enrolment file (controller bridge enroll).\n", sitekeys.CertFingerprint(certPEM))
+			fmt.Fprintf(out, "%s: made a self-signed TLS certificate, SHA-256 fingerprint\n  %s\n%s\n", what, sitekeys.CertFingerprint(certPEM), hint)
 		}
 	} else {
-		if certPEM, err = os.ReadFile(e.TLS.CertFile); err != nil {
-			return nil, fmt.Errorf("site: mqtt.embedded.tls.cert_file: %w", err)
+		if certPEM, err = os.ReadFile(t.CertFile); err != nil {
+			return nil, fmt.Errorf("site: %s.cert_file: %w", key, err)
 		}
-		if keyPEM, err = os.ReadFile(e.TLS.KeyFile); err != nil {
-			return nil, fmt.Errorf("site: mqtt.embedded.tls.key_file: %w", err)
+		if keyPEM, err = os.ReadFile(t.KeyFile); err != nil {
+			return nil, fmt.Errorf("site: %s.key_file: %w", key, err)
 		}
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("site: mqtt.embedded.tls: %w", err)
+		return nil, fmt.Errorf("site: %s: %w", key, err)
 	}
-	s.log.Info("embedded MQTT broker speaks TLS", "sha256", sitekeys.CertFingerprint(certPEM))
+	s.log.Info(what+" speaks TLS", "sha256", sitekeys.CertFingerprint(certPEM))
 	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }
 
@@ -573,6 +590,9 @@ func (s *Site) finish() error {
 	}
 	return errors.Join(err, s.Store.Close())
 }
+
+// HTTPSOn says whether the dashboard speaks HTTPS.
+func (s *Site) HTTPSOn() bool { return s.httpsOn }
 
 // HTTPAddr is the address the API listens on.
 func (s *Site) HTTPAddr() string { return s.httpAddr }

@@ -118,8 +118,20 @@ func Bridge(dataDir, id string) ([]byte, error) {
 // it at first use for hosts and this machine's own names and addresses. It
 // returns the certificate and key as PEM.
 func BrokerCert(dataDir string, hosts []string) (certPEM, keyPEM []byte, created bool, err error) {
-	certPath := filepath.Join(Dir(dataDir), "broker-cert.pem")
-	keyPath := filepath.Join(Dir(dataDir), "broker-key.pem")
+	return selfSigned(dataDir, "broker", "Sekisho embedded MQTT broker", hosts)
+}
+
+// DashboardCert is the same for the dashboard's HTTPS.
+func DashboardCert(dataDir string, hosts []string) (certPEM, keyPEM []byte, created bool, err error) {
+	return selfSigned(dataDir, "https", "Sekisho dashboard", hosts)
+}
+
+// DashboardCertPath is where the dashboard's self-signed certificate is.
+func DashboardCertPath(dataDir string) string { return filepath.Join(Dir(dataDir), "https-cert.pem") }
+
+func selfSigned(dataDir, name, commonName string, hosts []string) (certPEM, keyPEM []byte, created bool, err error) {
+	certPath := filepath.Join(Dir(dataDir), name+"-cert.pem")
+	keyPath := filepath.Join(Dir(dataDir), name+"-key.pem")
 	certPEM, errC := os.ReadFile(certPath)
 	keyPEM, errK := os.ReadFile(keyPath)
 	if errC == nil && errK == nil {
@@ -127,12 +139,12 @@ func BrokerCert(dataDir string, hosts []string) (certPEM, keyPEM []byte, created
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("broker certificate: %w", err)
+		return nil, nil, false, fmt.Errorf("%s certificate: %w", name, err)
 	}
 	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "Sekisho embedded MQTT broker"},
+		Subject:      pkix.Name{CommonName: commonName},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().AddDate(20, 0, 0), // a door Pi's life; replaced by enrolling again
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
@@ -148,11 +160,11 @@ func BrokerCert(dataDir string, hosts []string) (certPEM, keyPEM []byte, created
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("broker certificate: %w", err)
+		return nil, nil, false, fmt.Errorf("%s certificate: %w", name, err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("broker certificate: %w", err)
+		return nil, nil, false, fmt.Errorf("%s certificate: %w", name, err)
 	}
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
