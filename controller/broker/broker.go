@@ -40,7 +40,11 @@ func Start(addr string, access *Access, tlsConfig *tls.Config, sessions string, 
 	server := mqtt.New(opts)
 	var err error
 	if sessions != "" {
-		err = server.AddHook(new(sessionStore), &bolt.Options{Path: sessions, Options: &bbolt.Options{Timeout: 5 * time.Second}})
+		// Without an fsync per message: a queue survives the controller
+		// killed (the OS still writes it), and a power cut costs at most what
+		// the outbox sends again at start; an fsync for every event and
+		// every door-Pi message held up the door Pis' link on a busy card.
+		err = server.AddHook(new(sessionStore), &bolt.Options{Path: sessions, Options: &bbolt.Options{Timeout: 5 * time.Second, NoSync: true}})
 		if err != nil {
 			return nil, fmt.Errorf("broker: sessions %s: %w", sessions, err)
 		}
