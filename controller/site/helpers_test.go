@@ -198,7 +198,7 @@ type eventT = event.Event
 // await returns the first event from ch that match accepts.
 func await(t *testing.T, ch <-chan event.Event, what string, match func(event.Event) bool) event.Event {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for {
 		select {
 		case ev := <-ch:

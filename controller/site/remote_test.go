@@ -138,7 +138,7 @@ func startDaemon(t *testing.T, ts *testSite, e *remote.Enrolment, brokerURL stri
 	})
 	select {
 	case <-d.Ready():
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("the door Pi never got its snapshot")
 	}
 	waitFor(t, "the cardholder in the door Pi's snapshot", func() bool {

@@ -175,9 +175,12 @@ func TestGarbledFrameIsAnEvent(t *testing.T) {
 	}
 }
 
+// waitFor waits until ok holds. The deadline is generous: a race-checked
+// run beside other packages' tests on two cores is slow, and a passing
+// condition returns at once.
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
