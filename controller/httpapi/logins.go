@@ -17,6 +17,9 @@ const (
 	loginWindow       = 15 * time.Minute
 	// LoginAlarmAfter failures of one name or address raise an alarm.
 	LoginAlarmAfter = 10
+	// loginSweepAt is how many names and addresses are counted before the
+	// stale ones are forgotten.
+	loginSweepAt = 4096
 )
 
 type loginLimits struct {
@@ -50,6 +53,15 @@ func (l *loginLimits) failed(now time.Time, keys ...string) int {
 	defer l.mu.Unlock()
 	if l.keys == nil {
 		l.keys = map[string]*loginAttempts{}
+	}
+	if len(l.keys) >= loginSweepAt {
+		// Someone trying a new name each time must not grow this forever:
+		// what no window or lock still needs is forgotten.
+		for k, a := range l.keys {
+			if now.Sub(a.last) > loginWindow && !now.Before(a.until) {
+				delete(l.keys, k)
+			}
+		}
 	}
 	most := 0
 	for _, k := range keys {

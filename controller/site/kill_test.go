@@ -51,17 +51,14 @@ func TestPersistentSubscriberGetsEveryEventAcrossKill9(t *testing.T) {
 		if err := proc.Start(); err != nil {
 			t.Fatal(err)
 		}
-		for up := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if res, err := http.Get(base + "/api/health"); err == nil {
-				res.Body.Close()
-				if res.StatusCode == http.StatusOK {
-					break
-				}
+		waitForUpTo(t, time.Minute, "the controller to answer after starting", func() bool {
+			res, err := http.Get(base + "/api/health")
+			if err != nil {
+				return false
 			}
-			if time.Now().After(up) {
-				t.Fatal("the controller did not answer within a minute of starting")
-			}
-		}
+			res.Body.Close()
+			return res.StatusCode == http.StatusOK
+		})
 	}
 	kill := func() {
 		proc.Process.Signal(syscall.SIGKILL)
@@ -114,14 +111,19 @@ func TestPersistentSubscriberGetsEveryEventAcrossKill9(t *testing.T) {
 		for range 15 {
 			swipe()
 		}
-		done := make(chan struct{})
+		// The plug is pulled once round+1 swipes of the next burst are in:
+		// a different moment of the burst each round.
+		done, pull := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(done)
-			for range 15 {
+			for i := range 15 {
 				swipe()
+				if i == round {
+					close(pull)
+				}
 			}
 		}()
-		time.Sleep(time.Duration(round) * 3 * time.Millisecond)
+		<-pull
 		kill()
 		<-done
 		start()
@@ -142,24 +144,26 @@ func TestPersistentSubscriberGetsEveryEventAcrossKill9(t *testing.T) {
 	}
 	// A busy machine and a race-checked controller take their time; what
 	// matters is that every event comes.
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		if res, err := http.Get(base + "/api/health"); err == nil {
-			var h struct {
-				HeadSeq int64 `json:"head_seq"`
-			}
-			json.NewDecoder(res.Body).Decode(&h)
-			res.Body.Close()
-			head = h.HeadSeq
+	var got []int64
+	defer func() {
+		if t.Failed() {
+			t.Logf("of %d events, the subscriber never got %v", head, got)
 		}
-		if head > 0 && len(missing()) == 0 {
-			break
+	}()
+	waitForUpTo(t, 90*time.Second, "the subscriber to have every event", func() bool {
+		res, err := http.Get(base + "/api/health")
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("of %d events, the subscriber never got %v", head, missing())
+		var h struct {
+			HeadSeq int64 `json:"head_seq"`
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		json.NewDecoder(res.Body).Decode(&h)
+		res.Body.Close()
+		head = h.HeadSeq
+		got = missing()
+		return head > 0 && len(got) == 0
+	})
 	proc.Process.Signal(os.Interrupt)
 	proc.Wait()
 	if b, _ := os.ReadFile(filepath.Join(dataDir, "controller.log")); bytes.Contains(b, []byte("resend inflight")) {

@@ -180,7 +180,13 @@ func TestGarbledFrameIsAnEvent(t *testing.T) {
 // condition returns at once.
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitForUpTo(t, 30*time.Second, what, ok)
+}
+
+// waitForUpTo is waitFor with a deadline of the caller's.
+func waitForUpTo(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !ok() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
