@@ -221,6 +221,15 @@ func siteZones(cam config.Camera, frigateZones []string) []string {
 	return out
 }
 
+// Counting says whether a tailgating window is still open at door: the
+// grants there are not yet weighed against the people seen.
+func (c *Correlator) Counting(door string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, ok := c.doors[door]
+	return ok && len(w.grants) > 0
+}
+
 // settle is how long after a tailgating window closes Sekisho still waits
 // for Frigate's messages about it.
 const settle = time.Second

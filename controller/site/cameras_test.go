@@ -304,7 +304,7 @@ func TestFrigateDetectionsRaiseAlarms(t *testing.T) {
 	await(t, live, "operator one in", isType(event.AccessGranted, nil))
 	publish(frigateEvent("op-1", "press_1", "person", "press_floor"))
 	detected("op-1")
-	time.Sleep(2500 * time.Millisecond) // the tailgating window closes on one person for one badge
+	waitFor(t, "the tailgating window to close on one person for one badge", func() bool { return !ts.TailgatingWindowOpen("press-door") })
 
 	// Operator two badges, and two people walk in.
 	ts.swipe("r-press-out", 50, 2)

@@ -37,3 +37,7 @@ func (s *Site) FillSignals(door string) int {
 func (s *Site) UnlockDirect(door string, pulse time.Duration) error {
 	return s.link.Unlock(door, pulse)
 }
+
+// TailgatingWindowOpen says whether door's tailgating window is still
+// counting people against its grants.
+func (s *Site) TailgatingWindowOpen(door string) bool { return s.cams.corr.Counting(door) }
