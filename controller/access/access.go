@@ -13,6 +13,7 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/rules"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
@@ -91,6 +92,9 @@ func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
 		return Decision{}, fmt.Errorf("access: %w", err)
 	}
 	dec.Person, dec.Credential = &person, &cred
+	if rules.Disabled(person.Disabled, cred.Enabled, person.Kind) {
+		return deny(event.ReasonDisabled)
+	}
 	if !cred.ValidAt(at) {
 		return deny(event.ReasonExpired)
 	}

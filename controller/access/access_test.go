@@ -28,19 +28,29 @@ func TestDecide(t *testing.T) {
 		levels []string
 		number uint64
 		until  string
+		kind   string
+		off    string // "card" or "person": switched off by an admin
 	}{
-		{"Sato", []string{"press-operators"}, 1, ""},
-		{"Suzuki", []string{"staff"}, 2, ""},
-		{"Ito", []string{"day-press"}, 3, ""},
-		{"Former", []string{"press-operators"}, 4, "2026-01-01T00:00:00Z"},
+		{"Sato", []string{"press-operators"}, 1, "", "employee", ""},
+		{"Suzuki", []string{"staff"}, 2, "", "employee", ""},
+		{"Ito", []string{"day-press"}, 3, "", "employee", ""},
+		{"Former", []string{"press-operators"}, 4, "2026-01-01T00:00:00Z", "employee", ""},
+		{"Lost Card", []string{"press-operators"}, 5, "", "employee", "card"},
+		{"On Leave", []string{"press-operators"}, 6, "", "contractor", "person"},
+		{"Handed Back", []string{"press-operators"}, 7, "", "visitor", "card"},
 	}
 	for _, p := range people {
-		sp := &store.Person{Name: p.name, Kind: "employee", Levels: p.levels}
+		sp := &store.Person{Name: p.name, Kind: p.kind, Levels: p.levels}
 		if err := s.CreatePerson(ctx, sp); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddCredential(ctx, &store.Credential{PersonID: sp.ID, Format: "H10301", Facility: 12, Number: p.number, Enabled: true, ValidUntil: p.until}); err != nil {
+		if err := s.AddCredential(ctx, &store.Credential{PersonID: sp.ID, Format: "H10301", Facility: 12, Number: p.number, Enabled: p.off != "card", ValidUntil: p.until}); err != nil {
 			t.Fatal(err)
+		}
+		if p.off == "person" {
+			if err := s.SetPersonDisabled(ctx, sp.ID, true); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	d := &Decider{Config: cfg, Cards: s}
@@ -63,6 +73,9 @@ func TestDecide(t *testing.T) {
 		{"office staff onto floor", "r-floor-out", card(2), wednesdayNoon, event.AccessGranted, "", "lobby", "floor"},
 		{"unknown card", "r-floor-out", card(999), wednesdayNoon, event.AccessDenied, event.ReasonUnknownCredential, "lobby", "floor"},
 		{"expired card", "r-floor-out", card(4), wednesdayNoon, event.AccessDenied, event.ReasonExpired, "lobby", "floor"},
+		{"card switched off", "r-floor-out", card(5), wednesdayNoon, event.AccessDenied, event.ReasonDisabled, "lobby", "floor"},
+		{"holder switched off", "r-floor-out", card(6), wednesdayNoon, event.AccessDenied, event.ReasonDisabled, "lobby", "floor"},
+		{"visitor badge handed back", "r-floor-out", card(7), wednesdayNoon, event.AccessDenied, event.ReasonExpired, "lobby", "floor"},
 		{"day shift at night", "r-press-out", card(3), wednesdayNight, event.AccessDenied, event.ReasonOutsideSchedule, "floor", "die-press"},
 		{"day shift at noon", "r-press-out", card(3), wednesdayNoon, event.AccessGranted, "", "floor", "die-press"},
 		{"inside-only door from outside asks the guard", "r-main-out", card(1), wednesdayNoon, event.AccessRequested, event.ReasonInsideOnly, "outside", "lobby"},

@@ -45,6 +45,15 @@ const (
 	SystemStopped     = "system.stopped"
 	PersonAdded       = "person.added"
 	CredentialAdded   = "credential.added"
+	// An admin's changes to who may pass, each naming what changed.
+	PersonChanged      = "person.changed"
+	PersonDisabled     = "person.disabled"
+	PersonEnabled      = "person.enabled"
+	PersonDeleted      = "person.deleted"
+	CredentialChanged  = "credential.changed"
+	CredentialDisabled = "credential.disabled"
+	CredentialEnabled  = "credential.enabled"
+	CredentialDeleted  = "credential.deleted"
 	PeopleImported    = "people.imported" // a CSV of people and cards; detail.sha256 is the file's
 	UserCreated       = "user.created"    // a dashboard account (detail.user, detail.role)
 	TokenCreated      = "token.created"   // an API token (detail.token id, role, label, expires)
@@ -61,6 +70,7 @@ const (
 const (
 	ReasonUnknownCredential = "unknown_credential"
 	ReasonExpired           = "expired"
+	ReasonDisabled          = "disabled" // the card or its holder switched off by an admin
 	ReasonOutsideSchedule   = "outside_schedule"
 	ReasonNotAuthorized     = "not_authorized"
 	ReasonInsideOnly        = "inside_only"

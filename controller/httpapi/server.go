@@ -81,6 +81,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/people/export.csv", s.need(store.RoleAdmin, s.exportPeople))
 	mux.HandleFunc("GET /api/people/{id}/credentials", s.need(store.RoleAdmin, s.listCredentials))
 	mux.HandleFunc("POST /api/people/{id}/credentials", s.need(store.RoleAdmin, s.addCredential))
+	mux.HandleFunc("GET /api/levels", s.need(store.RoleAdmin, s.levels))
+	mux.HandleFunc("PATCH /api/people/{id}", s.need(store.RoleAdmin, s.updatePerson))
+	mux.HandleFunc("DELETE /api/people/{id}", s.need(store.RoleAdmin, s.deletePerson))
+	mux.HandleFunc("POST /api/people/{id}/disable", s.need(store.RoleAdmin, s.setPersonDisabled(true)))
+	mux.HandleFunc("POST /api/people/{id}/enable", s.need(store.RoleAdmin, s.setPersonDisabled(false)))
+	mux.HandleFunc("PATCH /api/people/{id}/credentials/{card}", s.need(store.RoleAdmin, s.updateCredential))
+	mux.HandleFunc("DELETE /api/people/{id}/credentials/{card}", s.need(store.RoleAdmin, s.deleteCredential))
 	if s.Sim != nil {
 		mux.HandleFunc("POST /api/sim/readers/{id}/wiegand", s.simWiegand)
 		mux.HandleFunc("POST /api/sim/readers/{id}/keys", s.simKeys)

@@ -79,6 +79,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/visits", "", [5]int{U, K, K, K, K}, ""},
 		{"GET", "/api/hosts", "", [5]int{U, K, K, K, K}, ""},
 		{"POST", "/api/people", `{"name":""}`, [5]int{U, F, F, F, http.StatusBadRequest}, ""},
+		{"GET", "/api/levels", "", [5]int{U, F, F, F, K}, ""},
+		{"PATCH", "/api/people/p-sato", `{"kind":"robot"}`, [5]int{U, F, F, F, http.StatusBadRequest}, ""},
+		{"POST", "/api/people/p-nobody/disable", "", [5]int{U, F, F, F, http.StatusNotFound}, ""},
+		{"POST", "/api/people/p-nobody/enable", "", [5]int{U, F, F, F, http.StatusNotFound}, ""},
+		{"DELETE", "/api/people/p-nobody", "", [5]int{U, F, F, F, http.StatusNotFound}, ""},
+		{"PATCH", "/api/people/p-sato/credentials/999999", `{}`, [5]int{U, F, F, F, http.StatusNotFound}, ""},
+		{"DELETE", "/api/people/p-sato/credentials/999999", "", [5]int{U, F, F, F, http.StatusNotFound}, ""},
 		{"POST", "/api/doors/floor-door/unlock", `{}`, [5]int{U, A, A, A, A}, ""},
 		{"POST", "/api/verify", `{}`, [5]int{U, F, F, F, http.StatusAccepted}, ""},
 	} {

@@ -51,7 +51,7 @@ func TestCLIImportWhileRunningReachesTheDoors(t *testing.T) {
 	importCSV("false")
 	ts.swipe("r-floor-out", 12, 701)
 	ev = await(t, events, "the disabled card's decision", func(ev event.Event) bool { return ev.Reader == "r-floor-out" })
-	if ev.Type != event.AccessDenied || ev.Reason != event.ReasonExpired {
+	if ev.Type != event.AccessDenied || ev.Reason != event.ReasonDisabled {
 		t.Fatalf("disabled by the CLI, yet: %s %s", ev.Type, ev.Reason)
 	}
 }

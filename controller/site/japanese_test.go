@@ -113,6 +113,7 @@ func TestEveryPageInJapanese(t *testing.T) {
 		{"/report", `#report tbody tr`},
 		{"/log", `#log tbody tr`},
 		{"/muster", `#muster tbody tr`},
+		{"/people", `#people tbody tr span.card`},
 	} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(ts.base+page.path), chromedp.WaitVisible(chromedp.CSS(page.ready)), chromedp.WaitVisible(chromedp.ID("me"))); err != nil {
 			t.Fatalf("%s: %v", page.path, err)

@@ -148,6 +148,9 @@ func TestPersistentSubscriberGetsEveryEventAcrossKill9(t *testing.T) {
 	defer func() {
 		if t.Failed() {
 			t.Logf("of %d events, the subscriber never got %v", head, got)
+			if b, err := os.ReadFile(filepath.Join(dataDir, "controller.log")); err == nil {
+				t.Logf("the controller's log, last 8 KiB:\n%s", b[max(0, len(b)-8192):])
+			}
 		}
 	}()
 	waitForUpTo(t, 90*time.Second, "the subscriber to have every event", func() bool {

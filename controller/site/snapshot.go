@@ -63,7 +63,7 @@ func Snapshot(ctx context.Context, cfg *config.Config, st *store.Store, id strin
 		}
 		snap.Cards = append(snap.Cards, remote.SnapshotCard{
 			Format: h.Format, Facility: h.Facility, Number: h.Number, RawHex: h.RawHex,
-			Enabled: h.Enabled, ValidFrom: h.ValidFrom, ValidUntil: h.ValidUntil, PINHash: h.PINHash,
+			Enabled: h.Enabled && !h.Person.Disabled, ValidFrom: h.ValidFrom, ValidUntil: h.ValidUntil, PINHash: h.PINHash,
 			Person:  bridge.Person{ID: h.Person.ID, Name: h.Person.Name, Kind: h.Person.Kind, Company: h.Person.Company},
 			Readers: readers,
 		})

@@ -56,8 +56,8 @@ func (p Person) clone() Person {
 }
 
 const selectAllCardHolders = `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
-		p.id, p.name, p.kind, p.company, p.levels, p.created_at
-	FROM credentials c JOIN people p ON p.id = c.person_id`
+		p.id, p.name, p.kind, p.company, p.levels, p.created_at, p.disabled
+	FROM credentials c JOIN people p ON p.id = c.person_id WHERE c.deleted_at = ''`
 
 // LoadCards reads every card into memory for the doors' decisions, unless
 // it is loaded already. A change made while it reads leaves it unloaded,
@@ -79,7 +79,7 @@ func (s *Store) LoadCards(ctx context.Context) error {
 		var h Cardholder
 		var levels string
 		if err := rows.Scan(&h.ID, &h.PersonID, &h.Format, &h.Facility, &h.Number, &h.RawHex, &h.Enabled, &h.ValidFrom, &h.ValidUntil, &h.PINHash,
-			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels, &h.Person.CreatedAt); err != nil {
+			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels, &h.Person.CreatedAt, &h.Person.Disabled); err != nil {
 			return fmt.Errorf("store: load cards: %w", err)
 		}
 		h.HasPIN = h.PINHash != ""

@@ -123,23 +123,13 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 			errs.add(RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
 		}
 		p := Person{ID: get("id"), Name: get("name"), Kind: get("kind"), Company: get("company")}
-		if p.Kind == "" {
-			p.Kind = "employee"
-		}
-		if p.Name == "" {
-			bad("name is empty")
-		}
-		if p.Kind != "employee" && p.Kind != "contractor" && p.Kind != "visitor" {
-			bad("kind %q: want employee, contractor or visitor", p.Kind)
-		}
 		if l := get("levels"); l != "" {
 			for _, lv := range strings.Split(l, ";") {
-				lv = strings.TrimSpace(lv)
-				if !rules.Level(lv) {
-					bad("no access level %q in the site config", lv)
-				}
-				p.Levels = append(p.Levels, lv)
+				p.Levels = append(p.Levels, strings.TrimSpace(lv))
 			}
+		}
+		for _, problem := range CheckPerson(&p, rules) {
+			bad("%s", problem)
 		}
 		if p.ID == "" {
 			bad("id is empty: each person needs a stable id so a re-import updates nobody twice")
@@ -149,39 +139,19 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 		people[p.ID] = p
 		rw := row{line: line, person: p, pin: get("pin")}
 		if get("number") != "" || get("raw_hex") != "" {
-			c := &Credential{PersonID: p.ID, Format: get("format"), RawHex: strings.ToUpper(get("raw_hex")), Enabled: get("enabled") != "false"}
-			if c.Format == "" {
-				c.Format = "H10301"
-			}
+			c := &Credential{PersonID: p.ID, Format: get("format"), RawHex: get("raw_hex"), Enabled: get("enabled") != "false",
+				ValidFrom: get("valid_from"), ValidUntil: get("valid_until")}
 			var e1, e2 error
 			if c.Format != "raw" {
 				c.Facility, e1 = strconv.ParseUint(orZero(get("facility")), 10, 64)
 				c.Number, e2 = strconv.ParseUint(get("number"), 10, 64)
 			}
-			switch {
-			case e1 != nil || e2 != nil:
+			if e1 != nil || e2 != nil {
 				bad("facility and number must be whole numbers")
-			case c.Format == "raw" && c.RawHex == "":
-				bad("a raw card needs raw_hex")
-			case c.Format != "raw":
-				if err := rules.CheckCard(c.Format, c.Facility, c.Number); err != nil {
-					bad("%v", err)
+			} else {
+				for _, problem := range CheckCard(c, rw.pin, rules) {
+					bad("%s", problem)
 				}
-			}
-			for _, t := range []struct {
-				name string
-				dst  *string
-			}{{"valid_from", &c.ValidFrom}, {"valid_until", &c.ValidUntil}} {
-				if v := get(t.name); v != "" {
-					at, err := time.Parse(time.RFC3339, v)
-					if err != nil {
-						bad("%s %q: want a time like 2026-12-31T23:59:59+09:00", t.name, v)
-					}
-					*t.dst = at.UTC().Format(time.RFC3339)
-				}
-			}
-			if pin := rw.pin; pin != "" && (len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "") {
-				bad("a PIN is 4 to 12 digits")
 			}
 			key := fmt.Sprintf("%s:%d:%d:%s", c.Format, c.Facility, c.Number, c.RawHex)
 			if first, dup := cards[key]; dup {
@@ -209,6 +179,13 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 	for _, rw := range rows {
 		p := rw.person
 		if !written[p.ID] {
+			var deleted string
+			if err := tx.QueryRowContext(ctx, `SELECT deleted_at FROM people WHERE id = ?`, p.ID).Scan(&deleted); err == nil && deleted != "" {
+				// A file kept from before would otherwise bring back someone
+				// deleted for a reason, with no one deciding it.
+				errs.add(RowError{Line: rw.line, Msg: fmt.Sprintf("person %s was deleted at %s; give them a new id to add them again", p.ID, deleted)})
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, created_at) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, company = excluded.company, levels = excluded.levels`,
 				p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), now()); err != nil {
@@ -252,6 +229,71 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 	}
 	s.cardsDidChange()
 	return res, nil
+}
+
+// CheckPerson names what is wrong with p by the import's rules, the same
+// for a row of a file and for the dashboard's form; an empty kind becomes
+// employee.
+func CheckPerson(p *Person, rules ImportRules) []string {
+	var problems []string
+	if p.Kind == "" {
+		p.Kind = "employee"
+	}
+	if p.Name == "" {
+		problems = append(problems, "name is empty")
+	}
+	if p.Kind != "employee" && p.Kind != "contractor" && p.Kind != "visitor" {
+		problems = append(problems, fmt.Sprintf("kind %q: want employee, contractor or visitor", p.Kind))
+	}
+	for _, lv := range p.Levels {
+		if !rules.Level(lv) {
+			problems = append(problems, fmt.Sprintf("no access level %q in the site config", lv))
+		}
+	}
+	return problems
+}
+
+// CheckCard names what is wrong with c and its new PIN by the import's
+// rules, and puts c in the stored form: format H10301 unless given, raw
+// hex in capitals, dates in UTC.
+func CheckCard(c *Credential, pin string, rules ImportRules) []string {
+	var problems []string
+	if c.Format == "" {
+		c.Format = "H10301"
+	}
+	c.RawHex = strings.ToUpper(c.RawHex)
+	switch {
+	case c.Format == "raw" && c.RawHex == "":
+		problems = append(problems, "a raw card needs raw_hex")
+	case c.Format == "raw":
+		c.Facility, c.Number = 0, 0
+	default:
+		c.RawHex = ""
+		if err := rules.CheckCard(c.Format, c.Facility, c.Number); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	for _, t := range []struct {
+		name string
+		at   *string
+	}{{"valid_from", &c.ValidFrom}, {"valid_until", &c.ValidUntil}} {
+		if *t.at == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, *t.at)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s %q: want a time like 2026-12-31T23:59:59+09:00", t.name, *t.at))
+			continue
+		}
+		*t.at = at.UTC().Format(time.RFC3339)
+	}
+	if c.ValidFrom != "" && c.ValidUntil != "" && c.ValidUntil <= c.ValidFrom {
+		problems = append(problems, "valid_until is not after valid_from")
+	}
+	if pin != "" && (len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "") {
+		problems = append(problems, "a PIN is 4 to 12 digits")
+	}
+	return problems
 }
 
 func orZero(s string) string {

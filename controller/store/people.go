@@ -22,6 +22,11 @@ type Person struct {
 	Levels    []string `json:"levels"`
 	Photo     string   `json:"photo,omitempty"`
 	CreatedAt string   `json:"created_at"`
+	// Disabled: every card of theirs is refused until they are enabled again.
+	Disabled bool `json:"disabled"`
+	// DeletedAt is set once the person is deleted: the row stays so the
+	// log and the visitor book still name them.
+	DeletedAt string `json:"deleted_at,omitempty"`
 }
 
 // Credential is a card bound to a person.
@@ -48,6 +53,22 @@ func (c Credential) CheckPIN(pin string) bool { return rules.CheckPIN(c.PINHash,
 // ErrDuplicate is returned when a card is already bound to someone.
 var ErrDuplicate = errors.New("already exists")
 
+// ErrDeleted is returned for a change to a person or card that was
+// deleted: kept for the record, never changed again.
+var ErrDeleted = errors.New("deleted")
+
+const selectPerson = `SELECT id, name, kind, company, levels, photo, created_at, disabled, deleted_at FROM people`
+
+func scanPerson(row interface{ Scan(...any) error }) (Person, error) {
+	var p Person
+	var levels string
+	if err := row.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.Photo, &p.CreatedAt, &p.Disabled, &p.DeletedAt); err != nil {
+		return p, err
+	}
+	p.Levels = splitList(levels)
+	return p, nil
+}
+
 // CreatePerson stores p, giving it an id when it has none.
 func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
 	if p.ID == "" {
@@ -66,40 +87,112 @@ func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
 	return nil
 }
 
-// Person returns the person id.
+// Person returns the person id, deleted or not.
 func (s *Store) Person(ctx context.Context, id string) (Person, error) {
-	var p Person
-	var levels string
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, kind, company, levels, photo, created_at FROM people WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.Photo, &p.CreatedAt)
+	p, err := scanPerson(s.db.QueryRowContext(ctx, selectPerson+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("store: person %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return p, fmt.Errorf("store: person %s: %w", id, err)
 	}
-	p.Levels = splitList(levels)
 	return p, nil
 }
 
-// People lists everyone, by name.
+// People lists everyone not deleted, by name.
 func (s *Store) People(ctx context.Context) ([]Person, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, kind, company, levels, photo, created_at FROM people ORDER BY name, id`)
+	rows, err := s.db.QueryContext(ctx, selectPerson+` WHERE deleted_at = '' ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: people: %w", err)
 	}
 	defer rows.Close()
 	var out []Person
 	for rows.Next() {
-		var p Person
-		var levels string
-		if err := rows.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.Photo, &p.CreatedAt); err != nil {
+		p, err := scanPerson(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: people: %w", err)
 		}
-		p.Levels = splitList(levels)
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// UpdatePerson writes p's name, kind, company, levels and photo.
+func (s *Store) UpdatePerson(ctx context.Context, p Person) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE people SET name = ?, kind = ?, company = ?, levels = ?, photo = ? WHERE id = ? AND deleted_at = ''`,
+		p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.Photo, p.ID)
+	if err != nil {
+		return fmt.Errorf("store: update person %s: %w", p.ID, err)
+	}
+	if err := s.personChanged(ctx, res, p.ID); err != nil {
+		return err
+	}
+	return nil
+}
+
+// SetPersonDisabled switches all of a person's cards off, or on again.
+func (s *Store) SetPersonDisabled(ctx context.Context, id string, disabled bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE people SET disabled = ? WHERE id = ? AND deleted_at = ''`, disabled, id)
+	if err != nil {
+		return fmt.Errorf("store: disable person %s: %w", id, err)
+	}
+	return s.personChanged(ctx, res, id)
+}
+
+// DeletePerson marks a person deleted and deletes their cards, whose
+// numbers are free for someone else from now on. It returns the cards.
+func (s *Store) DeletePerson(ctx context.Context, id string) ([]Credential, error) {
+	cards, err := s.Credentials(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: delete person %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	at := now()
+	res, err := tx.ExecContext(ctx, `UPDATE people SET deleted_at = ?, disabled = 1 WHERE id = ? AND deleted_at = ''`, at, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: delete person %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, s.missingPerson(ctx, id)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE credentials SET `+retireCard+` WHERE person_id = ? AND deleted_at = ''`, at, id); err != nil {
+		return nil, fmt.Errorf("store: delete the cards of %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: delete person %s: %w", id, err)
+	}
+	s.cardsDidChange()
+	return cards, nil
+}
+
+// retireCard is the change that deletes a card: off, and its number set
+// aside so the same card can be bound to someone else.
+const retireCard = `enabled = 0, deleted_at = ?, raw_hex = 'retired:' || id`
+
+// personChanged checks that an update found its person, and has the
+// doors forget what they knew.
+func (s *Store) personChanged(ctx context.Context, res sql.Result, id string) error {
+	if n, _ := res.RowsAffected(); n == 0 {
+		return s.missingPerson(ctx, id)
+	}
+	s.cardsDidChange()
+	return nil
+}
+
+// missingPerson says why a change found no person id: none, or deleted.
+func (s *Store) missingPerson(ctx context.Context, id string) error {
+	p, err := s.Person(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p.DeletedAt != "" {
+		return fmt.Errorf("store: person %s was deleted at %s: %w", id, p.DeletedAt, ErrDeleted)
+	}
+	return fmt.Errorf("store: person %s changed by someone else meanwhile: %w", id, ErrNotFound)
 }
 
 // AddCredential binds a card to a person.
@@ -119,10 +212,54 @@ func (s *Store) AddCredential(ctx context.Context, c *Credential) error {
 	return nil
 }
 
-// Credentials lists a person's cards.
+// Credential returns the person's card id, unless it was deleted.
+func (s *Store) Credential(ctx context.Context, personID string, id int64) (Credential, error) {
+	var c Credential
+	err := s.db.QueryRowContext(ctx, `SELECT id, person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash
+		FROM credentials WHERE person_id = ? AND id = ? AND deleted_at = ''`, personID, id).
+		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("store: card %d of %s: %w", id, personID, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: card %d of %s: %w", id, personID, err)
+	}
+	c.HasPIN = c.PINHash != ""
+	return c, nil
+}
+
+// UpdateCredential writes a card's switch, dates and PIN hash.
+func (s *Store) UpdateCredential(ctx context.Context, c Credential) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET enabled = ?, valid_from = ?, valid_until = ?, pin_hash = ?
+		WHERE person_id = ? AND id = ? AND deleted_at = ''`, c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, c.PersonID, c.ID)
+	if err != nil {
+		return fmt.Errorf("store: update card %d of %s: %w", c.ID, c.PersonID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: card %d of %s: %w", c.ID, c.PersonID, ErrNotFound)
+	}
+	s.cardsDidChange()
+	return nil
+}
+
+// DeleteCredential deletes a card: refused at every door from now on, its
+// row kept for the record, its number free for someone else.
+func (s *Store) DeleteCredential(ctx context.Context, personID string, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET `+retireCard+` WHERE person_id = ? AND id = ? AND deleted_at = ''`, now(), personID, id)
+	if err != nil {
+		return fmt.Errorf("store: delete card %d of %s: %w", id, personID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: card %d of %s: %w", id, personID, ErrNotFound)
+	}
+	s.cardsDidChange()
+	return nil
+}
+
+// Credentials lists a person's cards, but not deleted ones.
 func (s *Store) Credentials(ctx context.Context, personID string) ([]Credential, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash
-		FROM credentials WHERE person_id = ? ORDER BY id`, personID)
+		FROM credentials WHERE person_id = ? AND deleted_at = '' ORDER BY id`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("store: credentials of %s: %w", personID, err)
 	}
@@ -140,7 +277,7 @@ func (s *Store) Credentials(ctx context.Context, personID string) ([]Credential,
 }
 
 const selectCardHolder = `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
-		p.id, p.name, p.kind, p.company, p.levels, p.created_at
+		p.id, p.name, p.kind, p.company, p.levels, p.created_at, p.disabled
 	FROM credentials c JOIN people p ON p.id = c.person_id
 	WHERE c.format = ? AND c.facility = ? AND c.number = ? AND c.raw_hex = ?`
 
@@ -163,7 +300,7 @@ func (s *Store) cardHolder(ctx context.Context, format string, facility, number 
 	var levels string
 	err := s.card.QueryRowContext(ctx, format, facility, number, rawHex).
 		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash,
-			&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt)
+			&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt, &p.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, ErrNotFound)
 	}
@@ -194,8 +331,8 @@ type Cardholder struct {
 // decide from when they are cut off.
 func (s *Store) Cardholders(ctx context.Context) ([]Cardholder, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
-			p.id, p.name, p.kind, p.company, p.levels
-		FROM credentials c JOIN people p ON p.id = c.person_id WHERE c.raw_hex NOT LIKE 'retired:%' ORDER BY c.id`)
+			p.id, p.name, p.kind, p.company, p.levels, p.disabled
+		FROM credentials c JOIN people p ON p.id = c.person_id WHERE c.raw_hex NOT LIKE 'retired:%' AND p.deleted_at = '' ORDER BY c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: cardholders: %w", err)
 	}
@@ -205,7 +342,7 @@ func (s *Store) Cardholders(ctx context.Context) ([]Cardholder, error) {
 		var h Cardholder
 		var levels string
 		if err := rows.Scan(&h.ID, &h.PersonID, &h.Format, &h.Facility, &h.Number, &h.RawHex, &h.Enabled, &h.ValidFrom, &h.ValidUntil, &h.PINHash,
-			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels); err != nil {
+			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels, &h.Person.Disabled); err != nil {
 			return nil, fmt.Errorf("store: cardholders: %w", err)
 		}
 		h.HasPIN = h.PINHash != ""

@@ -23,6 +23,7 @@ const Site = (() => {
       err.code = body.error;
       err.problems = body.problems;
       err.status = res.status;
+      err.body = body;
       throw err;
     }
     return body;
@@ -36,6 +37,7 @@ const Site = (() => {
     { href: "/muster", key: "nav.muster", role: "guard" },
     { href: "/report", key: "nav.report", role: "manager" },
     { href: "/log", key: "nav.log", role: "manager" },
+    { href: "/people", key: "nav.people", role: "admin" },
   ];
   let me = null;
 

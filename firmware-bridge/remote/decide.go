@@ -40,6 +40,10 @@ func (s *Snapshot) decide(reader string, card wiegand.Card, pin string, pinMissi
 	p := sc.Person
 	d.Person = &p
 	stamp := at.UTC().Format(time.RFC3339)
+	if rules.Disabled(false, sc.Enabled, p.Kind) {
+		d.Type, d.Reason = denied, "disabled"
+		return d
+	}
 	if !sc.Enabled || (sc.ValidFrom != "" && stamp < sc.ValidFrom) || (sc.ValidUntil != "" && stamp >= sc.ValidUntil) {
 		d.Type, d.Reason = denied, "expired"
 		return d

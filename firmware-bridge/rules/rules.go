@@ -78,3 +78,11 @@ func CheckPIN(stored, pin string) bool {
 	sum := sha256.Sum256([]byte(salt + pin))
 	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(want)) == 1
 }
+
+// Disabled says whether a card is refused as switched off: its holder or
+// the card itself turned off by an admin. A visitor's badge is switched off
+// when it is handed back, and to a guard that is a day badge past its day
+// (expired), not a disabled card.
+func Disabled(holderDisabled, cardEnabled bool, holderKind string) bool {
+	return holderDisabled || (!cardEnabled && holderKind != "visitor")
+}
