@@ -79,6 +79,7 @@ func TestBrokenConfigs(t *testing.T) {
 		{"escalation before the alarm", base + "access:\n  escalate_after: -1m\n", `bad.yaml:11: access.escalate_after: must be positive`},
 		{"stills kept for less than nothing", base + "stills:\n  keep_days: -30\n", `bad.yaml:11: stills.keep_days: must be positive`},
 		{"open broker on the network", base + "mqtt:\n  embedded: { listen: \":1883\" }\n", `bad.yaml:11: mqtt.embedded.listen: ":1883" is reachable from the network, and with no users anyone there could publish`},
+		{"plain dashboard on the network", base + "http:\n  listen: \":8080\"\n", `bad.yaml:11: http.listen: ":8080" is reachable from the network in plain HTTP`},
 		{"open broker on all addresses", base + "mqtt:\n  embedded: { listen: \"0.0.0.0:1883\" }\n", `bad.yaml:11: mqtt.embedded.listen: "0.0.0.0:1883" is reachable`},
 		{"tls half given", base + "mqtt:\n  embedded:\n    tls: { cert_file: a.pem }\n", `bad.yaml:12: mqtt.embedded.tls: give cert_file and key_file, or self_signed: true`},
 		{"door Pi never waits", base + "access:\n  decision_timeout: 5ms\n", `bad.yaml:11: access.decision_timeout: 5ms: want 100ms to 10s`},

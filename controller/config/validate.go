@@ -17,7 +17,7 @@ var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // Defaults a site gets when its config leaves them out.
 const (
 	DefaultPulse     = 5 * time.Second
-	DefaultHTTP      = ":8080"
+	DefaultHTTP      = "127.0.0.1:8080"
 	DefaultMQTT      = "127.0.0.1:1883" // loopback: a broker without users admits anyone
 	DefaultDataDir   = "./data"
 	DefaultTimezone  = "UTC"
@@ -78,6 +78,9 @@ func (c *checker) validate(cfg *Config) {
 	}
 	if cfg.HTTP.Listen == "" {
 		cfg.HTTP.Listen = DefaultHTTP
+	}
+	if err := CheckHTTPExposure(cfg.HTTP.Listen, cfg.HTTP.TLS); err != nil {
+		c.at(path{"http", "listen"}, "%v", err)
 	}
 	c.validateMQTT(cfg)
 
@@ -457,6 +460,17 @@ func CheckBrokerExposure(listen string, users int) error {
 	}
 	return fmt.Errorf("%q is reachable from the network, and with no users anyone there could publish: "+
 		"add mqtt.embedded.users (and tls), or listen on 127.0.0.1", listen)
+}
+
+// CheckHTTPExposure refuses a dashboard reachable from the network in plain
+// HTTP: guards' passwords and session cookies would cross the plant LAN
+// where anyone can read them.
+func CheckHTTPExposure(listen string, tls *TLS) error {
+	if tls != nil || IsLoopback(listen) {
+		return nil
+	}
+	return fmt.Errorf("%q is reachable from the network in plain HTTP, where passwords and sessions can be read on the way: "+
+		"add http.tls (self_signed: true for a Pi on a LAN), or listen on 127.0.0.1", listen)
 }
 
 // IsLoopback reports whether a listen address is on this machine only.

@@ -89,13 +89,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /api/people/{id}/credentials/{card}", s.need(store.RoleAdmin, s.updateCredential))
 	mux.HandleFunc("DELETE /api/people/{id}/credentials/{card}", s.need(store.RoleAdmin, s.deleteCredential))
 	if s.Sim != nil {
-		mux.HandleFunc("POST /api/sim/readers/{id}/wiegand", s.simWiegand)
-		mux.HandleFunc("POST /api/sim/readers/{id}/keys", s.simKeys)
-		mux.HandleFunc("POST /api/sim/doors/{id}/contact", s.simContact)
-		mux.HandleFunc("POST /api/sim/doors/{id}/rex", s.simREX)
-		mux.HandleFunc("POST /api/sim/doors/{id}/tamper", s.simTamper)
-		mux.HandleFunc("POST /api/sim/shift", s.simShift)
-		mux.HandleFunc("GET /api/sim/doors/{id}", s.simPins)
+		mux.HandleFunc("POST /api/sim/readers/{id}/wiegand", s.simHardware(s.simWiegand))
+		mux.HandleFunc("POST /api/sim/readers/{id}/keys", s.simHardware(s.simKeys))
+		mux.HandleFunc("POST /api/sim/doors/{id}/contact", s.simHardware(s.simContact))
+		mux.HandleFunc("POST /api/sim/doors/{id}/rex", s.simHardware(s.simREX))
+		mux.HandleFunc("POST /api/sim/doors/{id}/tamper", s.simHardware(s.simTamper))
+		mux.HandleFunc("POST /api/sim/shift", s.simHardware(s.simShift))
+		mux.HandleFunc("GET /api/sim/doors/{id}", s.simHardware(s.simPins))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no_such_endpoint", r.Method+" "+r.URL.Path+" is not part of the API")

@@ -324,6 +324,10 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}
 	}
+	// The --http override is held to the config's rule.
+	if err := config.CheckHTTPExposure(cfg.HTTP.Listen, cfg.HTTP.TLS); err != nil {
+		return fail(fmt.Errorf("site: http.listen: %w", err))
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("site: http listen %s: %w", cfg.HTTP.Listen, err))
