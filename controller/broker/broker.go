@@ -39,15 +39,22 @@ func Start(addr string, access *Access, tlsConfig *tls.Config, sessions string, 
 	opts.Capabilities.MaximumInflight = 65535
 	server := mqtt.New(opts)
 	var err error
+	var store *sessionStore
 	if sessions != "" {
 		// Without an fsync per message: a queue survives the controller
 		// killed (the OS still writes it), and a power cut costs at most what
 		// the outbox sends again at start; an fsync for every event and
 		// every door-Pi message held up the door Pis' link on a busy card.
-		err = server.AddHook(new(sessionStore), &bolt.Options{Path: sessions, Options: &bbolt.Options{Timeout: 5 * time.Second, NoSync: true}})
+		store = new(sessionStore)
+		err = server.AddHook(store, &bolt.Options{Path: sessions, Options: &bbolt.Options{Timeout: 5 * time.Second, NoSync: true}})
 		if err != nil {
 			return nil, fmt.Errorf("broker: sessions %s: %w", sessions, err)
 		}
+	}
+	takeover := &sessionTakeover{server: server, store: store, taking: map[string]*mqtt.Client{},
+		successor: map[*mqtt.Client]handOff{}, handed: map[*mqtt.Client]map[uint16]bool{}}
+	if err := server.AddHook(takeover, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
 	}
 	if access == nil {
 		err = server.AddHook(new(auth.AllowHook), nil)
