@@ -9,15 +9,50 @@ TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk
 TEST_TZ ?= America/Los_Angeles
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test test-deps bench check-config verify
+# Every build says which it is: `controller version`, `firmware-bridge
+# --version` and /api/health.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/sekisho/sekisho/firmware-bridge/release.Version=$(VERSION) \
+           -X github.com/sekisho/sekisho/firmware-bridge/release.Commit=$(COMMIT)
+# Where `make install` puts things; DESTDIR stages them (a package, an image).
+PREFIX  ?= /usr/local
+UNITDIR ?= /lib/systemd/system
+
+.PHONY: run build install test test-deps bench check-config verify
 
 ## run: the demo factory on simulated doors; dashboard on http://localhost:8080
 run:
 	$(GO) run ./controller run --config $(CONFIG)
 
-## build: bin/controller (cgo is needed for SQLite)
+## build: bin/controller and bin/firmware-bridge, stamped with the version
+## (cgo is needed for SQLite)
 build:
-	CGO_ENABLED=1 $(GO) build -o bin/controller ./controller
+	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o bin/controller ./controller
+	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o bin/firmware-bridge ./firmware-bridge
+
+## install: the binaries, systemd units, the sekisho user (sysusers.d), the
+## config in /etc/sekisho (an existing site.yaml is kept) and the data dir.
+## With DESTDIR it only stages the files; without, as root, it also makes
+## the user and reloads systemd.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)/usr/lib/sysusers.d \
+		$(DESTDIR)/etc/sekisho/hardware $(DESTDIR)$(PREFIX)/share/doc/sekisho
+	install -d -m 0750 $(DESTDIR)/var/lib/sekisho
+	install -m 0755 bin/controller bin/firmware-bridge $(DESTDIR)$(PREFIX)/bin/
+	for unit in configs/systemd/*.service; do \
+		sed 's#/usr/local/#$(PREFIX)/#g' $$unit > $(DESTDIR)$(UNITDIR)/$$(basename $$unit) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit); \
+	done
+	install -m 0644 configs/systemd/sekisho.sysusers $(DESTDIR)/usr/lib/sysusers.d/sekisho.conf
+	install -m 0644 hardware/pi-reference.yaml $(DESTDIR)/etc/sekisho/hardware/
+	[ -e $(DESTDIR)/etc/sekisho/site.yaml ] || install -m 0640 configs/pi-two-doors.yaml $(DESTDIR)/etc/sekisho/site.yaml
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/sekisho/
+	install -m 0644 hardware/README.md $(DESTDIR)$(PREFIX)/share/doc/sekisho/hardware.md
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		systemd-sysusers && chown -R sekisho:sekisho /var/lib/sekisho && chgrp sekisho /etc/sekisho/site.yaml && \
+		systemctl daemon-reload && echo "installed: systemctl enable --now sekisho-controller (or sekisho-bridge on a door Pi)"; \
+	fi
 
 ## test: install what the tests need if missing, then every test, race-checked;
 ## a failing browser test leaves its screenshot in test-artifacts/

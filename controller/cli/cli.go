@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/release"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
@@ -40,7 +40,8 @@ const DefaultConfig = "configs/demo-factory.yaml"
 const usage = `Sekisho controller — door and camera event controller for factory floors.
 
 Usage:
-  controller run [--config F] [--data-dir D] [--http ADDR] [--mqtt-listen ADDR]
+  controller run [--config F] [--data-dir D] [--http ADDR] [--mqtt-listen ADDR] [--log-format text|json] [--log-level info]
+  controller version                                        (also --version: the build, its commit, Go and platform)
   controller check-config F
   controller verify [--config F | --db F] [--incremental] [--checkpoints FILE [--key HEX]]
                                                             (walks the chain; --incremental from the last signed
@@ -157,6 +158,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case "shift":
 			return simShift(ctx, r, stdout, stderr)
 		}
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "sekisho controller", release.Running())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -193,15 +197,21 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&opts.DataDir, "data-dir", "", "directory for the database (overrides data_dir)")
 	fs.StringVar(&opts.HTTPListen, "http", "", "dashboard and API address (overrides http.listen)")
 	fs.StringVar(&opts.MQTTListen, "mqtt-listen", "", "embedded broker address (overrides mqtt.embedded.listen)")
+	logFormat := fs.String("log-format", "text", "the process log: text, or json for a log collector")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	log, err := release.Logger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
 	}
 	opts.Out = stdout
-	opts.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	opts.Log = log
 	return site.Run(ctx, cfg, opts)
 }
 

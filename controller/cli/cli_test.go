@@ -11,6 +11,7 @@ import (
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/release"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
@@ -210,5 +211,23 @@ func TestBridgeEnroll(t *testing.T) {
 	}
 	if !e.ControllerKey.Equal(key.Public()) || e.Bridge != "door-pi-1" || e.Prefix != "sekisho/hamamatsu-press" || !strings.Contains(e.BrokerCA, "BEGIN CERTIFICATE") {
 		t.Fatalf("enrolment: %+v", e)
+	}
+}
+
+// An installer asks which build runs, and picks the process log's form.
+func TestVersionAndLogFlags(t *testing.T) {
+	release.Version, release.Commit = "v1.2.3", "abc1234"
+	t.Cleanup(func() { release.Version, release.Commit = "", "" })
+	for _, arg := range []string{"version", "--version"} {
+		code, out, _ := run(arg)
+		if code != 0 || !strings.HasPrefix(out, "sekisho controller v1.2.3 (commit abc1234, go") {
+			t.Errorf("%s: %d %q", arg, code, out)
+		}
+	}
+	for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}} {
+		code, _, errOut := run(append([]string{"run", "--config", "../../configs/demo-factory.yaml"}, args...)...)
+		if code != 2 || !strings.Contains(errOut, args[1]) {
+			t.Errorf("run %v: %d %q", args, code, errOut)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sekisho/sekisho/controller/doors"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/release"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
@@ -109,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	now := s.Clock.Now()
+	build := release.Running()
 	status, code := "ok", http.StatusOK
 	storage := s.Site.StorageHealth()
 	if !storage.OK {
@@ -124,6 +126,8 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		"hardware": s.Config.Hardware,
 		"head_seq": s.Store.Head(),
 		"sim":      s.Sim != nil,
+		"version":  build.Version,
+		"commit":   build.Commit,
 		// Pages show times and pick default dates by the site's clock.
 		"time_zone": s.Clock.Location.String(),
 		"now":       now.Format(time.RFC3339),

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/broker"
 	"github.com/sekisho/sekisho/controller/config"
@@ -319,6 +320,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		ob.HomeAssistant = &outbox.Discovery{Prefix: "homeassistant", SiteName: cmp.Or(cfg.Name, cfg.Site)}
 	}
 	s.goRun("outbox", ob.Run, ctx)
+	s.goRun("watchdog", s.watchLoop, ctx)
 
 	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx, Clock: s.clock}
 	if s.Sim != nil {
@@ -370,6 +372,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		log.Warn("config file not hashed for the log", "err", err)
 	}
 	s.record(ctx, &event.Event{Type: event.SystemStarted, Detail: map[string]string{"hardware": cfg.Hardware}})
+	s.notifySystemd(daemon.SdNotifyReady)
 	return s, nil
 }
 
@@ -580,6 +583,7 @@ func (s *Site) Wait() error {
 const journalGrace = 10 * time.Second
 
 func (s *Site) finish() error {
+	s.notifySystemd(daemon.SdNotifyStopping)
 	s.wg.Wait()
 	s.record(context.Background(), &event.Event{Type: event.SystemStopped})
 	s.closeJournal(journalGrace)

@@ -185,6 +185,11 @@ func NewLocal(layout Layout, hw Hardware) (*Local, error) {
 // send queues a signal for the listener; it never waits on it.
 func (l *Local) send(s Signal) { l.signals.add(s) }
 
+// Progressing says whether signals reach the listener: none waits, or one
+// was handed on since the last ask. A door Pi feeds systemd's watchdog
+// with it.
+func (l *Local) Progressing() bool { return l.signals.progressing() }
+
 // Ready is closed once every line is set up and signals are being reported.
 func (l *Local) Ready() <-chan struct{} { return l.ready }
 

@@ -13,6 +13,8 @@ type signalQueue struct {
 	mu    sync.Mutex
 	items []Signal
 	wake  chan struct{}
+	// added and handed count signals in and out, for progressing.
+	added, handed, handedSeen uint64
 }
 
 func newSignalQueue() *signalQueue { return &signalQueue{wake: make(chan struct{}, 1)} }
@@ -21,6 +23,7 @@ func newSignalQueue() *signalQueue { return &signalQueue{wake: make(chan struct{
 func (q *signalQueue) add(s Signal) {
 	q.mu.Lock()
 	q.items = append(q.items, s)
+	q.added++
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -37,6 +40,9 @@ func (q *signalQueue) run(ctx context.Context, emit func(Signal)) {
 		q.mu.Unlock()
 		for _, s := range batch {
 			emit(s)
+			q.mu.Lock()
+			q.handed++
+			q.mu.Unlock()
 		}
 		select {
 		case <-ctx.Done():
@@ -44,4 +50,15 @@ func (q *signalQueue) run(ctx context.Context, emit func(Signal)) {
 		case <-q.wake:
 		}
 	}
+}
+
+// progressing says whether the listener keeps up: nothing waits, or a
+// signal was handed on since the last time it was asked. A listener stuck
+// on one signal, with others behind it, is not progressing.
+func (q *signalQueue) progressing() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	moved := q.handed != q.handedSeen
+	q.handedSeen = q.handed
+	return moved || q.added == q.handed
 }

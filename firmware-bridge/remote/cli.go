@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/firmware-bridge/board"
+	"github.com/sekisho/sekisho/firmware-bridge/release"
 	"github.com/sekisho/sekisho/firmware-bridge/simctl"
 )
 
@@ -44,7 +45,19 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	sim := fs.Bool("sim", false, "simulated pins from the board file instead of the Pi's")
 	simHTTP := fs.String("sim-http", "", "with --sim: serve controls for the simulated doors here, e.g. 127.0.0.1:8090")
 	offline := fs.Duration("offline-after", DefaultOfflineAfter, "decide alone after the link is down this long")
+	logFormat := fs.String("log-format", "text", "the process log: text, or json for a log collector")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	showVersion := fs.Bool("version", false, "print the build and exit")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stderr, "sekisho firmware-bridge", release.Running())
+		return 0
+	}
+	log, err := release.Logger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "firmware-bridge:", err)
 		return 2
 	}
 	if *enrolment == "" {
@@ -57,7 +70,6 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "firmware-bridge:", err)
 		return 1
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
 	f, err := board.Load(*boardPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "firmware-bridge:", err)

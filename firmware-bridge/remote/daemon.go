@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/google/uuid"
 
@@ -165,11 +166,55 @@ func (d *Daemon) Run(ctx context.Context) error {
 	select {
 	case <-local.Ready():
 		close(d.ready)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.watchSignals(ctx)
+		}()
 	case <-ctx.Done():
 	}
 	wg.Wait()
+	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
 	close(errs)
 	return <-errs
+}
+
+// watchSignals tells systemd (Type=notify) the doors are up, and feeds its
+// watchdog only while the doors' signals reach the daemon: stuck on one
+// with others waiting, it locks every door and stops feeding, and systemd
+// restarts the door Pi's service. Outside systemd it does nothing.
+func (d *Daemon) watchSignals(ctx context.Context) {
+	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
+		d.Log.Warn("systemd notification failed", "err", err)
+	}
+	limit, err := daemon.SdWatchdogEnabled(false)
+	if err != nil || limit <= 0 {
+		return
+	}
+	tick := time.NewTicker(limit / 3)
+	defer tick.Stop()
+	hung := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if d.local.Progressing() {
+			hung = false
+			_, _ = daemon.SdNotify(false, daemon.SdNotifyWatchdog)
+			continue
+		}
+		if !hung {
+			hung = true
+			d.Log.Error("the doors' signals are not handled; every door locked; systemd's watchdog will restart the door Pi")
+			for _, door := range d.current().Doors {
+				if err := d.local.Lock(door.ID); err != nil {
+					d.Log.Error("lock with signals stuck", "door", door.ID, "err", err)
+				}
+			}
+		}
+	}
 }
 
 func (d *Daemon) clientOptions() (*paho.ClientOptions, error) {

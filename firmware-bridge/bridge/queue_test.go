@@ -1,0 +1,43 @@
+package bridge
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// A listener stuck on one signal with others behind it is seen as stuck;
+// an idle queue and a moving one are not.
+func TestQueueProgressing(t *testing.T) {
+	q := newSignalQueue()
+	if !q.progressing() {
+		t.Fatal("an idle queue is stuck")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stuck, got := make(chan struct{}), make(chan Signal, 8)
+	go q.run(ctx, func(s Signal) {
+		got <- s
+		if s.Door == "hang" {
+			<-stuck
+		}
+	})
+	q.add(Signal{Door: "a"})
+	<-got
+	q.add(Signal{Door: "hang"})
+	<-got
+	q.progressing() // the first signal's hand-off counted once
+	q.add(Signal{Door: "behind"})
+	if q.progressing() {
+		t.Fatal("a listener stuck with a signal behind it is progressing")
+	}
+	close(stuck)
+	<-got
+	deadline := time.Now().Add(10 * time.Second)
+	for !q.progressing() {
+		if time.Now().After(deadline) {
+			t.Fatal("a queue moving again is still stuck")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
