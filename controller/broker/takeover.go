@@ -22,8 +22,8 @@ type sessionTakeover struct {
 	store  *sessionStore // nil without a sessions file
 
 	mu        sync.Mutex
-	taking    map[string]*mqtt.Client         // client id → the session being taken over
-	successor map[*mqtt.Client]handOff        // an old session → where its late messages go
+	taking    map[string]*mqtt.Client          // client id → the session being taken over
+	successor map[*mqtt.Client]handOff         // an old session → where its late messages go
 	handed    map[*mqtt.Client]map[uint16]bool // what was handed on already, by old packet id
 }
 
