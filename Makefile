@@ -3,7 +3,8 @@ GO     ?= go
 CONFIG ?= configs/demo-factory.yaml
 # Debian packages the tests drive for real: a Mosquitto broker, Chromium,
 # and a Japanese font so the pages (and failure screenshots) are readable.
-TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk
+# systemd-analyze checks the service units.
+TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk systemd
 # The tests run on a machine clock that is not the demo site's (Asia/Tokyo):
 # whatever reads the machine's day instead of the site's fails at any hour.
 TEST_TZ ?= America/Los_Angeles
@@ -67,6 +68,7 @@ test-deps:
 	command -v mosquitto_sub >/dev/null 2>&1 || missing="$$missing mosquitto-clients"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list :lang=ja 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing test tools:$$missing"; \
 		$(SUDO) apt-get update -qq && \
