@@ -24,11 +24,7 @@ type journalEntry struct {
 	// writer after the event is in the log: the door loop never waits on
 	// the database, and the table follows the log's order.
 	then func(context.Context) error
-	// logged is the event whose then this entry runs: it reaches the board,
-	// MQTT and the stream only after its change to the table, so a guard
-	// who sees an alarm can acknowledge it at once.
-	logged *event.Event
-	done   chan error // buffered: the writer never waits on who asked
+	done chan error // buffered: the writer never waits on who asked
 }
 
 type journal struct {
@@ -152,23 +148,19 @@ func (s *Site) writeLog() {
 				// Not one a later try would mend: never silent, though.
 				s.log.Error("event not logged", "type", e.ev.Type, "door", e.ev.Door, "err", err)
 				s.notLogged(e.ev, err)
-			case e.then != nil:
-				// The event is in: its change to the alarms table waits its
-				// turn as an entry of its own, retried like an append.
-				j.mu.Lock()
-				j.entries[0] = journalEntry{then: e.then, logged: e.ev, done: e.done}
-				j.mu.Unlock()
-				continue
 			default:
 				s.afterRecord(e.ev)
 			}
-		} else {
-			if err != nil {
-				s.log.Error("alarms table not updated", "err", err)
+			if e.then != nil && err == nil {
+				// The event is in: its change to the alarms table waits its
+				// turn as an entry of its own, retried like an append.
+				j.mu.Lock()
+				j.entries[0] = journalEntry{then: e.then, done: e.done}
+				j.mu.Unlock()
+				continue
 			}
-			if e.logged != nil {
-				s.afterRecord(e.logged)
-			}
+		} else if err != nil {
+			s.log.Error("alarms table not updated", "err", err)
 		}
 		e.done <- err
 		j.mu.Lock()

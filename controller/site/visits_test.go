@@ -3,6 +3,7 @@ package site_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,10 +138,14 @@ func TestOverstayAlarm(t *testing.T) {
 	if !strings.Contains(ev.Detail["detail"], "Stays Late") || !strings.Contains(ev.Detail["detail"], "badge 12 not returned") {
 		t.Fatalf("overstay alarm: %v", ev.Detail)
 	}
-	alarms, err := ts.Store.OpenAlarms(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	var alarms []store.Alarm
+	waitFor(t, "the overstay alarm in the alarms table", func() bool {
+		var err error
+		if alarms, err = ts.Store.OpenAlarms(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(alarms, func(a store.Alarm) bool { return a.Kind == "overstay" })
+	})
 	n := 0
 	for _, a := range alarms {
 		if a.Kind == "overstay" {
