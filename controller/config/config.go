@@ -106,6 +106,9 @@ type HTTP struct {
 	// TLS makes the dashboard and API speak HTTPS: with a certificate and
 	// key, or with one made at first start (self_signed), for a Pi on a LAN.
 	TLS *TLS `yaml:"tls"`
+	// MetricsToken lets a Prometheus elsewhere scrape /metrics (as a bearer
+	// token); without it /metrics answers this machine only.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // MQTT says which broker events go to: the embedded one or an external one.

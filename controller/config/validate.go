@@ -82,6 +82,9 @@ func (c *checker) validate(cfg *Config) {
 	if err := CheckHTTPExposure(cfg.HTTP.Listen, cfg.HTTP.TLS); err != nil {
 		c.at(path{"http", "listen"}, "%v", err)
 	}
+	if t := cfg.HTTP.MetricsToken; t != "" && len(t) < 24 {
+		c.at(path{"http", "metrics_token"}, "a metrics token of %d characters is guessable: use 24 or more (openssl rand -hex 16)", len(t))
+	}
 	c.validateMQTT(cfg)
 
 	zones := map[string]path{}

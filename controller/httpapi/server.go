@@ -5,10 +5,12 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +64,9 @@ type Server struct {
 	// day, not the browser's or this machine's.
 	Clock sitetime.Clock
 
+	// Metrics serves Prometheus's scrape (nil: no /metrics).
+	Metrics http.Handler
+
 	shiftRunning atomic.Bool
 	verifying    verification
 	logins       loginLimits
@@ -71,6 +76,9 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/health", s.health)
+	if s.Metrics != nil {
+		mux.HandleFunc("GET /metrics", s.metrics)
+	}
 	mux.HandleFunc("GET /api/me", s.need(store.RoleGuard, s.me))
 	mux.HandleFunc("GET /api/doors", s.need(store.RoleGuard, s.listDoors))
 	mux.HandleFunc("GET /api/events", s.need(store.RoleManager, s.listEvents))
@@ -133,6 +141,22 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		"now":       now.Format(time.RFC3339),
 		"today":     s.Clock.Day(now),
 	})
+}
+
+// metrics answers Prometheus on this machine, and elsewhere only with
+// http.metrics_token: door states and alarm counts tell an intruder when
+// to try a door.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	token := s.Config.HTTP.MetricsToken
+	given, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	switch {
+	case token != "" && bearer && subtle.ConstantTimeCompare([]byte(given), []byte(token)) == 1:
+	case fromLoopback(r) && r.Header.Get("Authorization") == "":
+	default:
+		writeError(w, http.StatusUnauthorized, "unauthorized", "metrics answer this machine, or a scraper with http.metrics_token")
+		return
+	}
+	s.Metrics.ServeHTTP(w, r)
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -60,8 +61,12 @@ type Outbox struct {
 	// alarm while the log cannot be written, the log's signed checkpoints.
 	Notices <-chan Notice
 
-	lastStorage []byte // for the next connect (Run's goroutine only)
+	lastStorage []byte      // for the next connect (Run's goroutine only)
+	connected   atomic.Bool // the broker holds our session now
 }
+
+// Connected says whether the outbox is connected to its broker.
+func (o *Outbox) Connected() bool { return o.connected.Load() }
 
 // Notice is one message that does not come from the log. One field is set.
 type Notice struct {
@@ -86,15 +91,18 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 	connected := make(chan struct{}, 1)
 	opts.SetOnConnectHandler(func(paho.Client) {
+		o.connected.Store(true)
 		select {
 		case connected <- struct{}{}:
 		default:
 		}
 	})
 	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		o.connected.Store(false)
 		o.Log.Warn("mqtt connection lost; events wait in the log", "broker", o.Broker.URL, "err", err)
 	})
 	client := paho.NewClient(opts)
+	defer o.connected.Store(false)
 	client.Connect() // with ConnectRetry it keeps trying; the loop waits for connected
 
 	last, err := o.Store.Delivered(ctx, Name)

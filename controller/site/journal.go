@@ -122,6 +122,9 @@ func (s *Site) writeLog() {
 		} else {
 			err = e.then(context.Background())
 		}
+		if err != nil && e.ev != nil {
+			s.meters.appendFailures.Inc()
+		}
 		if err != nil && store.Transient(err) {
 			// Held in order and tried again: the next event waits its turn.
 			if backoff == 0 {
@@ -149,6 +152,7 @@ func (s *Site) writeLog() {
 				s.log.Error("event not logged", "type", e.ev.Type, "door", e.ev.Door, "err", err)
 				s.notLogged(e.ev, err)
 			default:
+				s.meters.logged(e.ev)
 				s.afterRecord(e.ev)
 			}
 			if e.then != nil && err == nil {

@@ -31,6 +31,9 @@ func (s *Site) onCard(ctx context.Context, sig bridge.Signal) {
 	if out.Unlock {
 		if err := s.link.Unlock(door.ID, door.Strike.Pulse); err != nil {
 			s.log.Error("unlock failed", "door", door.ID, "err", err)
+		} else if sig.ID == "" {
+			// One of the controller's own readers: its clock timed the last bit.
+			s.meters.unlockLatency.Observe(time.Since(sig.At).Seconds())
 		}
 	}
 	if out.Hold > 0 {

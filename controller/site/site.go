@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/broker"
 	"github.com/sekisho/sekisho/controller/config"
@@ -107,6 +108,10 @@ type Site struct {
 	freeSpace      func(dir string) (free, total uint64, err error)
 	freeSpaceEvery time.Duration
 
+	meters  *meters
+	outbox  *outbox.Outbox
+	remotes []*remote.Link // the door Pis' links
+
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
 	httpsOn  bool
@@ -178,6 +183,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	if s.freeSpace == nil {
 		s.freeSpace = DiskSpace
 	}
+	s.meters = newMeters(s)
 	// The doors lock before anything else happens: no pulse on start.
 	local, err := s.startHardware()
 	if err != nil {
@@ -305,6 +311,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.goRun("escalate", s.escalations, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log,
 		Occupancy: s.engine.Occupancy, Notices: s.notices}
+	s.outbox = ob
 	if s.broker != nil {
 		ob.Replay = 400 // two of the outbox's batches: what mochi may have acknowledged and not stored
 	}
@@ -322,7 +329,8 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.goRun("outbox", ob.Run, ctx)
 	s.goRun("watchdog", s.watchLoop, ctx)
 
-	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx, Clock: s.clock}
+	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx, Clock: s.clock,
+		Metrics: promhttp.HandlerFor(s.meters.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})}
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}
 	}
@@ -444,6 +452,7 @@ func (s *Site) linkRemotes(b outbox.Broker, key ed25519.PrivateKey) error {
 			}
 		}
 		s.multi.Add(link, ids, readers)
+		s.remotes = append(s.remotes, link)
 	}
 	return nil
 }

@@ -56,6 +56,15 @@ type Link struct {
 	signer   *Signer
 	sealedTo string // the enrolled key the last snapshot was sealed to
 	sent     []byte // the snapshot message last published
+	status   string // what the door Pi last said of itself: online, offline
+}
+
+// Status is what the door Pi last said of itself on its status topic
+// (online, offline), or "" before it has said anything.
+func (l *Link) Status() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.status
 }
 
 var _ bridge.Link = (*Link)(nil)
@@ -98,6 +107,9 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 		})
 		st := c.Subscribe(l.topic(mqttlink.LeafStatus), 1, func(_ paho.Client, m paho.Message) {
 			log.Info("bridge status", "status", string(m.Payload()))
+			l.mu.Lock()
+			l.status = string(m.Payload())
+			l.mu.Unlock()
 		})
 		// Someone else's retained snapshot would greet a restarting door Pi
 		// (which refuses it): put the controller's own back.
