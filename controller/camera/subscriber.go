@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,9 @@ type Subscriber struct {
 	// Shed hears, from Run's goroutine, how many detections a flood made
 	// it drop since it last said so.
 	Shed func(n int)
+	// Available hears Frigate's own word on <root>/available (online,
+	// offline: its last will); it must not block long.
+	Available func(online bool)
 
 	queue    detectionQueue
 	mu       sync.Mutex
@@ -67,6 +71,18 @@ func (s *Subscriber) Run(ctx context.Context) error {
 				s.refuse(reject("overflow", "detections arrive faster than they are weighed; a routine one was shed"))
 			}
 		})
+		if s.Available != nil {
+			root, _, _ := strings.Cut(s.Topic, "/")
+			c.Subscribe(root+"/available", 1, func(_ paho.Client, m paho.Message) {
+				switch string(m.Payload()) {
+				case "online":
+					s.Available(true)
+				case "offline":
+					s.Log.Warn("Frigate says it is offline")
+					s.Available(false)
+				}
+			})
+		}
 		select {
 		case connected <- struct{}{}:
 		default:

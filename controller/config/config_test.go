@@ -74,6 +74,7 @@ func TestBrokenConfigs(t *testing.T) {
 		{"camera auth unknown", base + "cameras:\n  - id: c1\n    zone: hall\n    auth: ntlm\n", `bad.yaml:13: cameras[0].auth: auth "ntlm": want basic or digest`},
 		{"camera too patient", base + "cameras:\n  - id: c1\n    zone: hall\n    timeout: 10s\n", `bad.yaml:13: cameras[0].timeout: 10s: want 100ms to 2s`},
 		{"frigate zone to nowhere", base + "cameras:\n  - id: c1\n    zone: hall\n    frigate: { camera: hall_1, zones: { yard: garden } }\n", `bad.yaml:13: cameras[0].frigate.zones.yard: no zone "garden" is defined`},
+		{"frigate login half given", base + "frigate:\n  url: https://frigate:8971\n  username: sekisho\n", `bad.yaml:12: frigate.username: give Frigate's username and password together`},
 		{"frigate without its URL scheme", base + "frigate:\n  url: frigate:5000\n", `bad.yaml:11: frigate.url: "frigate:5000": want Frigate's base URL`},
 		{"lockout for a negative time", base + "access:\n  lockout: { failures: 3, for: -5m }\n", `bad.yaml:11: access.lockout.for: must be positive`},
 		{"escalation before the alarm", base + "access:\n  escalate_after: -1m\n", `bad.yaml:11: access.escalate_after: must be positive`},

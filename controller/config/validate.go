@@ -360,6 +360,14 @@ func (c *checker) validateFrigate(f *FrigateSite) {
 		}
 		f.URL = strings.TrimRight(f.URL, "/")
 	}
+	switch {
+	case (f.Username == "") != (f.Password == ""):
+		c.at(p.with("username"), "give Frigate's username and password together (a user made in Frigate's Settings > Users)")
+	case f.Username != "" && f.Token != "":
+		c.at(p.with("token"), "give a username and password, or a token, not both")
+	case (f.Username != "" || f.Token != "") && f.URL == "":
+		c.at(p.with("url"), "a Frigate login needs Frigate's URL (its authenticated port, https://frigate:8971)")
+	}
 	if f.Topic == "" {
 		f.Topic = "frigate/events"
 	}

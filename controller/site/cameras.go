@@ -48,7 +48,7 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 	}
 	if f := cfg.Frigate; f != nil {
 		if f.URL != "" {
-			c.frigate = &camera.Frigate{URL: f.URL}
+			c.frigate = &camera.Frigate{URL: f.URL, Username: f.Username, Password: f.Password, Token: f.Token}
 		}
 		opts, err := b.ClientOptions("sekisho-"+cfg.Site+"-frigate-"+store.NewSecret(4), mqttlink.RetryLog)
 		if err != nil {
@@ -56,7 +56,8 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 		}
 		c.sub = &camera.Subscriber{Options: opts, Topic: f.Topic, Frigate: c.frigate, MaxAge: f.MaxAge,
 			Log: s.log.With("part", "frigate"), Handle: func(d camera.Detection) error { return s.onDetection(ctx, d) },
-			Urgent: c.corr.Urgent, Shed: func(n int) { s.frigateShed(ctx, n) }}
+			Urgent: c.corr.Urgent, Shed: func(n int) { s.frigateShed(ctx, n) },
+			Available: func(online bool) { s.frigateAvailable(ctx, online) }}
 	}
 	s.cams = c
 	s.goRun("stills", s.takeStills, ctx)
@@ -265,6 +266,23 @@ func (s *Site) raiseFinding(ctx context.Context, f camera.Finding) {
 // frigateShed alarms when a flood of Frigate messages made the subscriber
 // drop routine detections (never a possible violation), at most once per
 // rejectQuiet; each time is logged with the count.
+// frigateAvailable hears Frigate's own word on frigate/available: offline
+// means no camera is watching for tailgaters, intruders or phones, which
+// the guards must know; online again clears it.
+func (s *Site) frigateAvailable(ctx context.Context, online bool) {
+	s.do(ctx, func(ctx context.Context) {
+		switch {
+		case !online && !s.frigateDown:
+			s.frigateDown = true
+			s.raise(ctx, "frigate_offline", "high", "", "", "",
+				"Frigate says it is offline: no detections of tailgating, intruders or phones until it is back")
+		case online && s.frigateDown:
+			s.frigateDown = false
+			s.clear(ctx, "", "frigate_offline")
+		}
+	})
+}
+
 func (s *Site) frigateShed(ctx context.Context, n int) {
 	s.do(ctx, func(ctx context.Context) {
 		s.record(ctx, &event.Event{Type: event.CameraShed, Detail: map[string]string{"shed": strconv.Itoa(n)}})

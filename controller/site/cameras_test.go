@@ -414,3 +414,29 @@ func TestFrigateFloodNeverDropsAViolation(t *testing.T) {
 		t.Fatalf("phone alarm: %+v", ev)
 	}
 }
+
+// Frigate going away (its last will on frigate/available) is an alarm the
+// guards see; its coming back clears it.
+func TestFrigateOfflineIsAnAlarm(t *testing.T) {
+	frigate := newFakeFrigate(t)
+	ts := startSite(t, "", withCameras(t, frigate))
+	live := ts.stream()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(ts.MQTTURL()).SetClientID("frigate-" + t.Name()))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(100)
+	say := func(word string) {
+		t.Helper()
+		if tok := c.Publish("frigate/available", 1, true, word); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+	}
+	say("offline")
+	raised := await(t, live, "the offline alarm", isType(event.AlarmRaised, func(ev event.Event) bool { return ev.Detail["kind"] == "frigate_offline" }))
+	say("online")
+	cleared := await(t, live, "the alarm cleared", isType(event.AlarmCleared, func(ev event.Event) bool { return ev.Detail["kind"] == "frigate_offline" }))
+	if cleared.Alarm == nil || raised.Alarm == nil || cleared.Alarm.ID != raised.Alarm.ID {
+		t.Fatalf("cleared %+v, raised %+v", cleared.Alarm, raised.Alarm)
+	}
+}

@@ -95,6 +95,7 @@ type Site struct {
 	rejectCounts   map[string][]time.Time // bridge → recent rejections (loop only)
 	rejectAlarmed  map[string]time.Time   // bridge → when its alarm was last raised (loop only)
 	shedAlarmed    time.Time              // when a Frigate flood was last alarmed (loop only)
+	frigateDown    bool                   // Frigate said offline and is not back (loop only)
 	lastDecision   <-chan error           // the latest decision's append (loop only; the benchmark waits on it)
 
 	overstayEvery time.Duration
