@@ -259,13 +259,13 @@ func (f *FrigateSite) TopicRoot() string {
 // FrigateSite is the site's Frigate NVR: where to bookmark badge entries,
 // where its detections arrive, and the rules that weigh them.
 type FrigateSite struct {
-	URL        string           `yaml:"url"`   // http://frigate:5000; empty: detections only, no bookmarks or catch-up
+	URL string `yaml:"url"` // http://frigate:5000; empty: detections only, no bookmarks or catch-up
 	// On Frigate's authenticated port (https://frigate:8971): a Frigate
 	// user's name and password (logged in again as its token expires), or
 	// a token (JWT) given outright.
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
-	Token    string `yaml:"token"`
+	Username   string           `yaml:"username"`
+	Password   string           `yaml:"password"`
+	Token      string           `yaml:"token"`
 	Topic      string           `yaml:"topic"` // frigate/events
 	MaxAge     time.Duration    `yaml:"max_age"`
 	Tailgating TailgatingRule   `yaml:"tailgating"`
