@@ -64,6 +64,19 @@ func Start(addr string, access *Access, tlsConfig *tls.Config, sessions string, 
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	// Door commands only from logins: a broker that admits anyone (the
+	// demo's, on loopback) hands none on.
+	if access != nil && access.Command != nil {
+		h := &commandHook{prefix: access.Prefix + "/doors/", allowed: map[string]bool{}, command: access.Command}
+		for _, u := range access.Users {
+			if u.Commands {
+				h.allowed[u.Username] = true
+			}
+		}
+		if err := server.AddHook(h, nil); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
+	}
 	b := &Broker{server: server}
 	b.tcp = listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr, TLSConfig: tlsConfig})
 	if err := server.AddListener(b.tcp); err != nil {

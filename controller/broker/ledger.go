@@ -15,6 +15,9 @@ type User struct {
 	// Writes are topic filters the user may also read and write (a Frigate
 	// NVR's own frigate/#).
 	Writes []string
+	// Commands: Home Assistant's login, which may send doors' lock
+	// commands and its own online status.
+	Commands bool
 }
 
 // Access says who may connect and what each may touch.
@@ -23,6 +26,18 @@ type Access struct {
 	// Controller is the controller's own login: everything.
 	Controller User
 	Users      []User
+	// DiscoveryPrefix is Home Assistant's (homeassistant).
+	DiscoveryPrefix string
+	// Command hears a door command from a user with Commands: who sent
+	// it, the door, the payload. It must not block long.
+	Command func(user, door, payload string)
+}
+
+func (a Access) discoveryPrefix() string {
+	if a.DiscoveryPrefix == "" {
+		return "homeassistant"
+	}
+	return a.DiscoveryPrefix
 }
 
 // ledger turns Access into mochi's rules: named users first, then rules in
@@ -31,12 +46,13 @@ func (a Access) ledger() *auth.Ledger {
 	l := &auth.Ledger{Users: auth.Users{}}
 	l.Users[a.Controller.Username] = auth.UserRule{Username: auth.RString(a.Controller.Username), Password: auth.RString(a.Controller.Password)}
 	public := auth.Filters{
-		auth.RString(a.Prefix + "/events"):  auth.ReadOnly,
-		auth.RString(a.Prefix + "/alarms"):  auth.ReadOnly,
-		auth.RString(a.Prefix + "/status"):  auth.ReadOnly,
-		auth.RString(a.Prefix + "/doors/#"): auth.ReadOnly,
-		auth.RString(a.Prefix + "/zones/#"): auth.ReadOnly,
-		auth.RString("homeassistant/#"):     auth.ReadOnly,
+		auth.RString(a.Prefix + "/events"):       auth.ReadOnly,
+		auth.RString(a.Prefix + "/alarms"):       auth.ReadOnly,
+		auth.RString(a.Prefix + "/alarms/open"):  auth.ReadOnly,
+		auth.RString(a.Prefix + "/status"):       auth.ReadOnly,
+		auth.RString(a.Prefix + "/doors/#"):      auth.ReadOnly,
+		auth.RString(a.Prefix + "/zones/#"):      auth.ReadOnly,
+		auth.RString(a.discoveryPrefix() + "/#"): auth.ReadOnly,
 	}
 	for _, u := range a.Users {
 		rule := auth.UserRule{Username: auth.RString(u.Username), Password: auth.RString(u.Password)}
@@ -51,6 +67,10 @@ func (a Access) ledger() *auth.Ledger {
 			for _, leaf := range []string{mqttlink.LeafCommands, mqttlink.LeafSnapshot, mqttlink.LeafLink} {
 				rule.ACL[auth.RString(t.Bridge(u.Username, leaf))] = auth.ReadOnly
 			}
+		}
+		if u.Commands {
+			rule.ACL[auth.RString(mqttlink.Topics{Prefix: a.Prefix}.DoorCommand("+"))] = auth.WriteOnly
+			rule.ACL[auth.RString(a.discoveryPrefix()+"/status")] = auth.ReadWrite
 		}
 		for _, f := range u.Writes {
 			rule.ACL[auth.RString(f)] = auth.ReadWrite

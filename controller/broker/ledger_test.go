@@ -8,7 +8,8 @@ import (
 
 func TestLedger(t *testing.T) {
 	a := Access{Prefix: "sekisho/s", Controller: User{Username: "sekisho-controller", Password: "x"},
-		Users: []User{{Username: "door-pi-1", Password: "p1", Bridge: true}, {Username: "hass", Password: "h"}, {Username: "frigate", Password: "f", Writes: []string{"frigate/#"}}}}
+		Users: []User{{Username: "door-pi-1", Password: "p1", Bridge: true}, {Username: "hass", Password: "h"}, {Username: "frigate", Password: "f", Writes: []string{"frigate/#"}},
+			{Username: "ha", Password: "a", Commands: true}}}
 	l := a.ledger()
 	client := func(user string) *mqtt.Client {
 		cl := &mqtt.Client{}
@@ -43,6 +44,15 @@ func TestLedger(t *testing.T) {
 		{"frigate", "sekisho/s/events", false, true},
 		{"frigate", "sekisho/s/events", true, false},
 		{"frigate", "sekisho/s/bridges/door-pi-1/signals", true, false},
+		{"ha", "sekisho/s/doors/press-door/command", true, true},
+		{"ha", "homeassistant/status", true, true},
+		{"ha", "sekisho/s/alarms/open", false, true},
+		{"ha", "sekisho/s/doors/press-door/swipe", false, true},
+		{"ha", "sekisho/s/doors/press-door/state", true, false},
+		{"ha", "sekisho/s/bridges/door-pi-1/commands", true, false},
+		{"hass", "sekisho/s/doors/press-door/command", true, false}, // a login without home_assistant
+		{"hass", "homeassistant/status", true, false},
+		{"frigate", "sekisho/s/doors/press-door/command", true, false},
 	}
 	for _, tt := range tests {
 		if _, got := l.ACLOk(client(tt.user), tt.topic, tt.write); got != tt.want {

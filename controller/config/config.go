@@ -119,6 +119,8 @@ type MQTT struct {
 	// HomeAssistant: announce doors and zones to Home Assistant's MQTT
 	// discovery (homeassistant/…/config, retained); on unless false.
 	HomeAssistant *bool `yaml:"home_assistant"`
+	// DiscoveryPrefix is Home Assistant's discovery prefix (homeassistant).
+	DiscoveryPrefix string `yaml:"discovery_prefix"`
 }
 
 // EmbeddedBroker runs inside the controller, so a site needs no server.
@@ -155,6 +157,11 @@ type BrokerUser struct {
 	// under its topic root (frigate/#), and nothing of the site's but what
 	// every user may read.
 	Frigate bool `yaml:"frigate"`
+	// HomeAssistant marks Home Assistant's login: it may lock and unlock
+	// doors through their lock entities (each command logged under this
+	// login) and say it is online. Commands from anyone else, or on a
+	// broker without users, are never acted on.
+	HomeAssistant bool `yaml:"home_assistant"`
 }
 
 // ExternalBroker is a Mosquitto or EMQX the site already runs.

@@ -416,6 +416,11 @@ func (c *checker) validateMQTT(cfg *Config) {
 	case m.Embedded == nil:
 		m.Embedded = &EmbeddedBroker{}
 	}
+	if m.DiscoveryPrefix == "" {
+		m.DiscoveryPrefix = "homeassistant"
+	} else if strings.ContainsAny(m.DiscoveryPrefix, "#+") || strings.Trim(m.DiscoveryPrefix, "/") != m.DiscoveryPrefix {
+		c.at(path{"mqtt", "discovery_prefix"}, "%q: want a topic level like homeassistant (no wildcards, no leading or trailing /)", m.DiscoveryPrefix)
+	}
 	if m.Embedded != nil && m.Embedded.Listen == "" {
 		m.Embedded.Listen = DefaultMQTT
 	}

@@ -61,8 +61,10 @@ type Outbox struct {
 	// alarm while the log cannot be written, the log's signed checkpoints.
 	Notices <-chan Notice
 
-	lastStorage []byte      // for the next connect (Run's goroutine only)
-	connected   atomic.Bool // the broker holds our session now
+	lastStorage []byte         // for the next connect (Run's goroutine only)
+	fresh       int64          // the delivered mark at start: swipes after it are news, before it replays
+	lastAlarms  map[string]int // open alarms by kind, as last read
+	connected   atomic.Bool    // the broker holds our session now
 }
 
 // Connected says whether the outbox is connected to its broker.
@@ -76,12 +78,15 @@ type Notice struct {
 }
 
 // Topics.
-func (o *Outbox) topics() mqttlink.Topics    { return mqttlink.Topics{Prefix: o.Prefix} }
-func (o *Outbox) eventsTopic() string        { return o.topics().Events() }
-func (o *Outbox) alarmsTopic() string        { return o.topics().Alarms() }
-func (o *Outbox) statusTopic() string        { return o.topics().Status() }
-func (o *Outbox) doorTopic(id string) string { return o.topics().Door(id) }
-func (o *Outbox) zoneTopic(id string) string { return o.topics().Zone(id) }
+func (o *Outbox) topics() mqttlink.Topics         { return mqttlink.Topics{Prefix: o.Prefix} }
+func (o *Outbox) eventsTopic() string             { return o.topics().Events() }
+func (o *Outbox) alarmsTopic() string             { return o.topics().Alarms() }
+func (o *Outbox) statusTopic() string             { return o.topics().Status() }
+func (o *Outbox) doorTopic(id string) string      { return o.topics().Door(id) }
+func (o *Outbox) zoneTopic(id string) string      { return o.topics().Zone(id) }
+func (o *Outbox) commandTopic(door string) string { return o.topics().DoorCommand(door) }
+func (o *Outbox) swipeTopic(door string) string   { return o.topics().DoorSwipe(door) }
+func (o *Outbox) openAlarmsTopic() string         { return o.topics().OpenAlarms() }
 
 // Run publishes until ctx ends, then says offline and disconnects.
 func (o *Outbox) Run(ctx context.Context) error {
@@ -89,9 +94,12 @@ func (o *Outbox) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	connected := make(chan struct{}, 1)
-	opts.SetOnConnectHandler(func(paho.Client) {
+	connected, rediscover := make(chan struct{}, 1), make(chan struct{}, 1)
+	opts.SetOnConnectHandler(func(c paho.Client) {
 		o.connected.Store(true)
+		if o.HomeAssistant != nil {
+			o.watchHomeAssistant(c, rediscover)
+		}
 		select {
 		case connected <- struct{}{}:
 		default:
@@ -112,6 +120,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	o.fresh = last
 	last = max(0, last-o.Replay)
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
@@ -143,6 +152,11 @@ func (o *Outbox) Run(ctx context.Context) error {
 			}
 		case n := <-o.Notices:
 			o.publishNotice(client, n)
+		case <-rediscover:
+			// Home Assistant restarted and lost what it knew: tell it again.
+			for topic, payload := range o.discovery() {
+				client.Publish(topic, 1, true, payload)
+			}
 		case <-retry.C:
 		}
 	}
@@ -166,6 +180,7 @@ func (o *Outbox) publishNotice(client paho.Client, n Notice) {
 		client.Publish(o.alarmsTopic(), 1, false, n.Alarm)
 	case n.Storage != nil:
 		client.Publish(o.topics().Storage(), 1, true, n.Storage)
+		o.publishOpenAlarms(context.Background(), client)
 	case n.Checkpoint != nil:
 		client.Publish(o.topics().Checkpoints(), 1, true, n.Checkpoint)
 	}
@@ -208,7 +223,7 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		tokens []paho.Token
 	}
 	pending := make([]sent, 0, len(evs))
-	doorsMoved, zonesMoved := map[string]bool{}, map[string]bool{}
+	doorsMoved, zonesMoved, alarmsMoved := map[string]bool{}, map[string]bool{}, false
 	for _, ev := range evs {
 		s := sent{seq: ev.Seq, tokens: []paho.Token{client.Publish(o.eventsTopic(), 1, false, ev.JSON)}}
 		if ev.Alarm {
@@ -216,6 +231,14 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		}
 		if strings.HasPrefix(ev.Type, "door.") && ev.Door != "" {
 			doorsMoved[ev.Door] = true
+		}
+		if ev.Alarm {
+			alarmsMoved = true
+		}
+		if strings.HasPrefix(ev.Type, "access.") && ev.Door != "" && ev.Seq > o.fresh && o.HomeAssistant != nil {
+			if swipe, ok := swipeOf(ev.JSON); ok {
+				s.tokens = append(s.tokens, client.Publish(o.swipeTopic(ev.Door), 1, false, swipe))
+			}
 		}
 		if strings.HasPrefix(ev.Type, "access.") {
 			for _, z := range []string{ev.ZoneFrom, ev.ZoneTo} {
@@ -236,6 +259,11 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 	}
 	for id := range zonesMoved {
 		stateTokens = append(stateTokens, o.publishZone(client, id))
+	}
+	if alarmsMoved {
+		if t := o.publishOpenAlarms(ctx, client); t != nil {
+			stateTokens = append(stateTokens, t)
+		}
 	}
 	delivered := *last
 	var failed error
@@ -307,6 +335,9 @@ func (o *Outbox) announce(client paho.Client) error {
 	}
 	for topic, payload := range o.discovery() {
 		tokens = append(tokens, client.Publish(topic, 1, true, payload))
+	}
+	if t := o.publishOpenAlarms(context.Background(), client); t != nil {
+		tokens = append(tokens, t)
 	}
 	if o.lastStorage != nil {
 		tokens = append(tokens, client.Publish(o.topics().Storage(), 1, true, o.lastStorage))

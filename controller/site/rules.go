@@ -202,9 +202,16 @@ func (s *Site) UnlockDoor(ctx context.Context, id, by string) error {
 	if d.InsideOnly && !d.ConsoleUnlock {
 		return &httpapi.Refusal{Code: event.ReasonInsideOnly, Detail: id + " unlocks only from inside; the guard opens it at the door (console_unlock allows the console)"}
 	}
+	return s.unlockFor(ctx, id, by, "console")
+}
+
+// unlockFor unlocks door id for its pulse, logged as a grant by whom and
+// through what (console, home_assistant).
+func (s *Site) unlockFor(ctx context.Context, id, by, via string) error {
+	d, _ := s.Config.Door(id)
 	return s.onLoop(ctx, func(ctx context.Context) ([]<-chan error, error) {
 		// The grant is logged before the strike moves, as for a card.
-		done := s.record(ctx, &event.Event{Type: event.AccessGranted, Door: id, ZoneFrom: d.From, ZoneTo: d.To, Actor: by, Detail: map[string]string{"by": "console"}})
+		done := s.record(ctx, &event.Event{Type: event.AccessGranted, Door: id, ZoneFrom: d.From, ZoneTo: d.To, Actor: by, Detail: map[string]string{"by": via}})
 		return []<-chan error{done}, s.link.Unlock(id, d.Strike.Pulse)
 	})
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/doorio"
+	"github.com/sekisho/sekisho/firmware-bridge/release"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
 )
@@ -109,9 +110,10 @@ type Site struct {
 	freeSpace      func(dir string) (free, total uint64, err error)
 	freeSpaceEvery time.Duration
 
-	meters  *meters
-	outbox  *outbox.Outbox
-	remotes []*remote.Link // the door Pis' links
+	meters   *meters
+	commands chan doorCommand // Home Assistant's, as the broker heard them
+	outbox   *outbox.Outbox
+	remotes  []*remote.Link // the door Pis' links
 
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
@@ -177,6 +179,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		escalateEvery: opts.EscalateEvery,
 		clock:         sitetime.Clock{Location: cfg.Location, Source: opts.Now},
 		notices:       make(chan outbox.Notice, 16),
+		commands:      make(chan doorCommand, 64),
 
 		freeSpace:      opts.FreeSpace,
 		freeSpaceEvery: cmp.Or(opts.FreeSpaceEvery, 10*time.Second),
@@ -244,11 +247,12 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		if len(e.Users) > 0 {
 			// The controller's own login lives only in this process.
 			self.Password = store.NewSecret(24)
-			access = &broker.Access{Prefix: cfg.MQTT.TopicPrefix, Controller: self}
+			access = &broker.Access{Prefix: cfg.MQTT.TopicPrefix, Controller: self, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix,
+				Command: s.heardCommand}
 			bridges := cfg.Bridges()
 			for _, u := range e.Users {
 				_, isBridge := bridges[u.Username]
-				bu := broker.User{Username: u.Username, Password: u.Password, Bridge: isBridge}
+				bu := broker.User{Username: u.Username, Password: u.Password, Bridge: isBridge, Commands: u.HomeAssistant}
 				if u.Frigate {
 					bu.Writes = []string{cfg.Frigate.TopicRoot() + "/#"}
 				}
@@ -325,9 +329,11 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		}
 	}
 	if cfg.MQTT.HomeAssistant == nil || *cfg.MQTT.HomeAssistant {
-		ob.HomeAssistant = &outbox.Discovery{Prefix: "homeassistant", SiteName: cmp.Or(cfg.Name, cfg.Site)}
+		ob.HomeAssistant = &outbox.Discovery{Prefix: cfg.MQTT.DiscoveryPrefix, SiteName: cmp.Or(cfg.Name, cfg.Site),
+			Locks: s.commandsHeard(), Version: release.Running().Version, URL: s.dashboardURL()}
 	}
 	s.goRun("outbox", ob.Run, ctx)
+	s.goRun("home-assistant", s.doCommands, ctx)
 	s.goRun("watchdog", s.watchLoop, ctx)
 
 	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx, Clock: s.clock,

@@ -100,7 +100,16 @@ func (t Topics) Storage() string       { return t.Prefix + "/storage" }     // r
 func (t Topics) Checkpoints() string   { return t.Prefix + "/checkpoints" } // retained: the newest signed checkpoint
 func (t Topics) Door(id string) string { return t.Prefix + "/doors/" + id + "/state" }
 func (t Topics) Zone(id string) string { return t.Prefix + "/zones/" + id + "/occupancy" }
-func (t Topics) Bridges() string       { return t.Prefix + "/bridges/#" }
+
+// DoorCommand is where Home Assistant's lock entity sends LOCK or UNLOCK.
+func (t Topics) DoorCommand(id string) string { return t.Prefix + "/doors/" + id + "/command" }
+
+// DoorSwipe carries each decision at a door, for Home Assistant's event entity.
+func (t Topics) DoorSwipe(id string) string { return t.Prefix + "/doors/" + id + "/swipe" }
+
+// OpenAlarms is the count of open alarms by kind, retained.
+func (t Topics) OpenAlarms() string { return t.Prefix + "/alarms/open" }
+func (t Topics) Bridges() string    { return t.Prefix + "/bridges/#" }
 func (t Topics) Bridge(id, leaf string) string {
 	return t.Prefix + "/bridges/" + id + "/" + leaf
 }
