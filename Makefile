@@ -18,6 +18,9 @@ LDFLAGS := -X github.com/sekisho/sekisho/firmware-bridge/release.Version=$(VERSI
            -X github.com/sekisho/sekisho/firmware-bridge/release.Commit=$(COMMIT)
 # Where `make install` puts things; DESTDIR stages them (a package, an image).
 PREFIX  ?= /usr/local
+# The programs to install: this machine's build, or BINDIR=bin/linux-arm64
+# after `make pi` to stage a Pi's files elsewhere (with DESTDIR).
+BINDIR  ?= bin
 UNITDIR ?= /lib/systemd/system
 
 # The Pi's programs are cross-compiled with Debian's cross compilers (cgo:
@@ -63,12 +66,12 @@ cross-deps:
 ## install: the binaries, systemd units, the sekisho user (sysusers.d), the
 ## config in /etc/sekisho (an existing site.yaml is kept) and the data dir.
 ## With DESTDIR it only stages the files; without, as root, it also makes
-## the user and reloads systemd.
-install: build
+## the user and reloads systemd. BINDIR=bin/linux-arm64 installs `make pi`'s.
+install: $(if $(filter bin,$(BINDIR)),build)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)/usr/lib/sysusers.d \
 		$(DESTDIR)/etc/sekisho/hardware $(DESTDIR)$(PREFIX)/share/doc/sekisho
 	install -d -m 0750 $(DESTDIR)/var/lib/sekisho
-	install -m 0755 bin/controller bin/firmware-bridge $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BINDIR)/controller $(BINDIR)/firmware-bridge $(DESTDIR)$(PREFIX)/bin/
 	for unit in configs/systemd/*.service; do \
 		sed 's#/usr/local/#$(PREFIX)/#g' $$unit > $(DESTDIR)$(UNITDIR)/$$(basename $$unit) && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit); \
