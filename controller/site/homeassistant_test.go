@@ -3,6 +3,7 @@ package site_test
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/testtool"
 )
 
 // haRules are Home Assistant's documented requirements for each platform
@@ -149,4 +151,38 @@ func TestHomeAssistantLocksAndSwipes(t *testing.T) {
 		t.Fatalf("publish: %v", tok.Error())
 	}
 	waitFor(t, "discovery again after Home Assistant's birth", func() bool { _, n := count(); return n >= before2+want })
+}
+
+// A door taken out of the config disappears from Home Assistant: the next
+// start empties the configs it announced for it, and keeps the others.
+func TestHomeAssistantForgetsRemovedDoors(t *testing.T) {
+	m := testtool.StartMosquitto(t)
+	var mu sync.Mutex
+	kept := map[string]string{}
+	watcher := paho.NewClient(paho.NewClientOptions().AddBroker(m.URL).SetClientID("ha-watch-" + t.Name()))
+	if tok := watcher.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer watcher.Disconnect(100)
+	watcher.Subscribe("homeassistant/+/sekisho_hamamatsu-press/+/config", 1, func(_ paho.Client, msg paho.Message) {
+		mu.Lock()
+		kept[msg.Topic()] = string(msg.Payload())
+		mu.Unlock()
+	}).WaitTimeout(10 * time.Second)
+	announced := func(topic string) string { mu.Lock(); defer mu.Unlock(); return kept[topic] }
+	const devOpen = "homeassistant/binary_sensor/sekisho_hamamatsu-press/dev-door_open/config"
+	const floorOpen = "homeassistant/binary_sensor/sekisho_hamamatsu-press/floor-door_open/config"
+
+	first := startSite(t, m.URL)
+	waitFor(t, "the development room door announced", func() bool { return announced(devOpen) != "" })
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	startSite(t, m.URL, func(cfg *config.Config) {
+		cfg.Doors = slices.DeleteFunc(cfg.Doors, func(d config.Door) bool { return d.ID == "dev-door" })
+	})
+	waitFor(t, "the removed door's config emptied", func() bool { return announced(devOpen) == "" })
+	if announced(floorOpen) == "" {
+		t.Fatal("a door still in the config was removed from Home Assistant")
+	}
 }
