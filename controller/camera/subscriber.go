@@ -256,7 +256,7 @@ func (s *Subscriber) refuse(err error) {
 	s.mu.Lock()
 	s.counts[r.Kind]++
 	n := s.counts[r.Kind]
-	quiet := time.Now().Sub(s.lastLog[r.Kind]) < logEvery
+	quiet := time.Since(s.lastLog[r.Kind]) < logEvery
 	if !quiet {
 		s.lastLog[r.Kind] = time.Now()
 	}

@@ -445,18 +445,6 @@ func (s *Server) personError(w http.ResponseWriter, id string, err error) {
 	s.internal(w, "reading a person", err)
 }
 
-func validPIN(pin string) bool {
-	if len(pin) < 4 || len(pin) > 12 {
-		return false
-	}
-	for _, r := range pin {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // levels lists what the admin page offers: the site's access levels and
 // the card formats its readers send.
 func (s *Server) levels(w http.ResponseWriter, r *http.Request) {
