@@ -28,8 +28,10 @@ func TestIdleGuardIsSignedOut(t *testing.T) {
 		t.Fatalf("after 16 idle minutes the board is still open: %s", where)
 	}
 
-	// The page's own watch, with a two-second idle limit.
-	short := startSiteWith(t, nil, func(cfg *config.Config) { cfg.HTTP.SessionIdle = 2 * time.Second })
+	// The page's own watch, with a two-second idle limit. The site's clock
+	// stands still, so only the page's watch can end the session: a slow
+	// machine's pause between login and board does not.
+	short, _ := startSiteOnClock(t, func(cfg *config.Config) { cfg.HTTP.SessionIdle = 2 * time.Second })
 	ctx2 := short.guardAtBoard(t)
 	if err := chromedp.Do(ctx2, chromedp.WaitVisible(chromedp.ID("idle-warning"))); err != nil {
 		t.Fatalf("no warning before the idle sign-out: %v", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/store"
@@ -90,11 +91,11 @@ func startSiteAhead(t *testing.T) (*testSite, *atomic.Int64) {
 
 // startSiteOnClock starts a site whose clock stands still but for the
 // test's moves: a slow machine's seconds between two logins do not count.
-func startSiteOnClock(t *testing.T) (*testSite, *atomic.Int64) {
+func startSiteOnClock(t *testing.T, tweaks ...func(*config.Config)) (*testSite, *atomic.Int64) {
 	t.Helper()
 	ahead, start := new(atomic.Int64), time.Now()
 	ts := startSiteWith(t, func(o *site.Options) {
 		o.Now = func() time.Time { return start.Add(time.Duration(ahead.Load())) }
-	})
+	}, tweaks...)
 	return ts, ahead
 }
