@@ -263,9 +263,6 @@ func (s *Site) raiseFinding(ctx context.Context, f camera.Finding) {
 	s.raiseAlarm(ctx, a, &event.Event{Door: f.Door, ZoneTo: f.Zone, Camera: &event.Camera{ID: f.Camera}, Detail: detail})
 }
 
-// frigateShed alarms when a flood of Frigate messages made the subscriber
-// drop routine detections (never a possible violation), at most once per
-// rejectQuiet; each time is logged with the count.
 // frigateAvailable hears Frigate's own word on frigate/available: offline
 // means no camera is watching for tailgaters, intruders or phones, which
 // the guards must know; online again clears it.
@@ -283,6 +280,9 @@ func (s *Site) frigateAvailable(ctx context.Context, online bool) {
 	})
 }
 
+// frigateShed alarms when a flood of Frigate messages made the subscriber
+// drop routine detections (never a possible violation), at most once per
+// rejectQuiet; each time is logged with the count.
 func (s *Site) frigateShed(ctx context.Context, n int) {
 	s.do(ctx, func(ctx context.Context) {
 		s.record(ctx, &event.Event{Type: event.CameraShed, Detail: map[string]string{"shed": strconv.Itoa(n)}})

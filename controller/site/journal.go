@@ -122,7 +122,7 @@ func (s *Site) writeLog() {
 		} else {
 			err = e.then(context.Background())
 		}
-		if err != nil && e.ev != nil {
+		if err != nil && e.ev != nil && !errors.Is(err, store.ErrDuplicate) {
 			s.meters.appendFailures.Inc()
 		}
 		if err != nil && store.Transient(err) {
