@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -381,6 +382,8 @@ func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
 	}
 	pi.Disconnect(10)
 
+	// The door Pi runs under a systemd of the test's.
+	systemd := fakeSystemd(t, 600*time.Millisecond)
 	f, _ := board.Load("../../hardware/pi-reference.yaml")
 	pins := board.NewSimPins(f)
 	d := &remote.Daemon{ID: "door-pi-1", Prefix: ts.Config.MQTT.TopicPrefix, Enrolment: e,
@@ -405,4 +408,17 @@ func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
 	if ev.DecidedBy != "" {
 		t.Fatalf("decided by %q with the link up", ev.DecidedBy)
 	}
+	// systemd heard the door Pi come up and is fed while its signals flow.
+	systemd.next("READY=1")
+	systemd.next("WATCHDOG=1")
+	// Prometheus sees the door Pi online.
+	waitFor(t, "the door Pi online in the metrics", func() bool {
+		res, err := http.Get(ts.base + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return strings.Contains(string(b), `sekisho_bridge_online{bridge="door-pi-1"} 1`)
+	})
 }
