@@ -31,7 +31,7 @@ CROSS_PACKAGES := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user
 
 ## run: the demo factory on simulated doors; dashboard on http://localhost:8080
 run:
-	$(GO) run ./controller run --config $(CONFIG)
+	$(GO) run -ldflags "$(LDFLAGS)" ./controller run --config $(CONFIG)
 
 ## build: bin/controller and bin/firmware-bridge, stamped with the version
 ## (cgo is needed for SQLite)

@@ -35,3 +35,10 @@ func (h *sessionStore) StoredInflightMessages() ([]storage.Message, error) {
 	}
 	return kept, err
 }
+
+// StoredSysInfo restores no $SYS counters: Sekisho does not need them
+// across restarts, and the bolt hook logs an ERROR at every start before
+// its first minute's counters were written.
+func (h *sessionStore) StoredSysInfo() (storage.SystemInfo, error) {
+	return storage.SystemInfo{}, nil
+}
