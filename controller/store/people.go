@@ -124,10 +124,7 @@ func (s *Store) UpdatePerson(ctx context.Context, p Person) error {
 	if err != nil {
 		return fmt.Errorf("store: update person %s: %w", p.ID, err)
 	}
-	if err := s.personChanged(ctx, res, p.ID); err != nil {
-		return err
-	}
-	return nil
+	return s.personChanged(ctx, res, p.ID)
 }
 
 // SetPersonDisabled switches all of a person's cards off, or on again.
@@ -157,6 +154,7 @@ func (s *Store) DeletePerson(ctx context.Context, id string) ([]Credential, erro
 		return nil, fmt.Errorf("store: delete person %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		tx.Rollback() // before asking why, on another connection
 		return nil, s.missingPerson(ctx, id)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE credentials SET `+retireCard+` WHERE person_id = ? AND deleted_at = ''`, at, id); err != nil {
