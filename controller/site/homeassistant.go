@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/sekisho/sekisho/controller/event"
 )
@@ -58,7 +59,7 @@ func (s *Site) doorCommand(ctx context.Context, c doorCommand) {
 	by := "homeassistant:" + c.user
 	d, ok := s.Config.Door(c.door)
 	refuse := func(reason, detail string) {
-		ev := &event.Event{Type: event.AccessDenied, Reason: reason, Actor: by, Detail: map[string]string{"by": "home_assistant", "command": c.payload, "detail": detail}}
+		ev := &event.Event{Type: event.AccessDenied, Reason: reason, Actor: by, Detail: map[string]string{"by": "home_assistant", "command": clip(c.payload), "detail": detail}}
 		if ok {
 			ev.Door, ev.ZoneFrom, ev.ZoneTo = d.ID, d.From, d.To
 		}
@@ -66,7 +67,7 @@ func (s *Site) doorCommand(ctx context.Context, c doorCommand) {
 	}
 	switch {
 	case !ok:
-		refuse("unknown_door", fmt.Sprintf("no door %q", c.door))
+		refuse("unknown_door", fmt.Sprintf("no door %q", clip(c.door)))
 	case c.payload == "UNLOCK" && d.InsideOnly:
 		refuse(event.ReasonInsideOnly, d.ID+" unlocks only from inside")
 	case c.payload == "UNLOCK":
@@ -80,8 +81,17 @@ func (s *Site) doorCommand(ctx context.Context, c doorCommand) {
 			}
 		})
 	default:
-		refuse("bad_command", fmt.Sprintf("%.40q: want LOCK or UNLOCK", c.payload))
+		refuse("bad_command", fmt.Sprintf("%q: want LOCK or UNLOCK", clip(c.payload)))
 	}
+}
+
+// clip keeps what a command said short enough for the log: the login is
+// trusted to command, not to fill the card.
+func clip(s string) string {
+	if len(s) > 40 {
+		return strings.ToValidUTF8(s[:40], "") + "…"
+	}
+	return s
 }
 
 // dashboardURL is where Home Assistant's device page links to.
