@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,15 +26,15 @@ func TestReconnectingSubscriberKeepsWhatArrivesDuringTakeover(t *testing.T) {
 
 	mine, theirs := net.Pipe()
 	defer mine.Close()
-	var mu sync.Mutex
-	var wire bytes.Buffer
+	wire := make(chan []byte, 64) // what the new connection sends, as it is read
 	go func() {
-		buf := make([]byte, 4096)
+		defer close(wire)
 		for {
+			buf := make([]byte, 4096)
 			n, err := theirs.Read(buf)
-			mu.Lock()
-			wire.Write(buf[:n])
-			mu.Unlock()
+			if n > 0 {
+				wire <- buf[:n]
+			}
 			if err != nil {
 				return
 			}
@@ -69,17 +68,14 @@ func TestReconnectingSubscriberKeepsWhatArrivesDuringTakeover(t *testing.T) {
 			t.Errorf("%q queued %d times on the new session: %v", want, payloads[want], payloads)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		got := wire.String()
-		mu.Unlock()
-		if bytes.Count([]byte(got), []byte("in the gap")) == 1 && bytes.Count([]byte(got), []byte("after the new session")) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
+	var got []byte
+	deadline := time.After(10 * time.Second)
+	for !(bytes.Count(got, []byte("in the gap")) == 1 && bytes.Count(got, []byte("after the new session")) == 1) {
+		select {
+		case chunk := <-wire:
+			got = append(got, chunk...)
+		case <-deadline:
 			t.Fatalf("sent on the new connection: %q", got)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -372,7 +372,25 @@ func expiresText(t time.Time) string {
 }
 
 func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token list", stderr)
+	return withDB(ctx, "token list", args, stderr, func(st *store.Store) error {
+		tokens, err := st.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tROLE\tZONES\tLABEL\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+		for _, t := range tokens {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, strings.Join(t.Zones, ","), t.Label,
+				t.CreatedAt, cmp.Or(t.ExpiresAt, "never"), cmp.Or(t.LastUsed, "-"), cmp.Or(t.RevokedAt, "-"))
+		}
+		return tw.Flush()
+	})
+}
+
+// withDB parses a command that takes only --config or --db, and runs f on
+// that site's database.
+func withDB(ctx context.Context, name string, args []string, stderr io.Writer, f func(*store.Store) error) error {
+	fs := newFlags(name, stderr)
 	db := addDBFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -382,17 +400,7 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	tokens, err := st.Tokens(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tROLE\tZONES\tLABEL\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
-	for _, t := range tokens {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, strings.Join(t.Zones, ","), t.Label,
-			t.CreatedAt, cmp.Or(t.ExpiresAt, "never"), cmp.Or(t.LastUsed, "-"), cmp.Or(t.RevokedAt, "-"))
-	}
-	return tw.Flush()
+	return f(st)
 }
 
 func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -529,17 +537,7 @@ func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func peopleExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("people export", stderr)
-	db := addDBFlags(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return st.ExportCSV(ctx, stdout)
+	return withDB(ctx, "people export", args, stderr, func(st *store.Store) error { return st.ExportCSV(ctx, stdout) })
 }
 
 // exportLog asks the running controller for the log as CSV, so the export

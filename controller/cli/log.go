@@ -184,27 +184,19 @@ func checkpointsKey(args []string, stdout, stderr io.Writer) error {
 }
 
 func checkpointsExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("checkpoints export", stderr)
-	db := addDBFlags(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cps, err := st.Checkpoints(ctx)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(stdout)
-	for _, c := range cps {
-		if err := enc.Encode(c); err != nil {
+	return withDB(ctx, "checkpoints export", args, stderr, func(st *store.Store) error {
+		cps, err := st.Checkpoints(ctx)
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		enc := json.NewEncoder(stdout)
+		for _, c := range cps {
+			if err := enc.Encode(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {

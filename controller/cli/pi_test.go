@@ -2,7 +2,7 @@ package cli
 
 import (
 	"encoding/json"
-	"net"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,15 +36,8 @@ func TestPiBuildRunsUnderQemu(t *testing.T) {
 		}
 	}
 
-	port := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().String()
-	}
-	httpAddr, mqttAddr := port(), port()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
+	mqttAddr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
 	run := exec.Command(qemu, "-L", sysroot, bin("controller"), "run", "--config", "../../configs/demo-factory.yaml",
 		"--data-dir", t.TempDir(), "--http", httpAddr, "--mqtt-listen", mqttAddr)
 	logFile, _ := os.Create(filepath.Join(t.TempDir(), "controller.log"))
@@ -61,7 +54,7 @@ func TestPiBuildRunsUnderQemu(t *testing.T) {
 		}
 	})
 	var health struct{ Status, Version, Commit string }
-	wait(t, 3*time.Minute, "the arm64 controller's health", func() bool {
+	testtool.WaitFor(t, 3*time.Minute, "the arm64 controller's health", func() bool {
 		res, err := http.Get("http://" + httpAddr + "/api/health")
 		if err != nil {
 			return false
@@ -106,17 +99,5 @@ func TestPiBuildRunsUnderQemu(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no decision for the swipe under qemu")
 		}
-	}
-}
-
-// wait polls ok until it holds, or fails the test after limit.
-func wait(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

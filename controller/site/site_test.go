@@ -186,13 +186,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // waitForUpTo is waitFor with a deadline of the caller's.
 func waitForUpTo(t *testing.T, limit time.Duration, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testtool.WaitFor(t, limit, what, ok)
 }
 
 func levels(h []simhw.Change) []string {

@@ -31,6 +31,23 @@ func Need(t testing.TB, names ...string) string {
 	return ""
 }
 
+// WaitFor asks ok every few milliseconds until it holds, and fails the test
+// once limit has passed: tests wait for a condition, never for a fixed time.
+func WaitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !ok() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
 // FreePort returns a loopback port nobody listens on right now.
 func FreePort(t testing.TB) int {
 	t.Helper()
