@@ -79,7 +79,6 @@ func (s *Store) Fill(ctx context.Context, spec FillSpec, progress func(done int6
 	// The log's indexes and its hour map are made once at the end, from
 	// sorted data, rather than kept up row by row: that is most of what an
 	// append costs. If fill is stopped halfway, Open puts them back.
-	from := s.head.seq
 	if err := s.execAll(ctx, `DROP TRIGGER IF EXISTS events_hour`, `DROP INDEX IF EXISTS events_door`, `DROP INDEX IF EXISTS events_zone_to`,
 		`DROP INDEX IF EXISTS events_zone_from`, `DROP INDEX IF EXISTS events_type`, `DROP INDEX IF EXISTS events_person`,
 		`PRAGMA cache_size = -131072`, `PRAGMA synchronous = OFF`, `PRAGMA threads = 4`); err != nil {
@@ -112,8 +111,11 @@ func (s *Store) Fill(ctx context.Context, spec FillSpec, progress func(done int6
 		}
 	}()
 	// Chaining is its own stage, so the writer only writes.
+	// It also keeps the hour map, which would otherwise take one more
+	// read of the whole history at the end.
 	chained := make(chan []fillRow, 2)
 	hashErr := make(chan error, 1)
+	hours := map[string]*[2]int64{}
 	go func() {
 		defer close(chained)
 		h := sha256.New()
@@ -131,6 +133,12 @@ func (s *Store) Fill(ctx context.Context, spec FillSpec, progress func(done int6
 				h.Write([]byte(b.evs[i].body))
 				b.evs[i].prev, b.evs[i].hash = prev, hex.EncodeToString(h.Sum(sum[:0]))
 				prev = b.evs[i].hash
+				hour := b.evs[i].at[:13]
+				if r := hours[hour]; r != nil {
+					r[0], r[1] = min(r[0], b.evs[i].seq), max(r[1], b.evs[i].seq)
+				} else {
+					hours[hour] = &[2]int64{b.evs[i].seq, b.evs[i].seq}
+				}
 			}
 			select {
 			case chained <- b.evs:
@@ -160,16 +168,41 @@ func (s *Store) Fill(ctx context.Context, spec FillSpec, progress func(done int6
 	if err := s.execAll(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return fmt.Errorf("store: fill: %w", err)
 	}
-	if err := s.ensureLogIndexes(ctx, from); err != nil {
-		return fmt.Errorf("store: fill: %w", err)
+	// A sorter that spills every few megabytes hands each run to another
+	// thread and goes on reading: the indexes are sorted on every core.
+	if err := s.execAll(ctx, append([]string{`PRAGMA cache_size = -8192`}, logIndexes...)...); err != nil {
+		return fmt.Errorf("store: fill: log indexes: %w", err)
+	}
+	if err := s.fillHours(ctx, hours); err != nil {
+		return fmt.Errorf("store: fill: hour map: %w", err)
 	}
 	return nil
 }
 
+// fillHours writes the hour map of a fill and puts its trigger back.
+func (s *Store) fillHours(ctx context.Context, hours map[string]*[2]int64) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for hour, r := range hours {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_hours (hour, first_seq, last_seq) VALUES (?, ?, ?)
+			ON CONFLICT (hour) DO UPDATE SET first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)`,
+			hour, r[0], r[1]); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, hourTrigger); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 type fillRow struct {
-	seq                                      int64
-	id, at, typ, door, zoneFrom, zoneTo, pid string
-	body, prev, hash                         string
+	seq                                  int64
+	at, typ, door, zoneFrom, zoneTo, pid string
+	body, prev, hash                     string
 }
 
 func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
@@ -189,24 +222,24 @@ func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
 		if _, err := sc.ExecContext(ctx, `BEGIN IMMEDIATE`, nil); err != nil {
 			return err
 		}
-		many, err := sc.PrepareContext(ctx, insertEvents(perInsert))
+		many, err := sc.PrepareContext(ctx, s.insertFillEvents(perInsert))
 		if err != nil {
 			sc.ExecContext(ctx, `ROLLBACK`, nil)
 			return err
 		}
 		defer many.Close()
-		args := make([]driver.NamedValue, 0, perInsert*11)
+		args := make([]driver.NamedValue, 0, perInsert*10)
 		for len(rows) > 0 {
 			n := min(perInsert, len(rows))
 			args = args[:0]
 			for _, r := range rows[:n] {
-				for _, v := range []driver.Value{r.seq, r.id, r.at, r.typ, r.door, r.zoneFrom, r.zoneTo, r.pid, r.body, r.prev, r.hash} {
+				for _, v := range []driver.Value{r.seq, r.at, r.typ, r.door, r.zoneFrom, r.zoneTo, r.pid, r.body, r.prev, r.hash} {
 					args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
 				}
 			}
 			stmt := many
 			if n < perInsert {
-				if stmt, err = sc.PrepareContext(ctx, insertEvents(n)); err != nil {
+				if stmt, err = sc.PrepareContext(ctx, s.insertFillEvents(n)); err != nil {
 					sc.ExecContext(ctx, `ROLLBACK`, nil)
 					return err
 				}
@@ -236,10 +269,24 @@ func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
 	return nil
 }
 
-func insertEvents(n int) string {
-	return `INSERT INTO events (seq, id, time, type, door, zone_from, zone_to, person_id, body, prev_hash, hash) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
+// insertFillEvents inserts n filled events; SQLite makes each id from its
+// seq (fillGen.id), which spares a value bound from Go per row.
+func (s *Store) insertFillEvents(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (seq, id, time, type, door, zone_from, zone_to, person_id, body, prev_hash, hash) VALUES `)
+	prefix := `'` + strings.ReplaceAll(fillIDPrefix(s.site), `'`, `''`) + `'`
+	for i := range n {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		k := i*10 + 1
+		fmt.Fprintf(&q, "(?%d, %s || printf('%%012d', ?%d), ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)", k, prefix, k, k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9)
+	}
+	return q.String()
 }
+
+// fillIDPrefix begins the id of every filled event: fill-<site>-<seq, 12 digits>.
+func fillIDPrefix(site string) string { return "fill-" + site + "-" }
 
 // fillGen makes the events of a synthetic history; rows(first, n) is pure,
 // so batches can be made on several cores at once.
@@ -251,7 +298,6 @@ type fillGen struct {
 	people []event.Person
 
 	siteJSON   []byte
-	idPrefix   string
 	idJSON     []byte // the prefix as JSON, without its closing quote
 	personJSON [][]byte
 	doorJSON   []struct{ decision, mechanics []byte }
@@ -279,8 +325,7 @@ func newFillGen(spec FillSpec, site string, after int64) *fillGen {
 		})
 	}
 	g.siteJSON = mustJSON(site)
-	g.idPrefix = "fill-" + site + "-"
-	g.idJSON = mustJSON(g.idPrefix)
+	g.idJSON = mustJSON(fillIDPrefix(site))
 	g.idJSON = g.idJSON[:len(g.idJSON)-1]
 	for _, p := range g.people {
 		g.personJSON = append(g.personJSON, mustJSON(p))
@@ -330,14 +375,14 @@ func (g *fillGen) rows(first, n int64) []fillRow {
 		p := r.IntN(len(g.people))
 		denied := r.IntN(50) == 0
 		number := uint64(1000 + r.IntN(60000))
-		row := fillRow{seq: g.after + i + 1, id: g.idPrefix + fmt.Sprintf("%012d", g.after+i+1), door: door.ID}
+		row := fillRow{seq: g.after + i + 1, door: door.ID}
 		at := g.when(i).UTC().Truncate(time.Millisecond)
 		// The body is written as Canonical would write it (a test holds
 		// the two together), from pieces encoded once: at ten million
 		// events, encoding each through reflection is the cost of a fill.
 		buf = append(buf[:0], `{"id":`...)
 		buf = append(buf, g.idJSON...)
-		buf = append(buf, row.id[len(g.idPrefix):]...)
+		buf = appendSeq12(buf, row.seq)
 		buf = append(buf, '"')
 		buf = append(buf, `,"seq":`...)
 		buf = strconv.AppendInt(buf, row.seq, 10)
@@ -379,4 +424,14 @@ func (g *fillGen) rows(first, n int64) []fillRow {
 		out = append(out, row)
 	}
 	return out
+}
+
+// appendSeq12 appends seq as SQLite's printf('%012d') writes it.
+func appendSeq12(buf []byte, seq int64) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], seq, 10)
+	for range 12 - len(d) {
+		buf = append(buf, '0')
+	}
+	return append(buf, d...)
 }
