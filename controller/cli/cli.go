@@ -54,6 +54,8 @@ Usage:
                                                             (a synthetic history for capacity tests; never into
                                                             a real site's database)
   controller user add NAME --role guard|manager|admin [--zones a,b] [--password P] [--config F | --db F]
+  controller user list [--config F | --db F]
+  controller user revoke NAME [--config F | --db F]         (ends a dashboard user and their sessions at once)
   controller token create --role guard|manager|admin [--zones a,b] [--label L] [--expires 8760h] [--config F | --db F]
   controller token list [--config F | --db F]               (every token: role, zones, expiry, last use, revoked)
   controller token revoke ID [--config F | --db F]          (ends a token at once)
@@ -126,8 +128,13 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return checkpointsExport(ctx, r, stdout, stderr)
 		}
 	case "user":
-		if s, r := sub(); s == "add" {
+		switch s, r := sub(); s {
+		case "add":
 			return userAdd(ctx, r, stdout, stderr)
+		case "list":
+			return userList(ctx, r, stdout, stderr)
+		case "revoke":
+			return userRevoke(ctx, r, stdout, stderr)
 		}
 	case "token":
 		switch s, r := sub(); s {
@@ -325,6 +332,48 @@ func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "; password: %s (shown only now)", pw)
 	}
 	fmt.Fprintln(stdout)
+	return nil
+}
+
+func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return withDB(ctx, "user list", args, stderr, func(st *store.Store) error {
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tZONES\tCREATED\tSESSIONS\tREVOKED")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", u.Name, u.Role, cmp.Or(strings.Join(u.Zones, ","), "-"),
+				u.CreatedAt, u.Sessions, cmp.Or(u.RevokedAt, "-"))
+		}
+		return tw.Flush()
+	})
+}
+
+func userRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user revoke", stderr)
+	db := addDBFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: user revoke takes the user's name (controller user list)", errUsage)
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.RevokeUser(ctx, pos[0]); err != nil {
+		return err
+	}
+	if err := st.Append(ctx, &event.Event{Type: event.UserRevoked, Actor: cliActor(),
+		Detail: map[string]string{"user": pos[0]}}); err != nil {
+		return fmt.Errorf("user %s revoked, but not logged: %w", pos[0], err)
+	}
+	fmt.Fprintf(stdout, "user %s revoked; their sessions are ended\n", pos[0])
 	return nil
 }
 

@@ -56,6 +56,7 @@ const (
 	CredentialDeleted  = "credential.deleted"
 	PeopleImported     = "people.imported" // a CSV of people and cards; detail.sha256 is the file's
 	UserCreated        = "user.created"    // a dashboard account (detail.user, detail.role)
+	UserRevoked        = "user.revoked"    // a dashboard account ended (detail.user)
 	TokenCreated       = "token.created"   // an API token (detail.token id, role, label, expires)
 	TokenRevoked       = "token.revoked"   // detail.token: its id
 	AuthLogin          = "auth.login"      // a dashboard login (detail.user, detail.addr)

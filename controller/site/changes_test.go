@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/sekisho/sekisho/controller/event"
@@ -66,5 +69,65 @@ func TestChangesOfWhoMayPassAreInTheChain(t *testing.T) {
 	}
 	if v, err := ts.Store.Verify(t.Context()); err != nil || !v.OK {
 		t.Fatalf("verify: %+v %v", v, err)
+	}
+}
+
+// An admin who revokes a dashboard user at the command line ends them at
+// once: their open session is refused at its next request, their password
+// no longer signs in, and the revocation is in the chain with who did it.
+func TestARevokedUserIsOutAtOnce(t *testing.T) {
+	ts := startSite(t, "")
+	if code, out := runCLI(t, "user", "add", "sato", "--role", "guard", "--password", "a-long-password-1", "--db", ts.db); code != 0 {
+		t.Fatalf("user add: %s", out)
+	}
+	login := func() *http.Response {
+		res, err := noRedirect.PostForm(ts.base+"/login", url.Values{"name": {"sato"}, "password": {"a-long-password-1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	res := login()
+	if res.Header.Get("Location") != "/" || len(res.Cookies()) == 0 {
+		t.Fatalf("login: %s %v", res.Header.Get("Location"), res.Cookies())
+	}
+	me := func() int {
+		req, _ := http.NewRequest("GET", ts.base+"/api/me", nil)
+		for _, c := range res.Cookies() {
+			req.AddCookie(c)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	if code := me(); code != http.StatusOK {
+		t.Fatalf("the session before: %d", code)
+	}
+	if code, out := runCLI(t, "user", "revoke", "sato", "--db", ts.db); code != 0 || !strings.Contains(out, "sato revoked") {
+		t.Fatalf("user revoke: %d %s", code, out)
+	}
+	if code := me(); code != http.StatusUnauthorized {
+		t.Fatalf("the session after revoking: %d", code)
+	}
+	if got := login().Header.Get("Location"); got != "/login?failed=1" {
+		t.Fatalf("login after revoking: %s", got)
+	}
+	if code, out := runCLI(t, "user", "revoke", "sato", "--db", ts.db); code != 1 || !strings.Contains(out, "revoked already") {
+		t.Fatalf("revoking twice: %d %s", code, out)
+	}
+	if code, out := runCLI(t, "user", "list", "--db", ts.db); code != 0 || !regexp.MustCompile(`sato\s+guard\s+-\s+\S+\s+0\s+20\d\d-`).MatchString(out) {
+		t.Fatalf("user list: %d %s", code, out)
+	}
+	var evs []event.Event
+	waitFor(t, "user.revoked in the log", func() bool {
+		ts.call("GET", "/api/events?type=user.revoked", nil, &evs)
+		return len(evs) == 1
+	})
+	if evs[0].Detail["user"] != "sato" || !strings.HasPrefix(evs[0].Actor, "cli:") {
+		t.Fatalf("user.revoked %+v", evs[0])
 	}
 }

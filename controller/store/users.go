@@ -73,7 +73,7 @@ func (s *Store) CreateUser(ctx context.Context, name, role string, zones []strin
 	return nil
 }
 
-// CountUsers is how many dashboard users exist.
+// CountUsers is how many dashboard users exist, revoked ones included.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
@@ -87,7 +87,7 @@ func (s *Store) Login(ctx context.Context, name, password string, at time.Time, 
 	var id int64
 	var hash, zones string
 	var p Principal
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, role, zones, password_hash FROM users WHERE name = ?`, name).
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, role, zones, password_hash FROM users WHERE name = ? AND revoked_at = ''`, name).
 		Scan(&id, &p.Name, &p.Role, &zones, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check, so names can't be probed.
@@ -119,7 +119,7 @@ func (s *Store) Session(ctx context.Context, token string, now time.Time, idle t
 	hash := secretHash(token)
 	at := now.UTC().Format(time.RFC3339)
 	err := s.db.QueryRowContext(ctx, `SELECT u.name, u.role, u.zones, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`, hash, at).
+		WHERE s.token_hash = ? AND s.expires_at > ? AND u.revoked_at = ''`, hash, at).
 		Scan(&p.Name, &p.Role, &zones, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
@@ -148,6 +148,62 @@ func (s *Store) Session(ctx context.Context, token string, now time.Time, idle t
 func (s *Store) Logout(ctx context.Context, token string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, secretHash(token))
 	return err
+}
+
+// UserInfo is a dashboard user as `controller user list` shows it.
+type UserInfo struct {
+	Name      string   `json:"name"`
+	Role      string   `json:"role"`
+	Zones     []string `json:"zones"`
+	CreatedAt string   `json:"created_at"`
+	RevokedAt string   `json:"revoked_at,omitempty"`
+	Sessions  int      `json:"sessions"` // browser sessions not yet ended
+}
+
+// Users lists the dashboard users, revoked ones too, by name.
+func (s *Store) Users(ctx context.Context) ([]UserInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.role, u.zones, u.created_at, u.revoked_at,
+		(SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?)
+		FROM users u ORDER BY u.name`, now())
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	defer rows.Close()
+	var out []UserInfo
+	for rows.Next() {
+		var u UserInfo
+		var zones string
+		if err := rows.Scan(&u.Name, &u.Role, &zones, &u.CreatedAt, &u.RevokedAt, &u.Sessions); err != nil {
+			return nil, fmt.Errorf("store: users: %w", err)
+		}
+		u.Zones = splitList(zones)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// RevokeUser ends a dashboard user at once: no more logins, and every open
+// browser session of theirs is over at its next request.
+func (s *Store) RevokeUser(ctx context.Context, name string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: revoke user %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at = ''`, now(), name)
+	if err != nil {
+		return fmt.Errorf("store: revoke user %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: user %s: %w (or revoked already)", name, ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)`, name); err != nil {
+		return fmt.Errorf("store: revoke user %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: revoke user %s: %w", name, err)
+	}
+	return nil
 }
 
 // TokenInfo is an API token as `controller token list` shows it.
