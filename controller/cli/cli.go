@@ -352,29 +352,17 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func userRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("user revoke", stderr)
-	db := addDBFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: user revoke takes the user's name (controller user list)", errUsage)
-	}
-	st, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.RevokeUser(ctx, pos[0]); err != nil {
-		return err
-	}
-	if err := st.Append(ctx, &event.Event{Type: event.UserRevoked, Actor: cliActor(),
-		Detail: map[string]string{"user": pos[0]}}); err != nil {
-		return fmt.Errorf("user %s revoked, but not logged: %w", pos[0], err)
-	}
-	fmt.Fprintf(stdout, "user %s revoked; their sessions are ended\n", pos[0])
-	return nil
+	return withDBArg(ctx, "user revoke", "the user's name (controller user list)", args, stderr, func(st *store.Store, name string) error {
+		if err := st.RevokeUser(ctx, name); err != nil {
+			return err
+		}
+		if err := st.Append(ctx, &event.Event{Type: event.UserRevoked, Actor: cliActor(),
+			Detail: map[string]string{"user": name}}); err != nil {
+			return fmt.Errorf("user %s revoked, but not logged: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "user %s revoked; their sessions are ended\n", name)
+		return nil
+	})
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -439,47 +427,49 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // withDB parses a command that takes only --config or --db, and runs f on
 // that site's database.
 func withDB(ctx context.Context, name string, args []string, stderr io.Writer, f func(*store.Store) error) error {
-	fs := newFlags(name, stderr)
-	db := addDBFlags(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return f(st)
+	return withDBArg(ctx, name, "", args, stderr, func(st *store.Store, _ string) error { return f(st) })
 }
 
-func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token revoke", stderr)
+// withDBArg is withDB for a command that takes one argument besides, which
+// the usage error describes as takes (none when takes is empty).
+func withDBArg(ctx context.Context, name, takes string, args []string, stderr io.Writer, f func(st *store.Store, arg string) error) error {
+	fs := newFlags(name, stderr)
 	db := addDBFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: token revoke takes the token's id (controller token list)", errUsage)
-	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: token revoke %q: want the id number from controller token list", errUsage, pos[0])
+	arg := ""
+	if takes != "" {
+		if len(pos) != 1 {
+			return fmt.Errorf("%w: %s takes %s", errUsage, name, takes)
+		}
+		arg = pos[0]
 	}
 	st, err := db.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.RevokeToken(ctx, id); err != nil {
-		return err
-	}
-	if err := st.Append(ctx, &event.Event{Type: event.TokenRevoked, Actor: cliActor(),
-		Detail: map[string]string{"token": pos[0]}}); err != nil {
-		return fmt.Errorf("token %d revoked, but not logged: %w", id, err)
-	}
-	fmt.Fprintf(stdout, "token %d revoked\n", id)
-	return nil
+	return f(st, arg)
+}
+
+func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return withDBArg(ctx, "token revoke", "the token's id (controller token list)", args, stderr, func(st *store.Store, arg string) error {
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: token revoke %q: want the id number from controller token list", errUsage, arg)
+		}
+		if err := st.RevokeToken(ctx, id); err != nil {
+			return err
+		}
+		if err := st.Append(ctx, &event.Event{Type: event.TokenRevoked, Actor: cliActor(),
+			Detail: map[string]string{"token": arg}}); err != nil {
+			return fmt.Errorf("token %d revoked, but not logged: %w", id, err)
+		}
+		fmt.Fprintf(stdout, "token %d revoked\n", id)
+		return nil
+	})
 }
 
 func simPost(ctx context.Context, url, path string, body any, stdout io.Writer) error {

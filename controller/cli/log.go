@@ -200,29 +200,17 @@ func checkpointsExport(ctx context.Context, args []string, stdout, stderr io.Wri
 }
 
 func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("backup", stderr)
-	db := addDBFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: backup takes the file to write", errUsage)
-	}
-	st, err := db.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.Backup(ctx, pos[0]); err != nil {
-		return err
-	}
-	fi, err := os.Stat(pos[0])
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "backed up to %s: %d bytes, through seq %d\n", pos[0], fi.Size(), st.Head())
-	return nil
+	return withDBArg(ctx, "backup", "the file to write", args, stderr, func(st *store.Store, file string) error {
+		if err := st.Backup(ctx, file); err != nil {
+			return err
+		}
+		fi, err := os.Stat(file)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backed up to %s: %d bytes, through seq %d\n", file, fi.Size(), st.Head())
+		return nil
+	})
 }
 
 func fill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
