@@ -256,10 +256,12 @@ func fill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	took := time.Since(started)
-	fi, _ := os.Stat(path)
+	// The database and whatever of it is still in its write-ahead log.
 	size := int64(0)
-	if fi != nil {
-		size = fi.Size()
+	for _, f := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(f); err == nil {
+			size += fi.Size()
+		}
 	}
 	fmt.Fprintf(stdout, "filled %s: %d events over %d days in %s (%.0f events/s); %d bytes, %d bytes an event\n",
 		path, spec.Events, spec.Days, took.Round(time.Millisecond), float64(spec.Events)/took.Seconds(), size, size/max(st.Head(), 1))

@@ -85,6 +85,17 @@ func (s *Store) Fill(ctx context.Context, spec FillSpec, progress func(done int6
 		return fmt.Errorf("store: fill: %w", err)
 	}
 	defer s.execAll(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`, `PRAGMA synchronous = NORMAL`, `PRAGMA threads = 0`)
+	// A fill only appends. Under a rollback journal SQLite writes each new
+	// page once; the write-ahead log writes it twice (the log, then the
+	// database), and past a few gigabytes the disk is what a fill waits
+	// on. Leaving WAL mode needs every other connection closed; when one
+	// is still open, the fill keeps the WAL and is only slower.
+	s.db.SetMaxIdleConns(0)
+	defer s.db.SetMaxIdleConns(maxIdleConns)
+	if _, err := s.writer.ExecContext(ctx, `PRAGMA journal_mode = TRUNCATE`); err != nil {
+		return fmt.Errorf("store: fill: %w", err)
+	}
+	defer s.writer.ExecContext(context.WithoutCancel(ctx), `PRAGMA journal_mode = WAL`)
 
 	// Bodies are made on every core; one goroutine chains and writes them
 	// in order, as the log's writer does.
@@ -245,8 +256,19 @@ func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
 				}
 				defer stmt.Close()
 			}
-			if _, err := stmt.(driver.StmtExecContext).ExecContext(ctx, args); err != nil {
-				sc.ExecContext(ctx, `ROLLBACK`, nil)
+			// Through the driver's query path: it hands every value and
+			// the step to SQLite in one call, where an exec binds each
+			// value with a call of its own. Without a context to watch, it
+			// also spares a watcher per statement; ctx is checked here.
+			inserted, err := stmt.(driver.StmtQueryContext).QueryContext(context.Background(), args)
+			if err == nil {
+				err = inserted.Close()
+			}
+			if err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
+				sc.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`, nil)
 				return fmt.Errorf("seq %d: %w", rows[0].seq, err)
 			}
 			rows = rows[n:]

@@ -79,6 +79,10 @@ type chainHead struct {
 // grows while a backup or a long read holds it, and must shrink after.
 const walLimit = 8 << 20
 
+// maxIdleConns is how many of the store's connections are kept open
+// between uses.
+const maxIdleConns = 8
+
 // driverName is SQLite with the pragmas that are per connection and have
 // no DSN parameter.
 const driverName = "sqlite3-sekisho"
@@ -107,7 +111,7 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	}
 	// Connections are kept: each new one opens the file again and starts
 	// with a cold page cache, and a verify's walkers use several at once.
-	db.SetMaxIdleConns(8)
+	db.SetMaxIdleConns(maxIdleConns)
 	s := &Store{db: db, site: site, path: path, changed: make(chan struct{}), cardsChanged: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
