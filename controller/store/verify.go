@@ -193,21 +193,23 @@ func (s *Store) walkChunk(ctx context.Context, c *chunkResult) error {
 		if !ok {
 			return errors.New("not a SQLite connection")
 		}
-		rows, err := sc.QueryContext(ctx, `SELECT seq, hash || prev_hash || body || char(30) ||
+		// Without a context to watch, the driver reads each row in one
+		// call into SQLite with nothing to arm and disarm around it;
+		// walkRows looks at ctx itself.
+		rows, err := sc.QueryContext(context.Background(), `SELECT seq, hash || prev_hash || body || char(30) ||
 		id || char(31) || type || char(31) || door || char(31) || zone_from || char(31) || zone_to || char(31) || person_id
 		FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq`, []driver.NamedValue{{Ordinal: 1, Value: c.lo}, {Ordinal: 2, Value: c.hi}})
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		return s.walkRows(rows, c)
+		return s.walkRows(ctx, rows, c)
 	})
 }
 
 // walkRows checks each row of a chunk against its content and the row
 // before it.
-func (s *Store) walkRows(rows driver.Rows, c *chunkResult) error {
-	ctx := context.Background()
+func (s *Store) walkRows(ctx context.Context, rows driver.Rows, c *chunkResult) error {
 	h := sha256.New()
 	var sum [sha256.Size]byte
 	var hexSum [2 * sha256.Size]byte
@@ -220,6 +222,9 @@ func (s *Store) walkRows(rows driver.Rows, c *chunkResult) error {
 			break
 		} else if err != nil {
 			return err
+		}
+		if want%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
 		}
 		seq, ok1 := dest[0].(int64)
 		text, ok2 := dest[1].(string)
