@@ -108,7 +108,7 @@ test-deps:
 
 ## bench: Go benchmarks; the README reports their numbers. The "Year" ones
 ## run on a filled year of BENCH_EVENTS events (made once in the temp dir,
-## about 5 GB for 10 million; the first run spends a minute or two filling)
+## about 6 GB for 10 million; the first run spends a minute filling)
 BENCH_EVENTS ?= 10000000
 bench:
 	$(GO) test -run='^$$' -bench=. -skip='LastBitToStrike|Year' -benchmem ./...

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -37,8 +38,15 @@ func scaleEvents() int64 {
 	return 10_000_000
 }
 
+// controllerGOGC is the controller binary's GOGC (site.GCPercent, which
+// this package cannot import): a year's exports and walks are timed as the
+// controller runs them.
+const controllerGOGC = 400
+
 func scaleStore(b *testing.B) *Store {
 	b.Helper()
+	was := debug.SetGCPercent(controllerGOGC)
+	b.Cleanup(func() { debug.SetGCPercent(was) })
 	n := scaleEvents()
 	scaleOnce.Do(func() {
 		scaleDB = filepath.Join(os.TempDir(), fmt.Sprintf("sekisho-bench-%d.db", n))
