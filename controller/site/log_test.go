@@ -13,7 +13,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sekisho/sekisho/controller/cli"
+	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -166,5 +168,74 @@ func TestManagerEntryLogInTheBrowser(t *testing.T) {
 	verdict, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#v-msg`)))
 	if err != nil || !(strings.Contains(verdict, "Intact") || strings.Contains(verdict, "改ざんなし")) || !strings.Contains(verdict, "1 ") {
 		t.Fatalf("verify from the page: %q %v", verdict, err)
+	}
+}
+
+// A manager's verify of a long log runs beside the guards' work: while it
+// walks, health answers, the board reads the log and a card opens the
+// press door, each seen with the walk still running before and after.
+func TestBoardHealthAndDoorsAnswerWhileAVerifyWalks(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Load("../../configs/demo-factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), site.DBPath(dir, cfg.Site), cfg.Site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := store.FillSpec{Events: 400_000, Days: 30, Location: cfg.Location}
+	for _, d := range cfg.Doors {
+		spec.Doors = append(spec.Doors, store.FillDoor{ID: d.ID, ZoneFrom: d.From, ZoneTo: d.To})
+	}
+	if err := st.Fill(context.Background(), spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	ts := startSiteWith(t, func(o *site.Options) { o.DataDir = dir })
+	ts.addCardholder("Op", []string{"press-operators"}, 5, 6)
+	live := ts.stream()
+
+	type state struct {
+		Running     bool
+		Done, Total int64
+		Result      *struct {
+			OK bool `json:"ok"`
+		}
+	}
+	var walk state
+	if code := ts.call("POST", "/api/verify", map[string]any{}, &walk); code != http.StatusAccepted {
+		t.Fatalf("POST /api/verify: %d", code)
+	}
+	running := func() bool {
+		var now state
+		ts.call("GET", "/api/verify", nil, &now)
+		return now.Running
+	}
+	if !running() {
+		t.Fatal("the verify of a long log ended before anything was asked of the site")
+	}
+	res, err := http.Get(ts.base + "/api/health")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("health during a verify: %v %v", err, res)
+	}
+	res.Body.Close()
+	var board []event.Event
+	if code := ts.call("GET", "/api/events?limit=50", nil, &board); code != http.StatusOK || len(board) == 0 {
+		t.Fatalf("the board's log during a verify: %d, %d events", code, len(board))
+	}
+	ts.swipe("r-press-out", 5, 6)
+	await(t, live, "the press door opening for Op", func(ev event.Event) bool {
+		return ev.Door == "press-door" && ev.Type == event.AccessGranted
+	})
+	if !running() {
+		t.Fatal("the verify ended before the site answered: the site waited on it, or the log is too short to tell")
+	}
+	waitFor(t, "the verify to finish", func() bool {
+		ts.call("GET", "/api/verify", nil, &walk)
+		return !walk.Running && walk.Result != nil
+	})
+	if !walk.Result.OK || walk.Done < 400_000 {
+		t.Fatalf("verify: %+v", walk)
 	}
 }
