@@ -87,8 +87,8 @@ func (s *Store) Fill(ctx context.Context, spec FillSpec, progress func(done int6
 	defer s.execAll(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`, `PRAGMA synchronous = NORMAL`, `PRAGMA threads = 0`)
 	// A fill only appends. Under a rollback journal SQLite writes each new
 	// page once; the write-ahead log writes it twice (the log, then the
-	// database), and past a few gigabytes the disk is what a fill waits
-	// on. Leaving WAL mode needs every other connection closed; when one
+	// database), and past a few gigabytes the writing of pages is what a
+	// fill waits on. Leaving WAL mode needs every other connection closed; when one
 	// is still open, the fill keeps the WAL and is only slower.
 	s.db.SetMaxIdleConns(0)
 	defer s.db.SetMaxIdleConns(maxIdleConns)
@@ -291,8 +291,9 @@ func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
 	return nil
 }
 
-// insertFillEvents inserts n filled events; SQLite makes each id from its
-// seq (fillGen.id), which spares a value bound from Go per row.
+// insertFillEvents inserts n filled events. SQLite makes each id from its
+// seq, as fillGen writes it into the body: one value fewer per row to hand
+// over from Go.
 func (s *Store) insertFillEvents(n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO events (seq, id, time, type, door, zone_from, zone_to, person_id, body, prev_hash, hash) VALUES `)
