@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -91,7 +92,9 @@ func (s *Server) startVerify(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) runVerify(ctx context.Context) {
 	v := &s.verifying
-	chain, err := s.Store.VerifyWith(ctx, store.VerifyOptions{Progress: func(done, total int64) {
+	// The walk leaves a core free: the doors and the board share this
+	// process, and a walk on every core would make them wait their turn.
+	chain, err := s.Store.VerifyWith(ctx, store.VerifyOptions{Walkers: max(1, runtime.GOMAXPROCS(0)-1), Progress: func(done, total int64) {
 		v.mu.Lock()
 		v.Done, v.Total = max(v.Done, done), total
 		v.mu.Unlock()

@@ -184,7 +184,7 @@ func TestBoardHealthAndDoorsAnswerWhileAVerifyWalks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := store.FillSpec{Events: 400_000, Days: 30, Location: cfg.Location}
+	spec := store.FillSpec{Events: 200_000, Days: 30, Location: cfg.Location}
 	for _, d := range cfg.Doors {
 		spec.Doors = append(spec.Doors, store.FillDoor{ID: d.ID, ZoneFrom: d.From, ZoneTo: d.To})
 	}
@@ -235,7 +235,7 @@ func TestBoardHealthAndDoorsAnswerWhileAVerifyWalks(t *testing.T) {
 		ts.call("GET", "/api/verify", nil, &walk)
 		return !walk.Running && walk.Result != nil
 	})
-	if !walk.Result.OK || walk.Done < 400_000 {
+	if !walk.Result.OK || walk.Done < 200_000 {
 		t.Fatalf("verify: %+v", walk)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -42,6 +43,9 @@ type VerifyOptions struct {
 	// Progress, when set, is told how many of total events are walked, from
 	// the walkers' goroutines, as the walk goes on.
 	Progress func(done, total int64)
+	// Walkers is how many ranges are walked at once; 0 means two for each
+	// core, the quickest a walk can be when nothing else needs the cores.
+	Walkers int
 }
 
 // verifyChunk is how many events one walker takes at a time.
@@ -88,7 +92,7 @@ func (s *Store) VerifyWith(ctx context.Context, o VerifyOptions) (Verification, 
 	var done atomic.Int64
 	work := make(chan *chunkResult)
 	var wg sync.WaitGroup
-	walkers := max(1, min(2*runtime.GOMAXPROCS(0), len(chunks)))
+	walkers := max(1, min(cmp.Or(o.Walkers, 2*runtime.GOMAXPROCS(0)), len(chunks)))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, walkers)
