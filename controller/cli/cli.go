@@ -55,6 +55,8 @@ Usage:
                                                             a real site's database)
   controller user add NAME --role guard|manager|admin [--zones a,b] [--password P] [--config F | --db F]
   controller user list [--config F | --db F]
+  controller user password NAME [--password P] [--config F | --db F]
+                                                            (a new password; their sessions are ended)
   controller user revoke NAME [--config F | --db F]         (ends a dashboard user and their sessions at once)
   controller token create --role guard|manager|admin [--zones a,b] [--label L] [--expires 8760h] [--config F | --db F]
   controller token list [--config F | --db F]               (every token: role, zones, expiry, last use, revoked)
@@ -135,6 +137,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return userList(ctx, r, stdout, stderr)
 		case "revoke":
 			return userRevoke(ctx, r, stdout, stderr)
+		case "password":
+			return userPassword(ctx, r, stdout, stderr)
 		}
 	case "token":
 		switch s, r := sub(); s {
@@ -349,6 +353,38 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return tw.Flush()
 	})
+}
+
+func userPassword(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user password", stderr)
+	db := addDBFlags(fs)
+	password := fs.String("password", "", "the new password (a random one is made and printed when empty)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: user password takes the user's name (controller user list)", errUsage)
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pw := cmp.Or(*password, store.NewSecret(12))
+	if err := st.SetPassword(ctx, pos[0], pw); err != nil {
+		return err
+	}
+	if err := st.Append(ctx, &event.Event{Type: event.UserPasswordChanged, Actor: cliActor(),
+		Detail: map[string]string{"user": pos[0]}}); err != nil {
+		return fmt.Errorf("password of %s set, but not logged: %w", pos[0], err)
+	}
+	fmt.Fprintf(stdout, "password of %s set; their sessions are ended", pos[0])
+	if *password == "" {
+		fmt.Fprintf(stdout, "; password: %s (shown only now)", pw)
+	}
+	fmt.Fprintln(stdout)
+	return nil
 }
 
 func userRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -46,25 +46,26 @@ const (
 	PersonAdded       = "person.added"
 	CredentialAdded   = "credential.added"
 	// An admin's changes to who may pass, each naming what changed.
-	PersonChanged      = "person.changed"
-	PersonDisabled     = "person.disabled"
-	PersonEnabled      = "person.enabled"
-	PersonDeleted      = "person.deleted"
-	CredentialChanged  = "credential.changed"
-	CredentialDisabled = "credential.disabled"
-	CredentialEnabled  = "credential.enabled"
-	CredentialDeleted  = "credential.deleted"
-	PeopleImported     = "people.imported" // a CSV of people and cards; detail.sha256 is the file's
-	UserCreated        = "user.created"    // a dashboard account (detail.user, detail.role)
-	UserRevoked        = "user.revoked"    // a dashboard account ended (detail.user)
-	TokenCreated       = "token.created"   // an API token (detail.token id, role, label, expires)
-	TokenRevoked       = "token.revoked"   // detail.token: its id
-	AuthLogin          = "auth.login"      // a dashboard login (detail.user, detail.addr)
-	AuthFailed         = "auth.failed"     // a refused login (detail.reason: bad_password, locked_out)
-	AuthLogout         = "auth.logout"
-	ConfigLoaded       = "config.loaded"   // the site config a run started with; detail.sha256 is the file's
-	BridgeRejected     = "bridge.rejected" // a door Pi's message, or one sent in its name, not acted on
-	SystemFault        = "system.fault"    // the door loop recovered from a fault; every strike was locked
+	PersonChanged       = "person.changed"
+	PersonDisabled      = "person.disabled"
+	PersonEnabled       = "person.enabled"
+	PersonDeleted       = "person.deleted"
+	CredentialChanged   = "credential.changed"
+	CredentialDisabled  = "credential.disabled"
+	CredentialEnabled   = "credential.enabled"
+	CredentialDeleted   = "credential.deleted"
+	PeopleImported      = "people.imported"       // a CSV of people and cards; detail.sha256 is the file's
+	UserCreated         = "user.created"          // a dashboard account (detail.user, detail.role)
+	UserRevoked         = "user.revoked"          // a dashboard account ended (detail.user)
+	UserPasswordChanged = "user.password_changed" // a dashboard account's password replaced (detail.user)
+	TokenCreated        = "token.created"         // an API token (detail.token id, role, label, expires)
+	TokenRevoked        = "token.revoked"         // detail.token: its id
+	AuthLogin           = "auth.login"            // a dashboard login (detail.user, detail.addr)
+	AuthFailed          = "auth.failed"           // a refused login (detail.reason: bad_password, locked_out)
+	AuthLogout          = "auth.logout"
+	ConfigLoaded        = "config.loaded"   // the site config a run started with; detail.sha256 is the file's
+	BridgeRejected      = "bridge.rejected" // a door Pi's message, or one sent in its name, not acted on
+	SystemFault         = "system.fault"    // the door loop recovered from a fault; every strike was locked
 )
 
 // Denial reasons: stable words that integrations match on.

@@ -72,16 +72,17 @@ func TestChangesOfWhoMayPassAreInTheChain(t *testing.T) {
 	}
 }
 
-// An admin who revokes a dashboard user at the command line ends them at
-// once: their open session is refused at its next request, their password
-// no longer signs in, and the revocation is in the chain with who did it.
+// An admin who gives a dashboard user a new password, or revokes them, at
+// the command line ends their open session at once; a revoked user's
+// password no longer signs in; both are in the chain with who did it.
 func TestARevokedUserIsOutAtOnce(t *testing.T) {
 	ts := startSite(t, "")
 	if code, out := runCLI(t, "user", "add", "sato", "--role", "guard", "--password", "a-long-password-1", "--db", ts.db); code != 0 {
 		t.Fatalf("user add: %s", out)
 	}
+	password := "a-long-password-1"
 	login := func() *http.Response {
-		res, err := noRedirect.PostForm(ts.base+"/login", url.Values{"name": {"sato"}, "password": {"a-long-password-1"}})
+		res, err := noRedirect.PostForm(ts.base+"/login", url.Values{"name": {"sato"}, "password": {password}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,6 +108,23 @@ func TestARevokedUserIsOutAtOnce(t *testing.T) {
 	if code := me(); code != http.StatusOK {
 		t.Fatalf("the session before: %d", code)
 	}
+	// A new password ends the session that the old one opened.
+	if code, out := runCLI(t, "user", "password", "sato", "--password", "another-password-2", "--db", ts.db); code != 0 || !strings.Contains(out, "sessions are ended") {
+		t.Fatalf("user password: %d %s", code, out)
+	}
+	if code := me(); code != http.StatusUnauthorized {
+		t.Fatalf("the session after a new password: %d", code)
+	}
+	if got := login().Header.Get("Location"); got != "/login?failed=1" {
+		t.Fatalf("the old password after a new one: %s", got)
+	}
+	password = "another-password-2"
+	if res = login(); res.Header.Get("Location") != "/" {
+		t.Fatalf("the new password: %s", res.Header.Get("Location"))
+	}
+	if code := me(); code != http.StatusOK {
+		t.Fatalf("the session of the new password: %d", code)
+	}
 	if code, out := runCLI(t, "user", "revoke", "sato", "--db", ts.db); code != 0 || !strings.Contains(out, "sato revoked") {
 		t.Fatalf("user revoke: %d %s", code, out)
 	}
@@ -122,12 +140,17 @@ func TestARevokedUserIsOutAtOnce(t *testing.T) {
 	if code, out := runCLI(t, "user", "list", "--db", ts.db); code != 0 || !regexp.MustCompile(`sato\s+guard\s+-\s+\S+\s+0\s+20\d\d-`).MatchString(out) {
 		t.Fatalf("user list: %d %s", code, out)
 	}
-	var evs []event.Event
-	waitFor(t, "user.revoked in the log", func() bool {
-		ts.call("GET", "/api/events?type=user.revoked", nil, &evs)
-		return len(evs) == 1
-	})
-	if evs[0].Detail["user"] != "sato" || !strings.HasPrefix(evs[0].Actor, "cli:") {
-		t.Fatalf("user.revoked %+v", evs[0])
+	if code, out := runCLI(t, "user", "password", "sato", "--db", ts.db); code != 1 || !strings.Contains(out, "revoked") {
+		t.Fatalf("a new password for a revoked user: %d %s", code, out)
+	}
+	for _, typ := range []string{event.UserPasswordChanged, event.UserRevoked} {
+		var evs []event.Event
+		waitFor(t, typ+" in the log", func() bool {
+			ts.call("GET", "/api/events?type="+typ, nil, &evs)
+			return len(evs) == 1
+		})
+		if evs[0].Detail["user"] != "sato" || !strings.HasPrefix(evs[0].Actor, "cli:") {
+			t.Fatalf("%s %+v", typ, evs[0])
+		}
 	}
 }

@@ -206,6 +206,34 @@ func (s *Store) RevokeUser(ctx context.Context, name string) error {
 	return nil
 }
 
+// SetPassword gives a live dashboard user a new password and ends their
+// open sessions: whoever knew the old one is out at once.
+func (s *Store) SetPassword(ctx context.Context, name, password string) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("store: user %s: %w", name, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: password of %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ? AND revoked_at = ''`, string(hash), name)
+	if err != nil {
+		return fmt.Errorf("store: password of %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: user %s: %w (or revoked)", name, ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)`, name); err != nil {
+		return fmt.Errorf("store: password of %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: password of %s: %w", name, err)
+	}
+	return nil
+}
+
 // TokenInfo is an API token as `controller token list` shows it.
 type TokenInfo struct {
 	ID        int64    `json:"id"`
