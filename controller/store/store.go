@@ -103,7 +103,7 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	// Pragmas go in the DSN so every pooled connection gets them.
 	// database/sql hands a connection to one goroutine at a time, so
 	// SQLite's own per-call locking (_mutex=no) is pure cost: a tenth of a
-	// long verify or fill.
+	// fill's time, and a little of every append and read.
 	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_mutex=no"
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
