@@ -185,25 +185,7 @@ func (s *Store) Users(ctx context.Context) ([]UserInfo, error) {
 // RevokeUser ends a dashboard user at once: no more logins, and every open
 // browser session of theirs is over at its next request.
 func (s *Store) RevokeUser(ctx context.Context, name string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: revoke user %s: %w", name, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at = ''`, now(), name)
-	if err != nil {
-		return fmt.Errorf("store: revoke user %s: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: user %s: %w (or revoked already)", name, ErrNotFound)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)`, name); err != nil {
-		return fmt.Errorf("store: revoke user %s: %w", name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: revoke user %s: %w", name, err)
-	}
-	return nil
+	return s.changeLiveUser(ctx, name, "revoke user", `revoked_at = ?`, now())
 }
 
 // SetPassword gives a live dashboard user a new password and ends their
@@ -213,23 +195,29 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	if err != nil {
 		return fmt.Errorf("store: user %s: %w", name, err)
 	}
+	return s.changeLiveUser(ctx, name, "new password for", `password_hash = ?`, string(hash))
+}
+
+// changeLiveUser sets one column of a user not revoked, and ends every
+// session they have open, in one transaction.
+func (s *Store) changeLiveUser(ctx context.Context, name, what, set string, value any) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: password of %s: %w", name, err)
+		return fmt.Errorf("store: %s %s: %w", what, name, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ? AND revoked_at = ''`, string(hash), name)
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+` WHERE name = ? AND revoked_at = ''`, value, name)
 	if err != nil {
-		return fmt.Errorf("store: password of %s: %w", name, err)
+		return fmt.Errorf("store: %s %s: %w", what, name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: user %s: %w (or revoked)", name, ErrNotFound)
+		return fmt.Errorf("store: user %s: %w (or revoked already)", name, ErrNotFound)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)`, name); err != nil {
-		return fmt.Errorf("store: password of %s: %w", name, err)
+		return fmt.Errorf("store: %s %s: %w", what, name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: password of %s: %w", name, err)
+		return fmt.Errorf("store: %s %s: %w", what, name, err)
 	}
 	return nil
 }
