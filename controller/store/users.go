@@ -164,7 +164,7 @@ type UserInfo struct {
 func (s *Store) Users(ctx context.Context) ([]UserInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.role, u.zones, u.created_at, u.revoked_at,
 		(SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?)
-		FROM users u ORDER BY u.name`, now())
+		FROM users u ORDER BY u.name`, time.Now().UTC().Format(time.RFC3339)) // as sessions' ends are written
 	if err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
 	}
