@@ -56,6 +56,9 @@ func Start(addr string, access *Access, tlsConfig *tls.Config, sessions string, 
 	if err := server.AddHook(takeover, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	if err := server.AddHook(&packetIDs{}, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if access == nil {
 		err = server.AddHook(new(auth.AllowHook), nil)
 	} else {
