@@ -58,13 +58,14 @@ func (a Access) ledger() *auth.Ledger {
 		rule := auth.UserRule{Username: auth.RString(u.Username), Password: auth.RString(u.Password)}
 		rule.ACL = auth.Filters{}
 		if u.Bridge {
-			// A door Pi speaks on its own signals and status, and only
-			// hears the controller: it cannot write its own commands or
-			// snapshot, nor touch another door Pi's topics.
+			// A door Pi speaks on its own signals, status and held cards'
+			// version, and only hears the controller: it cannot write its own
+			// commands or cards, nor touch another door Pi's topics.
 			t := mqttlink.Topics{Prefix: a.Prefix}
 			rule.ACL[auth.RString(t.Bridge(u.Username, mqttlink.LeafSignals))] = auth.WriteOnly
 			rule.ACL[auth.RString(t.Bridge(u.Username, mqttlink.LeafStatus))] = auth.WriteOnly
-			for _, leaf := range []string{mqttlink.LeafCommands, mqttlink.LeafSnapshot, mqttlink.LeafLink} {
+			rule.ACL[auth.RString(t.Bridge(u.Username, mqttlink.LeafHeld))] = auth.WriteOnly
+			for _, leaf := range []string{mqttlink.LeafCommands, mqttlink.LeafCards, mqttlink.LeafLink} {
 				rule.ACL[auth.RString(t.Bridge(u.Username, leaf))] = auth.ReadOnly
 			}
 		}

@@ -55,6 +55,7 @@ type Server struct {
 	Doors  *doors.Tracker
 	Sim    Simulator
 	Site   Site
+	Fleet  Fleet // nil without door Pis
 	Log    *slog.Logger
 	// SessionTTL is how long a browser session lasts; 12 h (a shift) when zero.
 	SessionTTL time.Duration
@@ -81,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /api/me", s.need(store.RoleGuard, s.me))
 	mux.HandleFunc("GET /api/doors", s.need(store.RoleGuard, s.listDoors))
+	mux.HandleFunc("GET /api/bridges", s.need(store.RoleManager, s.listBridges))
 	mux.HandleFunc("GET /api/events", s.need(store.RoleManager, s.listEvents))
 	mux.HandleFunc("GET /api/events.csv", s.need(store.RoleManager, s.exportEvents))
 	mux.HandleFunc("GET /api/stream", s.need(store.RoleGuard, s.stream))

@@ -127,6 +127,7 @@ func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
 		ev := s.readerEvent(sig)
 		ev.Type, ev.Reason = event.AccessDenied, event.ReasonBadFrame
 		ev.Detail = map[string]string{"bits": sig.Bits, "error": sig.Error}
+		claimed(ev, sig)
 		s.record(ctx, ev)
 		for _, a := range s.engine.BadFrame(sig.Reader, ev.Door, sig.At) {
 			s.raise(ctx, a.Kind, a.Severity, a.Door, a.Reader, a.PersonID, a.Detail)
@@ -145,6 +146,14 @@ func (s *Site) onBridgeDecision(ctx context.Context, sig bridge.Signal) {
 		ev.Person = &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
 	}
 	ev.Detail = map[string]string{"snapshot": d.Snapshot}
+	if d.Rev != 0 {
+		ev.Detail["rev"] = strconv.FormatInt(d.Rev, 10)
+	}
+	claimed(ev, sig)
+	if sig.Unvouched != "" && d.Type == event.AccessGranted {
+		s.unvouched(ctx, sig, ev)
+		return
+	}
 	s.record(ctx, ev)
 }
 
@@ -180,6 +189,7 @@ func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 		if a := out.Events[i].Alarm; a != nil {
 			a.ID = newAlarmID() // one id in the event, the alarm and alarm.raised
 		}
+		claimed(&out.Events[i], sig)
 		s.record(ctx, &out.Events[i])
 		s.doorAlarms(ctx, out.Events[i])
 	}

@@ -71,6 +71,8 @@ var (
 	descOutboxLag    = prometheus.NewDesc("sekisho_outbox_lag_events", "Events in the log not yet delivered to the broker.", nil, nil)
 	descMQTT         = prometheus.NewDesc("sekisho_mqtt_connected", "1 while the controller is connected to its broker.", nil, nil)
 	descBridgeOnline = prometheus.NewDesc("sekisho_bridge_online", "1 while the door Pi says it is online.", []string{"bridge"}, nil)
+	descBridgeRev    = prometheus.NewDesc("sekisho_bridge_cards_rev", "The revision of the cards the door Pi last acknowledged (the controller's change counter, ns).", []string{"bridge"}, nil)
+	descBridgeInStep = prometheus.NewDesc("sekisho_bridge_cards_in_step", "1 while the door Pi holds the cards it should.", []string{"bridge"}, nil)
 	descFrigate      = prometheus.NewDesc("sekisho_frigate_refused_total", "Frigate messages refused, by kind.", []string{"kind"}, nil)
 	descDiskFree     = prometheus.NewDesc("sekisho_disk_free_bytes", "Free bytes on the data dir's filesystem.", nil, nil)
 	descStorageOK    = prometheus.NewDesc("sekisho_storage_ok", "1 while the log takes writes.", nil, nil)
@@ -79,7 +81,7 @@ var (
 
 func (c *siteCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descDoorLocked, descDoorOpen, descDoorAlarm, descAlarmsOpen, descHeadSeq, descOutboxLag,
-		descMQTT, descBridgeOnline, descFrigate, descDiskFree, descStorageOK, descBuild} {
+		descMQTT, descBridgeOnline, descBridgeRev, descBridgeInStep, descFrigate, descDiskFree, descStorageOK, descBuild} {
 		ch <- d
 	}
 }
@@ -123,6 +125,12 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, l := range s.remotes {
 		gauge(descBridgeOnline, one(l.Status() == "online"), l.ID)
+	}
+	if s.fleet != nil {
+		for _, st := range s.fleet.States() {
+			gauge(descBridgeRev, float64(st.HeldRev), st.ID)
+			gauge(descBridgeInStep, one(st.InStep), st.ID)
+		}
 	}
 	for kind, n := range s.FrigateRejects() {
 		ch <- prometheus.MustNewConstMetric(descFrigate, prometheus.CounterValue, float64(n), kind)

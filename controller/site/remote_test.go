@@ -374,11 +374,11 @@ func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
 		t.Fatalf("door-pi-1: %v", err)
 	}
 	defer pi.Disconnect(10)
-	// Another bridge's snapshot (PIN hashes) is not for this one.
-	sub := pi.Subscribe(ts.Config.MQTT.TopicPrefix+"/bridges/door-pi-2/snapshot", 1, nil)
+	// Another bridge's cards (PIN hashes) are not for this one.
+	sub := pi.Subscribe(ts.Config.MQTT.TopicPrefix+"/bridges/door-pi-2/cards", 1, nil)
 	sub.WaitTimeout(5 * time.Second)
-	if granted := sub.(*paho.SubscribeToken).Result(); granted[ts.Config.MQTT.TopicPrefix+"/bridges/door-pi-2/snapshot"] < 0x80 {
-		t.Fatalf("door-pi-1 may read door-pi-2's snapshot: %v", granted)
+	if granted := sub.(*paho.SubscribeToken).Result(); granted[ts.Config.MQTT.TopicPrefix+"/bridges/door-pi-2/cards"] < 0x80 {
+		t.Fatalf("door-pi-1 may read door-pi-2's cards: %v", granted)
 	}
 	pi.Disconnect(10)
 

@@ -31,6 +31,7 @@ import (
 	"github.com/sekisho/sekisho/controller/demo"
 	"github.com/sekisho/sekisho/controller/doors"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/fleet"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sitekeys"
@@ -114,6 +115,7 @@ type Site struct {
 	commands chan doorCommand // Home Assistant's, as the broker heard them
 	outbox   *outbox.Outbox
 	remotes  []*remote.Link // the door Pis' links
+	fleet    *fleet.Fleet   // the door Pis' cards; nil without door Pis
 
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
@@ -308,6 +310,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return fail(err)
 	}
 	s.goRun("doors", s.loop, ctx)
+	if s.fleet != nil {
+		s.goRun("fleet", s.fleet.Run, ctx)
+	}
 	s.goRun("wal", s.flushWAL, ctx)
 	s.goRun("checkpoints", s.signCheckpoints, ctx)
 	s.goRun("free-space", s.watchFreeSpace, ctx)
@@ -340,6 +345,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		Metrics: promhttp.HandlerFor(s.meters.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})}
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}
+	}
+	if s.fleet != nil {
+		api.Fleet = s.fleet
 	}
 	// The --http override is held to the config's rule.
 	if err := config.CheckHTTPExposure(cfg.HTTP.Listen, cfg.HTTP.TLS); err != nil {
@@ -433,18 +441,17 @@ func (s *Site) startHardware() (*bridge.Local, error) {
 }
 
 // linkRemotes adds a remote link for each door Pi the config names; key
-// signs what they are sent.
+// signs what they are sent. Their cards travel apart, through the fleet.
 func (s *Site) linkRemotes(b outbox.Broker, key ed25519.PrivateKey) error {
+	s.fleet = s.newFleet(b, key)
 	for id, doors := range s.Config.Bridges() {
 		link := &remote.Link{
 			ID: id, Prefix: s.Config.MQTT.TopicPrefix, Log: s.log, Broker: b,
 			Readers: map[string]string{}, Doors: map[string]bool{},
 			Key: key, DecisionTimeout: s.Config.Access.DecisionTimeout,
-			EnrolledKey: func() ([]byte, error) { return sitekeys.Bridge(s.Config.DataDir, id) },
-			Snapshot: func(ctx context.Context) (*remote.Snapshot, error) {
-				return Snapshot(ctx, s.Config, s.Store, id)
+			Vouch: func(sig bridge.Signal, d *bridge.Decision, at time.Time) string {
+				return s.fleet.Vouch(id, sig, d, at)
 			},
-			Changed:  s.Store.CardsChanged,
 			Rejected: s.rejected,
 		}
 		var ids, readers []string

@@ -41,6 +41,14 @@ type Signal struct {
 	// Decided is the bridge's own decision when it could not ask.
 	ID      string    `json:"-"`
 	Decided *Decision `json:"-"`
+	// Claimed is the door Pi's own time for the signal when it lay outside
+	// the window around the controller's clock: At is then the time the
+	// controller received it, and the log keeps the claim beside it.
+	Claimed time.Time `json:"-"`
+	// Unvouched says why a grant the door Pi decided alone was not backed by
+	// the newest cards it had acknowledged: the door opened, and the log
+	// and an alarm say on what.
+	Unvouched string `json:"-"`
 }
 
 // Decision is an access decision a bridge made on its own.
@@ -48,7 +56,8 @@ type Decision struct {
 	Type     string  `json:"type"` // access.granted, access.denied, access.requested
 	Reason   string  `json:"reason,omitempty"`
 	Person   *Person `json:"person,omitempty"`
-	Snapshot string  `json:"snapshot"` // the credential snapshot's version
+	Snapshot string  `json:"snapshot"`      // the version of the cards it was decided from
+	Rev      int64   `json:"rev,omitempty"` // the controller's change counter of that version
 }
 
 // Person is a cardholder as a snapshot names them.

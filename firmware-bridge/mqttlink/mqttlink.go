@@ -118,7 +118,9 @@ func (t Topics) Bridge(id, leaf string) string {
 const (
 	LeafSignals  = "signals"  // door Pi → controller: envelopes
 	LeafCommands = "commands" // controller → door Pi: signed commands
-	LeafSnapshot = "snapshot" // controller → door Pi: signed, encrypted, retained
+	LeafSnapshot = "snapshot" // no longer used: was the whole snapshot, retained; cleared at start
+	LeafCards    = "cards"    // controller → door Pi: signed, encrypted snapshots and deltas, not retained
+	LeafHeld     = "held"     // door Pi → controller: the card version it holds, retained
 	LeafLink     = "link"     // controller: up/down, retained, with its will
 	LeafStatus   = "status"   // door Pi: online/offline, retained, with its will
 )

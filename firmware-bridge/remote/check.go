@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
-	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
 // The controller believes a door Pi only about that door Pi's own readers
@@ -78,7 +77,7 @@ func ParseEnvelope(raw []byte) (Envelope, error) {
 }
 
 // Check is the controller's knowledge of one door Pi: its readers and
-// doors, the snapshots it was sent, and the live cards it has asked about.
+// doors, its clock, and the live cards it has asked about.
 type Check struct {
 	Bridge  string
 	Readers map[string]string // reader → its door
@@ -86,53 +85,61 @@ type Check struct {
 	// Window is how long a door Pi waits for an answer (its decision
 	// timeout): a live card older than that is the door Pi's to decide.
 	Window time.Duration
+	// Skew is how far ahead of the controller's clock a door Pi's may run
+	// (DefaultSkew when zero).
+	Skew time.Duration
+	// Vouch judges a grant the door Pi decided alone (nil: every grant is
+	// unvouched).
+	Vouch func(sig bridge.Signal, d *bridge.Decision, at time.Time) string
 
-	mu     sync.Mutex
-	seen   map[string]time.Time // live card ids answered, within Window
-	issued []issued             // the latest snapshots sent, newest last
+	mu    sync.Mutex
+	seen  map[string]time.Time // live card ids answered, within Window
+	heard time.Time            // when the door Pi was last heard, by the controller's clock
+	floor time.Time            // no claim before this is believed
 }
 
-type issued struct {
-	version string
-	cards   map[cardKey]SnapshotCard
-}
+// The controller's clock orders the log. A door Pi's time for a signal is
+// believed only within a window: no later than DefaultSkew past the
+// controller's clock, and no earlier than when the controller last heard
+// from it before its latest silence (what a door Pi kept while cut off is
+// from after that), nor than MaxBacklog ago. A claim outside is logged at
+// the time the controller received it, with the claim beside it.
+const (
+	DefaultSkew = 5 * time.Second
+	MaxBacklog  = 7 * 24 * time.Hour
+	// quiet is a silence after which a door Pi's next messages may be a
+	// backlog from while it was cut off.
+	quiet = 10 * time.Second
+)
 
-type cardKey struct {
-	format           string
-	facility, number uint64
-	raw              string
-}
-
-func keyOf(c wiegand.Card) cardKey {
-	k := cardKey{format: c.Format, facility: c.Facility, number: c.Number}
-	if c.Format == wiegand.FormatRaw {
-		k.raw = c.Hex
-	}
-	return k
-}
-
-// keepIssued is how many of the latest snapshots a door Pi may still be
-// deciding from (it may have missed the newest while cut off).
-const keepIssued = 8
-
-// Issued records a snapshot sent to the door Pi.
-func (c *Check) Issued(s *Snapshot) {
-	cards := make(map[cardKey]SnapshotCard, len(s.Cards))
-	for _, sc := range s.Cards {
-		k := cardKey{format: sc.Format, facility: sc.Facility, number: sc.Number, raw: sc.RawHex}
-		cards[k] = sc
+// clock checks a signal's time against the window, moving it to now when
+// it lies outside.
+func (c *Check) clock(s *bridge.Signal, now time.Time) {
+	skew := c.Skew
+	if skew <= 0 {
+		skew = DefaultSkew
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, is := range c.issued {
-		if is.version == s.Version {
-			return
-		}
+	switch {
+	case c.heard.IsZero():
+		c.floor = now.Add(-MaxBacklog)
+	case now.Sub(c.heard) > quiet:
+		c.floor = c.heard.Add(-skew)
 	}
-	c.issued = append(c.issued, issued{version: s.Version, cards: cards})
-	if len(c.issued) > keepIssued {
-		c.issued = c.issued[len(c.issued)-keepIssued:]
+	c.floor = later(c.floor, now.Add(-MaxBacklog))
+	c.heard = now
+	floor := c.floor
+	c.mu.Unlock()
+	if s.At.After(now.Add(skew)) || s.At.Before(floor) {
+		s.Claimed, s.At = s.At, now
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Late reports whether a live card sensed at `at` is past the door Pi's
@@ -172,9 +179,15 @@ func (c *Check) Accept(raw []byte, now time.Time) (sig bridge.Signal, late bool,
 	if r := env.Refused; r != nil {
 		return reject("refused_by_bridge", "%s %s refused %d time(s): %s %s", c.Bridge, r.Kind, r.Count, r.Reason, r.Detail)
 	}
-	if d := env.Decision; d != nil {
-		if why := c.checkDecision(s, d); why != "" {
-			return reject("forged_decision", "%s", why)
+	if s.Kind == bridge.SignalCard && env.Decision == nil {
+		// A live card: its age is the door Pi's patience, judged below.
+	} else {
+		c.clock(&s, now)
+	}
+	if d := env.Decision; d != nil && d.Type == granted {
+		s.Unvouched = "no record of the cards this door Pi held"
+		if c.Vouch != nil {
+			s.Unvouched = c.Vouch(s, d, s.At)
 		}
 	}
 	s.ID, s.Decided = env.ID, env.Decision
@@ -207,40 +220,3 @@ func (c *Check) Accept(raw []byte, now time.Time) (sig bridge.Signal, late bool,
 	return s, false, nil
 }
 
-// checkDecision says why a door Pi's own decision cannot be believed, or "".
-func (c *Check) checkDecision(s bridge.Signal, d *bridge.Decision) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var snap *issued
-	for i := range c.issued {
-		if c.issued[i].version == d.Snapshot {
-			snap = &c.issued[i]
-		}
-	}
-	if snap == nil {
-		if d.Type != granted {
-			return "" // a refusal from a snapshot this controller forgot opens nothing
-		}
-		return fmt.Sprintf("snapshot %q was never sent to %s", d.Snapshot, c.Bridge)
-	}
-	if d.Type != granted {
-		return ""
-	}
-	sc, ok := snap.cards[keyOf(*s.Card)]
-	switch {
-	case !ok:
-		return fmt.Sprintf("card %s is not in snapshot %s", s.Card.Printed(), d.Snapshot)
-	case !sc.Enabled:
-		return fmt.Sprintf("card %s is disabled in snapshot %s", s.Card.Printed(), d.Snapshot)
-	case !hasReader(sc, s.Reader):
-		return fmt.Sprintf("card %s may not pass %s in snapshot %s", s.Card.Printed(), s.Reader, d.Snapshot)
-	case d.Person == nil || d.Person.ID != sc.Person.ID:
-		return fmt.Sprintf("the snapshot's holder of card %s is %s, not the one named", s.Card.Printed(), sc.Person.ID)
-	}
-	return ""
-}
-
-func hasReader(sc SnapshotCard, reader string) bool {
-	_, ok := sc.Readers[reader]
-	return ok
-}

@@ -9,16 +9,20 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
-	"github.com/sekisho/sekisho/firmware-bridge/rules"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
 func pressCheck() *Check {
-	c := &Check{Bridge: "door-pi-1", Readers: map[string]string{"r-press-out": "press-door"},
-		Doors: map[string]bool{"press-door": true}, Window: time.Second}
-	c.Issued(&Snapshot{Version: "snap-1", Cards: []SnapshotCard{{Format: "H10301", Facility: 50, Number: 1, Enabled: true,
-		Person: bridge.Person{ID: "p-op"}, Readers: map[string]rules.Schedule{"r-press-out": nil}}}})
-	return c
+	// The fleet vouches for card 50:1 of p-op in version snap-1 (its own
+	// tests judge versions; here only what the check does with the answer).
+	vouch := func(sig bridge.Signal, d *bridge.Decision, _ time.Time) string {
+		if d.Snapshot == "snap-1" && sig.Card.Facility == 50 && sig.Card.Number == 1 && d.Person != nil && d.Person.ID == "p-op" {
+			return ""
+		}
+		return "not in the cards the door Pi held"
+	}
+	return &Check{Bridge: "door-pi-1", Readers: map[string]string{"r-press-out": "press-door"},
+		Doors: map[string]bool{"press-door": true}, Window: time.Second, Vouch: vouch}
 }
 
 func envelope(t *testing.T, env Envelope) []byte {
@@ -41,7 +45,7 @@ func TestControllerBelievesADoorPiOnlyAboutItsOwnDoors(t *testing.T) {
 	tests := []struct {
 		name   string
 		raw    []byte
-		reason string // "" accepted, "late" left to the door Pi
+		reason string // "" accepted, "late" left to the door Pi, "unvouched" a grant logged with an alarm
 	}{
 		{"not JSON", []byte("{"), "malformed"},
 		{"a card signal without a card", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", At: now}}), "malformed"},
@@ -53,9 +57,9 @@ func TestControllerBelievesADoorPiOnlyAboutItsOwnDoors(t *testing.T) {
 		{"another bridge's door", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "rex", Door: "main-door", On: true, At: now}}), "not_this_bridge"},
 		{"its reader, another door", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Door: "main-door", Card: card, At: now}}), "not_this_bridge"},
 		{"says it is another bridge", envelope(t, Envelope{ID: live(), Bridge: "door-pi-2", Signal: bridge.Signal{Kind: "contact", Door: "press-door", At: now}}), "not_this_bridge"},
-		{"grant for a made-up person", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}, Decision: grant("snap-1", "p-nobody")}), "forged_decision"},
-		{"grant for a card not in the snapshot", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: stranger, At: now}, Decision: grant("snap-1", "p-op")}), "forged_decision"},
-		{"grant from a snapshot never sent", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}, Decision: grant("attacker-0001", "p-op")}), "forged_decision"},
+		{"grant for a made-up person", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}, Decision: grant("snap-1", "p-nobody")}), "unvouched"},
+		{"grant for a card not in the snapshot", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: stranger, At: now}, Decision: grant("snap-1", "p-op")}), "unvouched"},
+		{"grant from a snapshot never sent", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}, Decision: grant("attacker-0001", "p-op")}), "unvouched"},
 		{"a decision about a door", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: "rex", Door: "press-door", At: now}, Decision: grant("snap-1", "p-op")}), "malformed"},
 		{"a refusal report", envelope(t, Envelope{ID: live(), Signal: bridge.Signal{Kind: SignalRefused, At: now}, Refused: &Refused{Kind: "command", Reason: "bad_signature", Count: 3}}), "refused_by_bridge"},
 		{"a live card whose id is no UUIDv7", envelope(t, Envelope{ID: "not-a-uuid", Signal: bridge.Signal{Kind: "card", Reader: "r-press-out", Card: card, At: now}}), "malformed"},
@@ -66,16 +70,56 @@ func TestControllerBelievesADoorPiOnlyAboutItsOwnDoors(t *testing.T) {
 	}
 	c := pressCheck()
 	for _, tt := range tests {
-		_, late, rej := c.Accept(tt.raw, now)
+		sig, late, rej := c.Accept(tt.raw, now)
 		got := ""
 		switch {
 		case rej != nil:
 			got = rej.Reason
 		case late:
 			got = "late"
+		case sig.Unvouched != "":
+			got = "unvouched"
 		}
 		if got != tt.reason {
 			t.Errorf("%s: %q (%v), want %q", tt.name, got, rej, tt.reason)
+		}
+	}
+}
+
+// The controller's clock orders the log: a door Pi's time is believed
+// within a window (a few seconds ahead; back to when it was last heard
+// before a silence), otherwise the signal is logged at the time the
+// controller received it, with the claim beside it.
+func TestADoorPisClockIsBelievedOnlyWithinAWindow(t *testing.T) {
+	c := pressCheck()
+	start := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	door := func(at time.Time) []byte {
+		return envelope(t, Envelope{ID: uuid.Must(uuid.NewV7()).String(), Signal: bridge.Signal{Kind: "contact", Door: "press-door", On: true, At: at}})
+	}
+	for _, tt := range []struct {
+		name     string
+		now, at  time.Time
+		believed bool
+	}{
+		{"first contact, a backlog of an hour", start, start.Add(-time.Hour), true},
+		{"the year 1", start, time.Time{}.Add(time.Hour), false},
+		{"backdated to 2020", start.Add(time.Second), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"dated 9999", start.Add(2 * time.Second), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"a little ahead", start.Add(3 * time.Second), start.Add(5 * time.Second), true},
+		{"live traffic", start.Add(4 * time.Second), start.Add(4 * time.Second), true},
+		// Silent for an hour, then its backlog: from after it was last heard.
+		{"a backlog after a silence", start.Add(time.Hour), start.Add(30 * time.Minute), true},
+		{"older than the last contact", start.Add(time.Hour + time.Second), start.Add(-time.Minute), false},
+	} {
+		sig, _, rej := c.Accept(door(tt.at), tt.now)
+		if rej != nil {
+			t.Fatalf("%s: rejected: %v", tt.name, rej)
+		}
+		if tt.believed && (!sig.At.Equal(tt.at) || !sig.Claimed.IsZero()) {
+			t.Errorf("%s: logged at %s (claim %s), want the door Pi's %s", tt.name, sig.At, sig.Claimed, tt.at)
+		}
+		if !tt.believed && (!sig.At.Equal(tt.now) || !sig.Claimed.Equal(tt.at)) {
+			t.Errorf("%s: logged at %s (claim %s), want the controller's %s with the claim beside it", tt.name, sig.At, sig.Claimed, tt.now)
 		}
 	}
 }

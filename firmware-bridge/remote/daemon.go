@@ -17,7 +17,6 @@ import (
 
 	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
-	"github.com/sekisho/sekisho/firmware-bridge/doorio"
 	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
@@ -57,7 +56,8 @@ type Daemon struct {
 	verifier *Verifier
 
 	mu             sync.Mutex
-	snapshot       *Snapshot
+	cards          *Cards
+	want           string // what the next held message asks for
 	connected      bool
 	controllerUp   bool
 	downSince      time.Time
@@ -66,6 +66,38 @@ type Daemon struct {
 	changed        chan struct{}            // wakes the publisher
 	linkChanged    chan struct{}            // closed and replaced when the link goes up or down
 	snapshotArrive chan struct{}
+	cardsIn        chan []byte   // the cards topic, in the order paho hands it over
+	keepWake       chan struct{} // something to keep or acknowledge
+	connectedAgain chan struct{} // a new broker session: say what is held again
+
+	// Every goroutine the daemon starts is owned by Run: started through
+	// spawn, waited for before the outbox closes.
+	ctx      context.Context
+	ownMu    sync.Mutex
+	stopping bool
+	owned    sync.WaitGroup
+}
+
+// spawn runs f on a goroutine Run waits for; none starts once Run stops.
+func (d *Daemon) spawn(f func(ctx context.Context)) {
+	d.ownMu.Lock()
+	defer d.ownMu.Unlock()
+	if d.stopping {
+		return
+	}
+	d.owned.Add(1)
+	go func() {
+		defer d.owned.Done()
+		f(d.ctx)
+	}()
+}
+
+// stopOwned waits for every goroutine spawn started.
+func (d *Daemon) stopOwned() {
+	d.ownMu.Lock()
+	d.stopping = true
+	d.ownMu.Unlock()
+	d.owned.Wait()
 }
 
 // Ready is closed once the doors are locked and listened to.
@@ -97,7 +129,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.changed = make(chan struct{}, 1)
 	d.linkChanged = make(chan struct{})
 	d.snapshotArrive = make(chan struct{}, 1)
+	d.cardsIn = make(chan []byte, 256)
+	d.keepWake = make(chan struct{}, 1)
+	d.connectedAgain = make(chan struct{}, 1)
 	d.downSince = time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.ctx = ctx
 
 	ob, err := OpenOutbox(ctx, filepath.Join(d.DataDir, "bridge-"+d.ID+".db"))
 	if err != nil {
@@ -105,15 +143,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer ob.Close()
 	d.outbox = ob
-	// What was kept is checked like what arrives: a card swapped into the
-	// Pi's SD card is no snapshot.
-	if kept, err := ob.Kept(ctx, "snapshot"); err == nil && kept != "" {
-		if s, err := d.openSnapshot([]byte(kept)); err != nil {
-			d.Log.Warn("kept snapshot refused", "err", err)
-		} else {
-			d.snapshot = s
-			d.Log.Info("using the kept snapshot until the controller sends a newer one", "version", s.Version)
-		}
+	defer d.stopOwned() // before the outbox closes: nothing writes to a closed one
+	// What was kept is checked like what arrives: a file swapped onto the
+	// Pi's SD card is no set of cards.
+	fromDisk := false
+	if c, err := d.readKept(ctx); err != nil {
+		d.Log.Warn("kept cards refused", "err", err)
+	} else if c != nil {
+		d.mu.Lock()
+		d.cards, fromDisk = c, true
+		d.mu.Unlock()
+		d.Log.Info("using the kept cards until the controller sends newer", "version", c.Version())
 	}
 	if kept, err := ob.Kept(ctx, "command_seq"); err == nil && kept != "" {
 		if seq, err := strconv.ParseInt(kept, 10, 64); err == nil {
@@ -126,6 +166,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.client = paho.NewClient(opts)
+	d.spawn(d.keeper)
+	d.spawn(d.cardsLoop)
+	d.spawn(d.flushRefusals)
 	d.client.Connect()
 	defer func() {
 		if d.client.IsConnectionOpen() {
@@ -133,6 +176,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		d.client.Disconnect(250)
 	}()
+	defer cancel() // first of all: every owned goroutine winds down
 
 	// The doors are built from the snapshot: until one arrives, the pins stay
 	// as the hardware holds them (strikes off, so fail-secure doors locked).
@@ -141,14 +185,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	local, err := bridge.NewLocal(snap.layout(), &board.Hardware{File: d.Board, Open: d.Open, Binding: snap.binding()})
+	if err != nil && fromDisk {
+		// Kept for another board, or before the doors moved: the
+		// controller's cards say how this board is wired now.
+		d.setAside(ctx, err)
+		if snap, err = d.awaitSnapshot(ctx); err != nil || snap == nil {
+			return err
+		}
+		local, err = bridge.NewLocal(snap.layout(), &board.Hardware{File: d.Board, Open: d.Open, Binding: snap.binding()})
+	}
 	if err != nil {
 		return fmt.Errorf("remote: %w", err)
 	}
 	local.Log = d.Log
 	d.local = local
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	wg.Add(2)
@@ -208,7 +259,7 @@ func (d *Daemon) watchSignals(ctx context.Context) {
 		if !hung {
 			hung = true
 			d.Log.Error("the doors' signals are not handled; every door locked; systemd's watchdog will restart the door Pi")
-			for _, door := range d.current().Doors {
+			for _, door := range d.current().Header.Doors {
 				if err := d.local.Lock(door.ID); err != nil {
 					d.Log.Error("lock with signals stuck", "door", door.ID, "err", err)
 				}
@@ -231,9 +282,13 @@ func (d *Daemon) clientOptions() (*paho.ClientOptions, error) {
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		// Subscriptions are made again on each connect (clean session).
 		c.Subscribe(d.topic(mqttlink.LeafCommands), 1, d.onCommand)
-		c.Subscribe(d.topic(mqttlink.LeafSnapshot), 1, d.onSnapshot)
+		c.Subscribe(d.topic(mqttlink.LeafCards), 1, d.onCards)
 		c.Subscribe(d.topic(mqttlink.LeafLink), 1, d.onControllerLink)
 		c.Publish(d.topic(mqttlink.LeafStatus), 1, true, "online")
+		select {
+		case d.connectedAgain <- struct{}{}:
+		default:
+		}
 		d.setLink(true, nil)
 	})
 	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -290,56 +345,10 @@ func (d *Daemon) onControllerLink(_ paho.Client, m paho.Message) {
 	d.setLink(true, &up)
 }
 
-// openSnapshot verifies a signed snapshot and opens its sealed body.
-func (d *Daemon) openSnapshot(raw []byte) (*Snapshot, error) {
-	m, err := d.verifier.Open(raw, KindSnapshot, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	return d.Enrolment.OpenSnapshot(m.Body)
-}
-
-func (d *Daemon) onSnapshot(_ paho.Client, m paho.Message) {
-	s, err := d.openSnapshot(m.Payload())
-	switch {
-	case errors.Is(err, ErrReplayed) && d.current() != nil:
-		return // the retained copy of the snapshot in use
-	case err != nil:
-		d.refuse(KindSnapshot, err)
-		return
-	}
-	d.mu.Lock()
-	same := d.snapshot != nil && d.snapshot.Version == s.Version
-	if !same {
-		if d.snapshot != nil && !sameLayout(d.snapshot, s) && d.local != nil {
-			d.Log.Warn("the controller changed this bridge's doors; restart the bridge to rewire them")
-		}
-		d.snapshot = s
-	}
-	d.mu.Unlock()
-	if same {
-		return
-	}
-	// Kept off the MQTT goroutine's clock: a write, then a wake-up.
-	go func() {
-		if err := d.outbox.Keep(context.Background(), "snapshot", string(m.Payload())); err != nil {
-			d.Log.Warn("snapshot not kept", "err", err)
-		}
-	}()
-	d.Log.Info("credential snapshot", "version", s.Version, "cards", len(s.Cards))
-	select {
-	case d.snapshotArrive <- struct{}{}:
-	default:
-	}
-}
-
 func (d *Daemon) awaitSnapshot(ctx context.Context) (*Snapshot, error) {
 	for {
-		d.mu.Lock()
-		s := d.snapshot
-		d.mu.Unlock()
-		if s != nil {
-			return s, nil
+		if c := d.current(); c != nil {
+			return c.Header, nil
 		}
 		d.Log.Info("waiting for the controller's snapshot before driving any door")
 		select {
@@ -350,13 +359,21 @@ func (d *Daemon) awaitSnapshot(ctx context.Context) (*Snapshot, error) {
 	}
 }
 
-// Snapshot is the credential snapshot the bridge decides from, if any.
-func (d *Daemon) Snapshot() *Snapshot { return d.current() }
+// Snapshot is the cards the bridge decides from, as one snapshot, if any.
+func (d *Daemon) Snapshot() *Snapshot {
+	if c := d.current(); c != nil {
+		return c.Snapshot()
+	}
+	return nil
+}
 
-func (d *Daemon) current() *Snapshot {
+// Held is the version of the cards the bridge decides from ("" for none).
+func (d *Daemon) Held() string { return d.current().Version() }
+
+func (d *Daemon) current() *Cards {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.snapshot
+	return d.cards
 }
 
 // onCommand runs on paho's goroutine: it only touches pins and channels,
@@ -367,12 +384,7 @@ func (d *Daemon) onCommand(_ paho.Client, m paho.Message) {
 		d.refuse(KindCommand, err)
 		return
 	}
-	seq := d.verifier.Obeyed(KindCommand)
-	go func() { // kept, so a restart does not forget what was obeyed
-		if err := d.outbox.Keep(context.Background(), "command_seq", strconv.FormatInt(seq, 10)); err != nil {
-			d.Log.Warn("command seq not kept", "err", err)
-		}
-	}()
+	d.keepCards() // the keeper keeps the seq obeyed, so a restart does not obey it again
 	var c Command
 	if err := json.Unmarshal(signed.Body, &c); err != nil {
 		d.refuse(KindCommand, fmt.Errorf("signed but not a command: %w", err))
@@ -416,7 +428,7 @@ func (d *Daemon) refuse(kind string, err error) {
 		err  error
 		word string
 	}{{ErrBadSignature, "bad_signature"}, {ErrOtherBridge, "other_bridge"}, {ErrWrongKind, "wrong_kind"},
-		{ErrReplayed, "replayed"}, {ErrStale, "stale"}} {
+		{ErrReplayed, "replayed"}, {ErrStale, "stale"}, {ErrGap, "gap"}, {ErrMismatch, "mismatch"}} {
 		if errors.Is(err, r.err) {
 			reason = r.word
 		}
@@ -433,23 +445,41 @@ func (d *Daemon) refuse(kind string, err error) {
 	}
 	d.refused[key] = &Refused{Kind: kind, Reason: reason}
 	d.mu.Unlock()
-	d.reportRefused(Refused{Kind: kind, Reason: reason, Detail: err.Error(), Count: 1})
-	time.AfterFunc(refusalEvery, func() {
-		d.mu.Lock()
-		later := *d.refused[key]
-		delete(d.refused, key)
-		d.mu.Unlock()
-		if later.Count > 0 {
-			d.reportRefused(later)
-		}
-	})
+	d.report(Refused{Kind: kind, Reason: reason, Detail: err.Error(), Count: 1})
 }
 
-func (d *Daemon) reportRefused(r Refused) {
+// flushRefusals reports, every refusalEvery, how many more of each kind of
+// refused message came since the first was reported.
+func (d *Daemon) flushRefusals(ctx context.Context) {
+	tick := time.NewTicker(refusalEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		d.mu.Lock()
+		var later []Refused
+		for key, r := range d.refused {
+			if r.Count > 0 {
+				later = append(later, *r)
+			}
+			delete(d.refused, key)
+		}
+		d.mu.Unlock()
+		for _, r := range later {
+			d.report(r)
+		}
+	}
+}
+
+// report keeps a refusal for the controller; off the caller's goroutine
+// (paho's, for a refused message), as keeping is a disk write.
+func (d *Daemon) report(r Refused) {
 	env := Envelope{ID: uuid.Must(uuid.NewV7()).String(), Bridge: d.ID, Refused: &r,
 		Signal: bridge.Signal{Kind: SignalRefused, At: time.Now()}}
-	// Off paho's goroutine: keeping is a disk write.
-	go d.keep(context.Background(), &env)
+	d.spawn(func(ctx context.Context) { d.keep(ctx, &env) })
 }
 
 // answered hears the controller's answer to the card whose envelope was id.
@@ -465,8 +495,8 @@ func (d *Daemon) answered(id string) {
 
 // decisionTimeout is the site's, from the snapshot.
 func (d *Daemon) decisionTimeout() time.Duration {
-	if s := d.current(); s != nil && s.DecisionTimeoutMS > 0 {
-		return time.Duration(s.DecisionTimeoutMS) * time.Millisecond
+	if c := d.current(); c != nil && c.Header.DecisionTimeoutMS > 0 {
+		return time.Duration(c.Header.DecisionTimeoutMS) * time.Millisecond
 	}
 	return DefaultDecisionTimeout
 }
@@ -475,7 +505,7 @@ func (d *Daemon) decisionTimeout() time.Duration {
 func (d *Daemon) sensed(ctx context.Context, s bridge.Signal) {
 	env := Envelope{ID: uuid.Must(uuid.NewV7()).String(), Bridge: d.ID, Signal: s}
 	if s.Kind == bridge.SignalCard {
-		go d.card(ctx, env)
+		d.spawn(func(ctx context.Context) { d.card(ctx, env) })
 		return
 	}
 	d.keep(ctx, &env)
@@ -528,11 +558,11 @@ func (d *Daemon) card(ctx context.Context, env Envelope) {
 
 func (d *Daemon) decideAlone(ctx context.Context, env *Envelope) {
 	s := env.Signal
-	snap := d.current()
-	dec := snap.decide(s.Reader, *s.Card, s.PIN, s.PINMissing, s.At)
+	cards := d.current()
+	dec := cards.decide(s.Reader, *s.Card, s.PIN, s.PINMissing, s.At)
 	env.Decision = &dec
 	env.Signal.PIN = "" // decided here; the PIN never leaves the door
-	door, _ := snap.doorOf(s.Reader)
+	door, _ := cards.Header.doorOf(s.Reader)
 	granted := dec.Type == granted
 	// Kept before the strike moves, so the log reads grant, then unlock: one
 	// local append, no network.
@@ -592,60 +622,3 @@ func (d *Daemon) publishPending(ctx context.Context) error {
 	}
 }
 
-func (s *Snapshot) door(id string) *SnapshotDoor {
-	if s == nil {
-		return nil
-	}
-	for i := range s.Doors {
-		if s.Doors[i].ID == id {
-			return &s.Doors[i]
-		}
-	}
-	return nil
-}
-
-func (d *SnapshotDoor) pulse() int64 {
-	if d == nil {
-		return 0
-	}
-	return d.PulseMS
-}
-
-func (s *Snapshot) layout() bridge.Layout {
-	var l bridge.Layout
-	for _, d := range s.Doors {
-		l.Doors = append(l.Doors, bridge.DoorLayout{ID: d.ID, ContactNormallyOpen: d.ContactNormallyOpen,
-			Strike: doorio.StrikeConfig{ActiveLow: d.ActiveLow, FailSafe: d.FailSafe}})
-		for _, r := range []string{d.OutsideReader, d.InsideReader} {
-			if r == "" {
-				continue
-			}
-			pin := false
-			for _, p := range d.PINAt {
-				pin = pin || p == r
-			}
-			l.Readers = append(l.Readers, bridge.ReaderLayout{ID: r, Door: d.ID, CardAndPIN: pin})
-		}
-	}
-	return l
-}
-
-func (s *Snapshot) binding() board.Binding {
-	b := board.Binding{DoorSlots: map[string]string{}, Readers: map[string]board.ReaderPlace{}}
-	for _, d := range s.Doors {
-		b.DoorSlots[d.ID] = d.Slot
-		if d.OutsideReader != "" {
-			b.Readers[d.OutsideReader] = board.ReaderPlace{Door: d.ID}
-		}
-		if d.InsideReader != "" {
-			b.Readers[d.InsideReader] = board.ReaderPlace{Door: d.ID, Inside: true}
-		}
-	}
-	return b
-}
-
-func sameLayout(a, b *Snapshot) bool {
-	ja, _ := json.Marshal(a.Doors)
-	jb, _ := json.Marshal(b.Doors)
-	return string(ja) == string(jb)
-}

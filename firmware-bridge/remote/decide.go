@@ -16,23 +16,13 @@ const (
 	requested = "access.requested"
 )
 
-// decide judges a card at a reader from the snapshot alone: the same rules
+// decide judges a card at a reader from the cards alone: the same rules
 // the controller applies, with the zones worked out in advance per reader.
-func (s *Snapshot) decide(reader string, card wiegand.Card, pin string, pinMissing bool, at time.Time) bridge.Decision {
-	d := bridge.Decision{Snapshot: s.Version}
+func (c *Cards) decide(reader string, card wiegand.Card, pin string, pinMissing bool, at time.Time) bridge.Decision {
+	s := c.Header
+	d := bridge.Decision{Snapshot: c.Version(), Rev: c.Rev()}
 	door, inside := s.doorOf(reader)
-	var sc *SnapshotCard
-	for i := range s.Cards {
-		c := &s.Cards[i]
-		raw := ""
-		if card.Format == wiegand.FormatRaw {
-			raw = card.Hex
-		}
-		if c.Format == card.Format && c.Facility == card.Facility && c.Number == card.Number && c.RawHex == raw {
-			sc = c
-			break
-		}
-	}
+	sc := c.Lookup(card)
 	if sc == nil {
 		d.Type, d.Reason = denied, "unknown_credential"
 		return d

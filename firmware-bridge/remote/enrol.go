@@ -73,31 +73,40 @@ func ReadEnrolment(path string) (*Enrolment, error) {
 	return &e, nil
 }
 
-// SealSnapshot encrypts a snapshot so only the door Pi holding the private
-// half of boxPublic can read its cards and PIN hashes.
-func SealSnapshot(s *Snapshot, boxPublic []byte) ([]byte, error) {
+// CardsBody is what a cards message carries, sealed: one of the two.
+type CardsBody struct {
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	Delta    *Delta    `json:"delta,omitempty"`
+}
+
+// SealCards encrypts a cards message so only the door Pi holding the
+// private half of boxPublic can read its cards and PIN hashes.
+func SealCards(b *CardsBody, boxPublic []byte) ([]byte, error) {
 	if len(boxPublic) != 32 {
-		return nil, errors.New("snapshot: the door Pi's key is not 32 bytes")
+		return nil, errors.New("cards: the door Pi's key is not 32 bytes")
 	}
-	plain, err := json.Marshal(s)
+	plain, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
 	}
 	return box.SealAnonymous(nil, plain, (*[32]byte)(boxPublic), rand.Reader)
 }
 
-// OpenSnapshot decrypts a sealed snapshot with the door Pi's keys.
-func (e *Enrolment) OpenSnapshot(sealed []byte) (*Snapshot, error) {
+// OpenCards decrypts a sealed cards message with the door Pi's keys.
+func (e *Enrolment) OpenCards(sealed []byte) (*CardsBody, error) {
 	plain, ok := box.OpenAnonymous(nil, sealed, (*[32]byte)(e.BoxPublic), (*[32]byte)(e.BoxPrivate))
 	if !ok {
-		return nil, errors.New("snapshot: not sealed to this door Pi's key (enrolled again since?)")
+		return nil, errors.New("cards: not sealed to this door Pi's key (enrolled again since?)")
 	}
-	var s Snapshot
-	if err := json.Unmarshal(plain, &s); err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
+	var b CardsBody
+	if err := json.Unmarshal(plain, &b); err != nil {
+		return nil, fmt.Errorf("cards: %w", err)
 	}
-	if s.Version == "" {
-		return nil, errors.New("snapshot: no version")
+	switch {
+	case (b.Snapshot == nil) == (b.Delta == nil):
+		return nil, errors.New("cards: neither a snapshot nor a delta, or both")
+	case b.Snapshot != nil && b.Snapshot.Version == "":
+		return nil, errors.New("cards: a snapshot with no version")
 	}
-	return &s, nil
+	return &b, nil
 }

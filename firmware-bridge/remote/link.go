@@ -19,7 +19,9 @@ import (
 type Broker = mqttlink.Broker
 
 // Link is the controller's side of a door Pi: a bridge.Link whose pins are
-// at the other end of the broker.
+// at the other end of the broker. It only carries signals and commands; the
+// door Pi's cards travel apart (the controller's fleet), so a card is never
+// kept waiting behind a snapshot being made.
 type Link struct {
 	ID     string
 	Prefix string
@@ -28,35 +30,27 @@ type Link struct {
 	// believed about nothing else.
 	Readers map[string]string // reader → door
 	Doors   map[string]bool
-	// Key signs every command and snapshot. EnrolledKey is the door Pi's
-	// public key, which its snapshots are sealed to, read afresh for each
-	// snapshot so an enrolment takes effect without a restart; nil means
-	// not enrolled, and the door Pi is sent no snapshot.
-	Key         ed25519.PrivateKey
-	EnrolledKey func() ([]byte, error)
+	// Key signs every command.
+	Key ed25519.PrivateKey
 	// DecisionTimeout is how long the door Pi waits for an answer before it
-	// decides alone; it goes to the door Pi in its snapshot.
+	// decides alone.
 	DecisionTimeout time.Duration
-	// Snapshot makes the bridge's current credential snapshot; Link
-	// publishes it retained whenever its version changes.
-	Snapshot func(ctx context.Context) (*Snapshot, error)
-	// Changed, when set, says when cards changed, so the snapshot is remade
-	// at once; it is also remade every SnapshotEvery (1 min when zero), as
-	// schedules and validity dates move with the clock.
-	Changed       func() <-chan struct{}
-	SnapshotEvery time.Duration
+	// Vouch says why a grant the door Pi decided alone is not backed by the
+	// newest cards it had acknowledged by then ("" when it is).
+	Vouch func(sig bridge.Signal, d *bridge.Decision, at time.Time) string
+	// Skew is how far a door Pi's clock may be from the controller's
+	// (DefaultSkew when zero); see Check.
+	Skew time.Duration
 	// Rejected hears of every message from the door Pi that was not acted
 	// on; it is called from the link's goroutine and must not block long.
 	Rejected func(Rejection)
 	Log      *slog.Logger
 
-	mu       sync.Mutex
-	client   paho.Client
-	check    *Check
-	signer   *Signer
-	sealedTo string // the enrolled key the last snapshot was sealed to
-	sent     []byte // the snapshot message last published
-	status   string // what the door Pi last said of itself: online, offline
+	mu     sync.Mutex
+	client paho.Client
+	check  *Check
+	signer *Signer
+	status string // what the door Pi last said of itself: online, offline
 }
 
 // Status is what the door Pi last said of itself on its status topic
@@ -78,14 +72,14 @@ func (l *Link) decisionTimeout() time.Duration {
 	return l.DecisionTimeout
 }
 
-// Run receives the bridge's signals and keeps its snapshot fresh.
+// Run receives the bridge's signals until ctx ends.
 func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 	log := l.Log
 	if log == nil {
 		log = slog.Default()
 	}
 	log = log.With("bridge", l.ID)
-	check := &Check{Bridge: l.ID, Readers: l.Readers, Doors: l.Doors, Window: l.decisionTimeout()}
+	check := &Check{Bridge: l.ID, Readers: l.Readers, Doors: l.Doors, Window: l.decisionTimeout(), Skew: l.Skew, Vouch: l.Vouch}
 	l.mu.Lock()
 	l.check = check
 	l.signer = &Signer{Key: l.Key, Bridge: l.ID}
@@ -97,7 +91,7 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 		return fmt.Errorf("remote: bridge %s: %w", l.ID, err)
 	}
 	opts.SetWill(l.topic(mqttlink.LeafLink), "down", 1, true)
-	published := make(chan struct{}, 1)
+	overwritten := make(chan string, 1)
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		c.Subscribe(l.topic(mqttlink.LeafSignals), 1, func(_ paho.Client, m paho.Message) {
 			select {
@@ -111,16 +105,15 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 			l.status = string(m.Payload())
 			l.mu.Unlock()
 		})
-		// Someone else's retained snapshot would greet a restarting door Pi
-		// (which refuses it): put the controller's own back.
-		c.Subscribe(l.topic(mqttlink.LeafSnapshot), 1, func(_ paho.Client, m paho.Message) {
-			l.mu.Lock()
-			ours := l.sent == nil || string(m.Payload()) == string(l.sent)
-			l.mu.Unlock()
-			if !ours {
-				log.Warn("the door Pi's retained snapshot was overwritten by someone else; publishing it again")
+		// The link's retained "up" is the controller's own: its echo is
+		// recognised by content. Anything else arriving live is someone
+		// writing in the controller's name (a door Pi told "down" decides
+		// alone); what was retained before this connection (the last one's
+		// will) is simply replaced by the "up" below.
+		c.Subscribe(l.topic(mqttlink.LeafLink), 1, func(_ paho.Client, m paho.Message) {
+			if p := string(m.Payload()); p != "up" && !m.Retained() {
 				select {
-				case published <- struct{}{}:
+				case overwritten <- p:
 				default:
 				}
 			}
@@ -130,10 +123,6 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 		// (OnConnect runs on its own goroutine, so it may wait here.)
 		if st.WaitTimeout(5*time.Second) && st.Error() == nil {
 			c.Publish(l.topic(mqttlink.LeafLink), 1, true, "up")
-		}
-		select {
-		case published <- struct{}{}: // republish the snapshot on every connect
-		default:
 		}
 	})
 	client := paho.NewClient(opts)
@@ -148,26 +137,21 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 		client.Disconnect(250)
 	}()
 
-	every := l.SnapshotEvery
-	if every <= 0 {
-		every = time.Minute
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	last := ""
-	// The change channel is taken before each snapshot is made, so a change
-	// while one is being made is never missed.
-	changes := func() <-chan struct{} {
-		if l.Changed == nil {
-			return nil
-		}
-		return l.Changed()
-	}
-	changed := changes()
+	var answeredOverwrite time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case p := <-overwritten:
+			// Answered once a minute at most, so two writers cannot make a
+			// storm of it; each is reported.
+			if time.Since(answeredOverwrite) > time.Minute {
+				answeredOverwrite = time.Now()
+				client.Publish(l.topic(mqttlink.LeafLink), 1, true, "up")
+			}
+			if l.Rejected != nil {
+				l.Rejected(Rejection{Bridge: l.ID, Reason: "overwritten", Detail: fmt.Sprintf("the controller's link status was overwritten with %q", clip(p))})
+			}
 		case raw := <-inbox:
 			sig, late, rej := check.Accept(raw, time.Now())
 			switch {
@@ -183,64 +167,16 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 			default:
 				emit(sig)
 			}
-		case <-changed:
-			changed = changes()
-			last = l.publishSnapshot(ctx, client, last, log)
-		case <-published:
-			changed = changes()
-			last = l.publishSnapshot(ctx, client, "", log) // a new connection: send it again
-		case <-tick.C:
-			changed = changes()
-			last = l.publishSnapshot(ctx, client, last, log)
 		}
 	}
 }
 
-func (l *Link) publishSnapshot(ctx context.Context, client paho.Client, last string, log *slog.Logger) string {
-	if l.Snapshot == nil || l.EnrolledKey == nil || !client.IsConnectionOpen() {
-		return last
+// clip keeps what someone else wrote short enough for the log.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
 	}
-	to, err := l.EnrolledKey()
-	switch {
-	case err != nil:
-		log.Error("door Pi's enrolled key unreadable", "err", err)
-		return last
-	case len(to) == 0:
-		if l.sealedTo != "none" {
-			log.Error("door Pi not enrolled: it gets no snapshot and obeys no command (controller bridge enroll " + l.ID + ")")
-			l.sealedTo = "none"
-		}
-		return last
-	case string(to) != l.sealedTo:
-		last = "" // enrolled again: its new key needs the snapshot sealed anew
-	}
-	s, err := l.Snapshot(ctx)
-	if err != nil {
-		log.Warn("snapshot not made", "err", err)
-		return last
-	}
-	if s.Version == last {
-		return last
-	}
-	s.DecisionTimeoutMS = l.decisionTimeout().Milliseconds()
-	sealed, err := SealSnapshot(s, to)
-	if err != nil {
-		log.Error("snapshot not sealed", "err", err)
-		return last
-	}
-	l.check.Issued(s)
-	msg := l.signer.Sign(KindSnapshot, sealed, time.Now())
-	l.mu.Lock()
-	l.sent = msg
-	l.mu.Unlock()
-	t := client.Publish(l.topic(mqttlink.LeafSnapshot), 1, true, msg)
-	if !t.WaitTimeout(5*time.Second) || t.Error() != nil {
-		log.Warn("snapshot not published", "err", t.Error())
-		return last
-	}
-	l.sealedTo = string(to)
-	log.Info("snapshot published", "version", s.Version, "cards", len(s.Cards))
-	return s.Version
+	return s
 }
 
 func (l *Link) send(c Command) error {

@@ -28,7 +28,8 @@ type Signed struct {
 // Kinds of signed message.
 const (
 	KindCommand  = "command"
-	KindSnapshot = "snapshot"
+	KindSnapshot = "snapshot" // the old whole snapshot, retained; no longer sent
+	KindCards    = "cards"    // a snapshot or a delta, sealed to the door Pi
 )
 
 // Why a door Pi refuses a message.
@@ -100,6 +101,26 @@ type Verifier struct {
 // DefaultCommandMaxAge bounds how late a command may be obeyed. A door Pi's
 // clock is kept by NTP; this leaves room for a few seconds' drift.
 const DefaultCommandMaxAge = 30 * time.Second
+
+// Verify checks a message's signature, door Pi and kind, and nothing of its
+// order: cards are taken in the order their versions chain, which the door
+// Pi checks itself (Cards.Apply), and a seq above the last applied.
+func (v *Verifier) Verify(raw []byte, kind string) (*Signed, error) {
+	var m Signed
+	if err := json.Unmarshal(raw, &m); err != nil || len(m.Sig) == 0 {
+		return nil, ErrUnsigned
+	}
+	if !ed25519.Verify(v.Key, m.signedBytes(), m.Sig) {
+		return nil, ErrBadSignature
+	}
+	if m.Bridge != v.Bridge {
+		return nil, fmt.Errorf("%w (%s)", ErrOtherBridge, m.Bridge)
+	}
+	if m.Kind != kind {
+		return nil, fmt.Errorf("%w (%s)", ErrWrongKind, m.Kind)
+	}
+	return &m, nil
+}
 
 // Open verifies a message of kind and returns it. Each is accepted once: a
 // snapshot must be newer than the last, a command fresh and not seen.

@@ -68,19 +68,19 @@ func TestSnapshotIsReadableOnlyByItsDoorPi(t *testing.T) {
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	mine, _ := NewEnrolment("door-pi-1", "s", "sekisho/s", pub)
 	other, _ := NewEnrolment("door-pi-2", "s", "sekisho/s", pub)
-	snap := &Snapshot{Version: "v1", Cards: []SnapshotCard{{Format: "H10301", Facility: 1, Number: 2, PINHash: "secret-hash"}}}
-	sealed, err := SealSnapshot(snap, mine.BoxPublic)
+	snap := &Snapshot{Version: "v1", Cards: []SnapshotCard{{CardKey: CardKey{Format: "H10301", Facility: 1, Number: 2}, PINHash: "secret-hash"}}}
+	sealed, err := SealCards(&CardsBody{Snapshot: snap}, mine.BoxPublic)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if json.Valid(sealed) || containsBytes(sealed, "secret-hash") || containsBytes(sealed, "H10301") {
 		t.Fatal("the sealed snapshot shows its content")
 	}
-	got, err := mine.OpenSnapshot(sealed)
-	if err != nil || got.Cards[0].PINHash != "secret-hash" {
+	got, err := mine.OpenCards(sealed)
+	if err != nil || got.Snapshot.Cards[0].PINHash != "secret-hash" {
 		t.Fatalf("own door Pi: %v %+v", err, got)
 	}
-	if _, err := other.OpenSnapshot(sealed); err == nil {
+	if _, err := other.OpenCards(sealed); err == nil {
 		t.Fatal("another door Pi opened the snapshot")
 	}
 }

@@ -52,7 +52,10 @@ const (
 // its doors' wiring and rules, and the cards that may use them. The
 // controller publishes it retained, so a bridge gets it on every connect.
 type Snapshot struct {
-	Version  string    `json:"version"` // changes whenever the content does
+	// Version is the content's digest (see Sum): both sides compute it, so
+	// a door Pi knows it holds exactly what the controller meant.
+	Version  string    `json:"version"`
+	Rev      int64     `json:"rev"` // the controller's change counter it was made at
 	Site     string    `json:"site"`
 	Timezone string    `json:"timezone"`
 	Holidays []string  `json:"holidays,omitempty"`
@@ -78,16 +81,21 @@ type SnapshotDoor struct {
 	PINAt               []string `json:"pin_at,omitempty"` // reader ids that want card+PIN
 }
 
+// CardKey is a card as a reader reads it.
+type CardKey struct {
+	Format   string `json:"format"`
+	Facility uint64 `json:"facility"`
+	Number   uint64 `json:"number"`
+	RawHex   string `json:"raw_hex,omitempty"`
+}
+
 // SnapshotCard is one card and where it may be used.
 type SnapshotCard struct {
-	Format     string        `json:"format"`
-	Facility   uint64        `json:"facility"`
-	Number     uint64        `json:"number"`
-	RawHex     string        `json:"raw_hex,omitempty"`
+	CardKey
 	Enabled    bool          `json:"enabled"`
 	ValidFrom  string        `json:"valid_from,omitempty"`
 	ValidUntil string        `json:"valid_until,omitempty"`
-	PINHash    string        `json:"pin_hash,omitempty"`
+	PINHash    string        `json:"pin_hash,omitempty"` // only where one of this Pi's readers wants a PIN
 	Person     bridge.Person `json:"person"`
 	// Readers maps each reader the card may pass to its weekly windows
 	// (none: always).

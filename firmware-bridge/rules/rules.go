@@ -4,12 +4,6 @@
 package rules
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
-	"strings"
 	"time"
 )
 
@@ -56,27 +50,6 @@ func (s Schedule) AllowsOn(t time.Time, holiday bool) bool {
 		}
 	}
 	return false
-}
-
-// HashPIN salts and hashes a PIN for storage, as salt$sha256(salt‖pin).
-// PINs are short, so this guards against reading them off a copied file,
-// not against a search.
-func HashPIN(pin string) string {
-	b := make([]byte, 9)
-	_, _ = rand.Read(b)
-	salt := base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(salt + pin))
-	return salt + "$" + hex.EncodeToString(sum[:])
-}
-
-// CheckPIN reports whether pin matches a stored HashPIN value.
-func CheckPIN(stored, pin string) bool {
-	salt, want, ok := strings.Cut(stored, "$")
-	if !ok {
-		return false
-	}
-	sum := sha256.Sum256([]byte(salt + pin))
-	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(want)) == 1
 }
 
 // Disabled says whether a card is refused as switched off: its holder or

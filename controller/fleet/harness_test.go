@@ -1,0 +1,228 @@
+package fleet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/broker"
+	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/firmware-bridge/board"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/remote"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+// A plant of door Pis for the fleet's tests and benchmarks: one door each,
+// from the shop floor into a room of its own; the cardholders are spread
+// over groups of rooms, so each Pi holds a share of the cards, as at a
+// real plant. Every Pi runs the door Pi's real code on simulated pins,
+// with its own keys, over the real embedded broker.
+type plant struct {
+	cfg    *config.Config
+	broker *broker.Broker
+	fleet  *Fleet
+	key    ed25519.PrivateKey
+
+	mu      sync.Mutex
+	holders []Holder
+	changed chan struct{}
+
+	pis        []*plantPi
+	board      *board.File
+	brokerOnce sync.Once
+}
+
+type plantPi struct {
+	id      string
+	daemon  *remote.Daemon
+	enrol   *remote.Enrolment
+	dataDir string
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+const groups = 20 // rooms per level group: each Pi holds cards/groups of the cards
+
+func plantConfig(t testing.TB, pis int) *config.Config {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("site: plant\ntimezone: Asia/Tokyo\nhardware: sim\nboard: ../../hardware/pi-reference.yaml\n")
+	b.WriteString("data_dir: " + t.TempDir() + "\nhttp: { listen: \"127.0.0.1:0\" }\n")
+	b.WriteString("mqtt: { embedded: { listen: \"127.0.0.1:0\" }, topic_prefix: sekisho/plant }\n")
+	b.WriteString("access: { decision_timeout: 1s }\n")
+	b.WriteString("zones:\n  - { id: outside, public: true }\n  - { id: floor }\n")
+	for i := range pis {
+		fmt.Fprintf(&b, "  - { id: room-%d }\n", i)
+	}
+	b.WriteString("doors:\n")
+	for i := range pis {
+		fmt.Fprintf(&b, "  - { id: d-%d, from: floor, to: room-%d, bridge: pi-%d, slot: door-1, readers: { outside: r-%d }, strike: { pulse: 3s, fail: secure } }\n", i, i, i, i)
+	}
+	b.WriteString("access_levels:\n")
+	for g := range groups {
+		var zones []string
+		for i := g; i < pis; i += groups {
+			zones = append(zones, fmt.Sprintf("room-%d", i))
+		}
+		if len(zones) == 0 {
+			zones = []string{"floor"}
+		}
+		fmt.Fprintf(&b, "  - { id: g-%d, zones: [floor, %s] }\n", g, strings.Join(zones, ", "))
+	}
+	cfg, err := config.Parse("plant.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatalf("plant config: %v", err)
+	}
+	return cfg
+}
+
+// holder is card n: in group n % groups.
+func holder(n int) Holder {
+	return Holder{Key: remote.CardKey{Format: wiegand.FormatH10301, Facility: 7, Number: uint64(n)}, Enabled: true,
+		Person: bridge.Person{ID: fmt.Sprintf("p-%d", n), Name: fmt.Sprintf("Person %d", n), Kind: "employee"},
+		Levels: []string{fmt.Sprintf("g-%d", n%groups)}}
+}
+
+// roomOf is a door Pi card n may pass.
+func roomOf(n int) int { return n % groups }
+
+func startPlant(t testing.TB, pis, cards int) *plant {
+	t.Helper()
+	p := &plant{cfg: plantConfig(t, pis), changed: make(chan struct{})}
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.key = key
+	for n := range cards {
+		p.holders = append(p.holders, holder(n))
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if p.broker, err = broker.Start("127.0.0.1:0", nil, nil, "", quiet); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.closeBroker)
+	if p.board, err = board.Load("../../hardware/pi-reference.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	enrolled := map[string][]byte{}
+	for i := range pis {
+		id := fmt.Sprintf("pi-%d", i)
+		e, err := remote.NewEnrolment(id, "plant", "sekisho/plant", key.Public().(ed25519.PublicKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enrolled[id] = e.BoxPublic
+		p.pis = append(p.pis, &plantPi{id: id, enrol: e, dataDir: t.TempDir()})
+	}
+	p.fleet = New(&Fleet{Config: p.cfg, Broker: remote.Broker{URL: p.broker.URL()}, Key: key, Log: quiet,
+		EnrolledKey: func(id string) ([]byte, error) { return enrolled[id], nil },
+		Holders: func(context.Context) ([]Holder, error) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return append([]Holder(nil), p.holders...), nil
+		},
+		Changed: func() <-chan struct{} {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.changed
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.fleet.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("fleet: %v", err)
+		}
+	})
+	for _, pi := range p.pis {
+		p.startPi(t, pi)
+	}
+	return p
+}
+
+// closeBroker takes the broker away (once).
+func (p *plant) closeBroker() { p.brokerOnce.Do(func() { p.broker.Close() }) }
+
+// startPi runs a door Pi's daemon until the test ends or stopPi.
+func (p *plant) startPi(t testing.TB, pi *plantPi) {
+	t.Helper()
+	pins := board.NewSimPins(p.board)
+	pi.daemon = &remote.Daemon{ID: pi.id, Prefix: "sekisho/plant", Broker: remote.Broker{URL: p.broker.URL()},
+		Enrolment: pi.enrol, Board: p.board, Open: pins.Open, DataDir: pi.dataDir,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	pi.cancel, pi.done = cancel, make(chan error, 1)
+	go func(d *remote.Daemon, done chan error) { done <- d.Run(ctx) }(pi.daemon, pi.done)
+	t.Cleanup(func() { p.stopPi(t, pi) })
+}
+
+func (p *plant) stopPi(t testing.TB, pi *plantPi) {
+	if pi.cancel == nil {
+		return
+	}
+	pi.cancel()
+	pi.cancel = nil
+	select {
+	case err := <-pi.done:
+		if err != nil {
+			t.Errorf("%s: %v", pi.id, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("%s did not stop within 30 s", pi.id)
+	}
+}
+
+// change edits the cards and tells the fleet, as the store does.
+func (p *plant) change(edit func(hs []Holder)) {
+	p.mu.Lock()
+	edit(p.holders)
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.mu.Unlock()
+}
+
+// versions is what the fleet says each Pi should hold.
+func (p *plant) versions() map[string]string {
+	out := map[string]string{}
+	for _, st := range p.fleet.States() {
+		out[st.ID] = st.Version
+	}
+	return out
+}
+
+// inStep says whether every running Pi holds what the fleet says it should.
+func (p *plant) inStep(pis ...*plantPi) bool {
+	want := map[string]string{}
+	for _, st := range p.fleet.States() {
+		want[st.ID] = st.Version
+	}
+	if len(pis) == 0 {
+		pis = p.pis
+	}
+	for _, pi := range pis {
+		if pi.daemon.Held() == "" || pi.daemon.Held() != want[pi.id] {
+			return false
+		}
+	}
+	return true
+}
+
+// card n as a reader reads it.
+func card(n int) wiegand.Card {
+	return wiegand.Card{Format: wiegand.FormatH10301, Facility: 7, Number: uint64(n)}
+}
+
+// reader is door Pi i's reader.
+func reader(i int) string { return fmt.Sprintf("r-%d", i) }
+

@@ -1,0 +1,72 @@
+package site
+
+import (
+	"context"
+	"time"
+
+	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/fleet"
+	"github.com/sekisho/sekisho/controller/sitekeys"
+	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/remote"
+)
+
+// holders reads the site's cards as the fleet keeps them.
+func holders(st *store.Store) func(ctx context.Context) ([]fleet.Holder, error) {
+	return func(ctx context.Context) ([]fleet.Holder, error) {
+		hs, err := st.Cardholders(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]fleet.Holder, len(hs))
+		for i, h := range hs {
+			out[i] = fleet.Holder{
+				Key:     remote.CardKey{Format: h.Format, Facility: h.Facility, Number: h.Number, RawHex: h.RawHex},
+				Enabled: h.Enabled && !h.Person.Disabled, ValidFrom: h.ValidFrom, ValidUntil: h.ValidUntil, PINHash: h.PINHash,
+				Person: bridge.Person{ID: h.Person.ID, Name: h.Person.Name, Kind: h.Person.Kind, Company: h.Person.Company},
+				Levels: h.Person.Levels,
+			}
+		}
+		return out, nil
+	}
+}
+
+// newFleet is the site's door Pis' cards, kept in step off the door loop.
+func (s *Site) newFleet(b remote.Broker, key []byte) *fleet.Fleet {
+	return fleet.New(&fleet.Fleet{
+		Config: s.Config, Broker: b, Key: key, Log: s.log,
+		EnrolledKey: func(id string) ([]byte, error) { return sitekeys.Bridge(s.Config.DataDir, id) },
+		Holders:     holders(s.Store),
+		Changed:     s.Store.CardsChanged,
+	})
+}
+
+// unvouched logs a grant a door Pi made alone from cards it should no
+// longer have used: the door opened, so it is a grant, flagged, with an
+// alarm; never dropped and never passed off as a good one.
+func (s *Site) unvouched(ctx context.Context, sig bridge.Signal, ev *event.Event) {
+	ev.Detail["unvouched"] = sig.Unvouched
+	s.record(ctx, ev)
+	s.raise(ctx, "bridge_unvouched", "high", ev.Door, ev.Reader, personID(ev),
+		"a door Pi opened "+ev.Door+" alone on a card its newest cards did not admit: "+sig.Unvouched)
+}
+
+func personID(ev *event.Event) string {
+	if ev.Person != nil {
+		return ev.Person.ID
+	}
+	return ""
+}
+
+// claimed notes a door Pi's own time for a signal logged at the
+// controller's.
+func claimed(ev *event.Event, sig bridge.Signal) {
+	if sig.Claimed.IsZero() {
+		return
+	}
+	if ev.Detail == nil {
+		ev.Detail = map[string]string{}
+	}
+	ev.Detail["bridge_at"] = sig.Claimed.UTC().Format(time.RFC3339Nano)
+}

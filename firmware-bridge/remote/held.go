@@ -1,0 +1,295 @@
+package remote
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+// A door Pi takes its cards from the controller in order: each snapshot or
+// delta on its cards topic is checked (signature, door Pi, a seq above the
+// last applied, the version it starts from), applied whole or not at all,
+// kept on disk, and only then acknowledged on its held topic. A delta that
+// arrives before the one it follows waits briefly for it; a gap that does
+// not close asks the controller for the way forward.
+
+// gapWait is how long a delta that starts from a version not yet held
+// waits for the one before it (paho hands messages over unordered) before
+// the door Pi asks again.
+const gapWait = time.Second
+
+// maxWaiting bounds the deltas kept waiting for their predecessor.
+const maxWaiting = 64
+
+// cardsLoop applies what arrives on the cards topic, one message at a
+// time, so versions chain in order whatever order paho hands them over in.
+func (d *Daemon) cardsLoop(ctx context.Context) {
+	waiting := map[string]waitingDelta{} // from version → the delta
+	gap := time.NewTimer(time.Hour)
+	gap.Stop()
+	defer gap.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case raw := <-d.cardsIn:
+			d.takeCards(raw, waiting)
+			if len(waiting) > 0 {
+				gap.Reset(gapWait)
+			}
+		case <-gap.C:
+			if len(waiting) > 0 {
+				d.Log.Warn("a delta's predecessor never came; asking the controller", "waiting", len(waiting))
+				clear(waiting)
+				d.askHeld("catchup")
+			}
+		}
+	}
+}
+
+type waitingDelta struct {
+	seq   int64
+	delta *Delta
+}
+
+func (d *Daemon) takeCards(raw []byte, waiting map[string]waitingDelta) {
+	m, err := d.verifier.Verify(raw, KindCards)
+	if err != nil {
+		d.refuse(KindCards, err)
+		return
+	}
+	cur := d.current()
+	if cur != nil && m.Seq <= cur.Seq {
+		d.refuse(KindCards, fmt.Errorf("%w (seq %d, applied %d)", ErrReplayed, m.Seq, cur.Seq))
+		return
+	}
+	body, err := d.Enrolment.OpenCards(m.Body)
+	if err != nil {
+		d.refuse(KindCards, err)
+		return
+	}
+	if s := body.Snapshot; s != nil {
+		next, err := FromSnapshot(s, m.Seq)
+		if err != nil {
+			d.refuse(KindCards, err)
+			return
+		}
+		d.Log.Info("credential snapshot", "version", next.Version(), "rev", next.Rev(), "cards", len(next.Index))
+		d.install(next)
+	} else {
+		if cur == nil {
+			d.askHeld("snapshot")
+			return
+		}
+		next, err := cur.Apply(body.Delta, m.Seq)
+		switch {
+		case errors.Is(err, ErrGap):
+			if len(waiting) >= maxWaiting {
+				clear(waiting)
+				d.askHeld("catchup")
+				return
+			}
+			waiting[body.Delta.From] = waitingDelta{m.Seq, body.Delta}
+			return
+		case err != nil:
+			d.refuse(KindCards, err)
+			d.askHeld("snapshot")
+			return
+		}
+		d.install(next)
+	}
+	// Deltas that waited for this one follow it now.
+	for {
+		cur = d.current()
+		w, ok := waiting[cur.Version()]
+		if !ok {
+			break
+		}
+		delete(waiting, cur.Version())
+		if w.seq <= cur.Seq {
+			continue
+		}
+		next, err := cur.Apply(w.delta, w.seq)
+		if err != nil {
+			d.refuse(KindCards, err)
+			d.askHeld("snapshot")
+			break
+		}
+		d.install(next)
+	}
+	for from, w := range waiting {
+		if w.seq <= d.current().Seq {
+			delete(waiting, from) // overtaken by a snapshot
+		}
+	}
+}
+
+// install makes c the cards decided from, then has them kept and
+// acknowledged.
+func (d *Daemon) install(c *Cards) {
+	d.mu.Lock()
+	old := d.cards
+	d.cards = c
+	d.mu.Unlock()
+	if old != nil && !sameLayout(old.Header, c.Header) && d.local != nil {
+		d.Log.Warn("the controller changed this bridge's doors; restart the bridge to rewire them")
+	}
+	d.Log.Debug("cards", "version", c.Version(), "rev", c.Rev(), "cards", len(c.Index))
+	select {
+	case d.snapshotArrive <- struct{}{}:
+	default:
+	}
+	d.keepCards()
+}
+
+// keepCards wakes the keeper for the newest cards.
+func (d *Daemon) keepCards() {
+	select {
+	case d.keepWake <- struct{}{}:
+	default:
+	}
+}
+
+// askHeld says what the door Pi holds, asking for more (want: catchup or
+// snapshot). Said from the keeper's goroutine, in order with the acks.
+func (d *Daemon) askHeld(want string) {
+	d.mu.Lock()
+	d.want = want
+	d.mu.Unlock()
+	d.keepCards()
+}
+
+// keeper is the one goroutine that writes what the door Pi keeps — the
+// cards, the last command obeyed — so writes land in the order they were
+// made, and acknowledges cards only once they are on disk: a kill -9
+// between the two leaves the older cards whole and acknowledged.
+func (d *Daemon) keeper(ctx context.Context) {
+	var keptSeq, keptCommand int64
+	var told Held
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.keepWake:
+		case <-d.connectedAgain:
+			told = Held{} // a new connection: say it again
+		}
+		if seq := d.verifier.Obeyed(KindCommand); seq > keptCommand {
+			if err := d.outbox.Keep(ctx, "command_seq", strconv.FormatInt(seq, 10)); err != nil {
+				d.Log.Warn("command seq not kept", "err", err)
+			} else {
+				keptCommand = seq
+			}
+		}
+		cur := d.current()
+		if cur != nil && cur.Seq > keptSeq {
+			if err := d.writeCards(ctx, cur); err != nil {
+				d.Log.Warn("cards not kept; not acknowledged", "err", err)
+				continue
+			}
+			keptSeq = cur.Seq
+		}
+		d.mu.Lock()
+		h := Held{Want: d.want}
+		d.want = ""
+		d.mu.Unlock()
+		if cur != nil && cur.Seq <= keptSeq {
+			h.Version, h.Rev = cur.Version(), cur.Rev()
+		} else if cur == nil {
+			h.Want = "snapshot"
+		}
+		if h == told && h.Want == "" {
+			continue
+		}
+		body, _ := json.Marshal(h)
+		t := d.client.Publish(d.topic(mqttlink.LeafHeld), 1, true, body)
+		if t.WaitTimeout(5*time.Second) && t.Error() == nil {
+			told = h
+		}
+	}
+}
+
+// keptCards is the door Pi's cards on its own disk, with a MAC under a key
+// only its enrolment holds: a file written by anyone else is refused.
+type keptCards struct {
+	Snapshot *Snapshot `json:"snapshot"`
+	Seq      int64     `json:"seq"`
+	MAC      []byte    `json:"mac"`
+}
+
+func (d *Daemon) keptMAC(s *Snapshot, seq int64) []byte {
+	key := sha256.Sum256(append([]byte("sekisho-kept-cards-v1\x00"), d.Enrolment.BoxPrivate...))
+	m := hmac.New(sha256.New, key[:])
+	b, _ := json.Marshal(s)
+	m.Write(b)
+	m.Write([]byte(strconv.FormatInt(seq, 10)))
+	return m.Sum(nil)
+}
+
+func (d *Daemon) writeCards(ctx context.Context, c *Cards) error {
+	s := c.Snapshot()
+	body, err := json.Marshal(keptCards{Snapshot: s, Seq: c.Seq, MAC: d.keptMAC(s, c.Seq)})
+	if err != nil {
+		return err
+	}
+	return d.outbox.Keep(ctx, "cards", string(body))
+}
+
+// readKept loads the kept cards, checked.
+func (d *Daemon) readKept(ctx context.Context) (*Cards, error) {
+	raw, err := d.outbox.Kept(ctx, "cards")
+	if err != nil || raw == "" {
+		return nil, err
+	}
+	var k keptCards
+	if err := json.Unmarshal([]byte(raw), &k); err != nil || k.Snapshot == nil {
+		return nil, fmt.Errorf("kept cards unreadable: %v", err)
+	}
+	if !hmac.Equal(k.MAC, d.keptMAC(k.Snapshot, k.Seq)) {
+		return nil, errors.New("kept cards were not written by this door Pi")
+	}
+	return FromSnapshot(k.Snapshot, k.Seq)
+}
+
+// setAside moves kept cards that cannot run this board out of the way.
+func (d *Daemon) setAside(ctx context.Context, why error) {
+	raw, _ := d.outbox.Kept(ctx, "cards")
+	_ = d.outbox.Keep(ctx, "cards.set_aside", raw)
+	_ = d.outbox.Keep(ctx, "cards", "")
+	d.mu.Lock()
+	d.cards = nil
+	d.mu.Unlock()
+	d.Log.Error("kept cards set aside: they do not fit this board; waiting for the controller's", "err", why)
+	d.report(Refused{Kind: "kept_cards", Reason: "no_fit", Detail: why.Error(), Count: 1})
+}
+
+func (d *Daemon) onCards(_ paho.Client, m paho.Message) {
+	select {
+	case d.cardsIn <- m.Payload():
+	default:
+		// A flood: what is lost is asked for again by the gap it leaves.
+		d.Log.Warn("cards message dropped: too many at once")
+	}
+}
+
+// Decide is what this door Pi would decide alone for a card at reader now,
+// from the cards it holds: what an installer's check, and the fleet's
+// tests, ask of it. A Pi with no cards refuses.
+func (d *Daemon) Decide(reader string, card wiegand.Card, at time.Time) bridge.Decision {
+	c := d.current()
+	if c == nil {
+		return bridge.Decision{Type: denied, Reason: "no_cards"}
+	}
+	return c.decide(reader, card, "", true, at)
+}

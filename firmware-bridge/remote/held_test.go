@@ -1,0 +1,184 @@
+package remote
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/rules"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
+)
+
+// cardsDaemon is a door Pi's cards handling alone: no broker, no pins.
+type cardsDaemon struct {
+	*Daemon
+	signer *Signer
+}
+
+func newCardsDaemon(t *testing.T) *cardsDaemon {
+	t.Helper()
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	e, err := NewEnrolment("door-pi-1", "s", "sekisho/s", pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := OpenOutbox(context.Background(), filepath.Join(t.TempDir(), "outbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &Daemon{ID: "door-pi-1", Enrolment: e, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		verifier: &Verifier{Key: pub, Bridge: "door-pi-1"}, refused: map[string]*Refused{}, outbox: ob,
+		keepWake: make(chan struct{}, 1), snapshotArrive: make(chan struct{}, 1), changed: make(chan struct{}, 1), ctx: ctx}
+	t.Cleanup(func() {
+		cancel()
+		d.stopOwned()
+		ob.Close()
+	})
+	return &cardsDaemon{Daemon: d, signer: &Signer{Key: key, Bridge: "door-pi-1"}}
+}
+
+func (c *cardsDaemon) sign(t *testing.T, body *CardsBody) []byte {
+	t.Helper()
+	sealed, err := SealCards(body, c.Enrolment.BoxPublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.signer.Sign(KindCards, sealed, time.Now())
+}
+
+func testCard(n uint64, enabled bool) SnapshotCard {
+	return SnapshotCard{CardKey: CardKey{Format: wiegand.FormatH10301, Facility: 1, Number: n}, Enabled: enabled,
+		Person: bridge.Person{ID: "p", Kind: "employee"}, Readers: map[string]rules.Schedule{"r-out": nil}}
+}
+
+// chain is a snapshot of cards 1..3 and deltas disabling each in turn.
+func chain() (*Snapshot, []*Delta) {
+	s := &Snapshot{Timezone: "Asia/Tokyo", Doors: []SnapshotDoor{{ID: "d", OutsideReader: "r-out"}},
+		Cards: []SnapshotCard{testCard(1, true), testCard(2, true), testCard(3, true)}}
+	s.Version = SumOf(s).Version()
+	var deltas []*Delta
+	cur := *s
+	cur.Cards = append([]SnapshotCard(nil), s.Cards...)
+	for i := range cur.Cards {
+		from := SumOf(&cur).Version()
+		cur.Cards[i].Enabled = false
+		deltas = append(deltas, &Delta{From: from, To: SumOf(&cur).Version(), Rev: int64(i + 2), Put: []SnapshotCard{cur.Cards[i]}})
+	}
+	return s, deltas
+}
+
+func (c *cardsDaemon) decide(n uint64) string {
+	return c.Decide("r-out", wiegand.Card{Format: wiegand.FormatH10301, Facility: 1, Number: n}, time.Now()).Type
+}
+
+// Deltas arriving out of order are applied in the order they chain; a
+// forged, replayed or mismatched one is refused and reported; a gap that
+// never closes asks the controller.
+func TestDoorPiAppliesDeltasInOrder(t *testing.T) {
+	c := newCardsDaemon(t)
+	snap, deltas := chain()
+	waiting := map[string]waitingDelta{}
+	msgSnap := c.sign(t, &CardsBody{Snapshot: snap})
+	m1, m2, m3 := c.sign(t, &CardsBody{Delta: deltas[0]}), c.sign(t, &CardsBody{Delta: deltas[1]}), c.sign(t, &CardsBody{Delta: deltas[2]})
+
+	// The second delta before anything: the Pi has no cards, and asks.
+	c.takeCards(m2, waiting)
+	if c.current() != nil || c.want != "snapshot" {
+		t.Fatalf("a delta with no cards held: %v, want %q", c.current(), c.want)
+	}
+	c.takeCards(msgSnap, waiting)
+	if c.Held() != snap.Version || c.decide(1) != granted {
+		t.Fatalf("snapshot not taken: %s", c.Held())
+	}
+	// Third, then first: the third waits for the second; the first is
+	// applied; the second (sent again as it was, as the controller does) closes it.
+	c.takeCards(m3, waiting)
+	if c.Held() != snap.Version || len(waiting) != 1 {
+		t.Fatalf("a delta ahead of its turn was applied: %s, %d waiting", c.Held(), len(waiting))
+	}
+	c.takeCards(m1, waiting)
+	if c.Held() != deltas[0].To || c.decide(1) != denied {
+		t.Fatalf("the first delta: %s", c.Held())
+	}
+	c.takeCards(m2, waiting)
+	if c.Held() != deltas[2].To || len(waiting) != 0 || c.decide(2) != denied || c.decide(3) != denied {
+		t.Fatalf("the chain did not close: %s, %d waiting", c.Held(), len(waiting))
+	}
+
+	before := c.current()
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	forger := &Signer{Key: other, Bridge: "door-pi-1"}
+	sealed, _ := SealCards(&CardsBody{Snapshot: snap}, c.Enrolment.BoxPublic)
+	bad := Delta{From: deltas[2].To, To: deltas[2].To, Put: []SnapshotCard{testCard(3, true)}} // says To, makes something else
+	for _, a := range []struct {
+		name, reason string
+		raw          []byte
+	}{
+		{"the old snapshot again (re-enabling every card)", "replayed", msgSnap},
+		{"an old delta again", "replayed", m1},
+		{"a snapshot signed by another key", "bad_signature", forger.Sign(KindCards, sealed, time.Now())},
+		{"unsigned", "unsigned", []byte(`{"snapshot":{"version":"x"}}`)},
+		{"a delta whose result is not what it names", "mismatch", c.sign(t, &CardsBody{Delta: &bad})},
+	} {
+		c.takeCards(a.raw, waiting)
+		if c.current() != before || len(waiting) != 0 {
+			t.Errorf("%s: the cards changed", a.name)
+		}
+		c.mu.Lock()
+		_, reported := c.refused[KindCards+"/"+a.reason]
+		c.mu.Unlock()
+		if !reported {
+			t.Errorf("%s: not reported as %s", a.name, a.reason)
+		}
+	}
+	if c.decide(1) != denied || c.decide(3) != denied {
+		t.Fatal("a refused message let a card in")
+	}
+}
+
+// Kept cards are checked like arriving ones: a file the Pi did not write
+// is refused; a kept version that no longer fits is set aside.
+func TestKeptCardsAreThePisOwn(t *testing.T) {
+	c := newCardsDaemon(t)
+	snap, _ := chain()
+	cards, err := FromSnapshot(snap, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.writeCards(ctx, cards); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.readKept(ctx)
+	if err != nil || got.Version() != snap.Version || got.Seq != 5 {
+		t.Fatalf("kept cards: %v %v", got, err)
+	}
+	raw, _ := c.outbox.Kept(ctx, "cards")
+	doctored := strings.Replace(raw, `"enabled":true`, `"enabled":false`, 1)
+	_ = c.outbox.Keep(ctx, "cards", doctored)
+	if _, err := c.readKept(ctx); err == nil {
+		t.Fatal("a doctored kept file was believed")
+	}
+	_ = c.outbox.Keep(ctx, "cards", raw)
+	c.setAside(ctx, errNoFit)
+	if got, err := c.readKept(ctx); got != nil || err != nil {
+		t.Fatalf("set aside, still kept: %v %v", got, err)
+	}
+	if aside, _ := c.outbox.Kept(ctx, "cards.set_aside"); aside != raw {
+		t.Fatal("the set-aside cards were not kept for the installer")
+	}
+}
+
+var errNoFit = errorString("reader r-out is not on this board")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
