@@ -225,4 +225,3 @@ func card(n int) wiegand.Card {
 
 // reader is door Pi i's reader.
 func reader(i int) string { return fmt.Sprintf("r-%d", i) }
-

@@ -219,4 +219,3 @@ func (c *Check) Accept(raw []byte, now time.Time) (sig bridge.Signal, late bool,
 	}
 	return s, false, nil
 }
-
