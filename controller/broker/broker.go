@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -112,3 +113,9 @@ func (b *Broker) URL() string {
 
 // Close stops the broker and disconnects its clients.
 func (b *Broker) Close() error { return b.server.Close() }
+
+// Traffic is the bytes the broker has received and sent since it started:
+// what a change to the door Pis' cards costs on the wire.
+func (b *Broker) Traffic() (received, sent int64) {
+	return atomic.LoadInt64(&b.server.Info.BytesReceived), atomic.LoadInt64(&b.server.Info.BytesSent)
+}
