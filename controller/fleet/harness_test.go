@@ -208,22 +208,25 @@ func (p *plant) versions() map[string]string {
 	return out
 }
 
-// inStep says whether every running Pi holds what the fleet says it should.
+// inStep says whether every running Pi holds what the fleet says it
+// should, and has said so (its cards are on its disk).
 func (p *plant) inStep(pis ...*plantPi) bool {
-	want := map[string]string{}
+	want := map[string]State{}
 	for _, st := range p.fleet.States() {
-		want[st.ID] = st.Version
+		want[st.ID] = st
 	}
 	if len(pis) == 0 {
 		pis = p.pis
 	}
 	for _, pi := range pis {
-		if pi.daemon.Held() == "" || pi.daemon.Held() != want[pi.id] {
+		st := want[pi.id]
+		if pi.daemon.Held() == "" || pi.daemon.Held() != st.Version || !st.InStep {
 			return false
 		}
 	}
 	return true
 }
+
 
 // card n as a reader reads it.
 func card(n int) wiegand.Card {

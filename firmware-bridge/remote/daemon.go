@@ -56,6 +56,7 @@ type Daemon struct {
 
 	mu             sync.Mutex
 	cards          *Cards
+	onDisk         *Cards // the cards read from disk at start
 	want           string // what the next held message asks for
 	connected      bool
 	controllerUp   bool
@@ -150,7 +151,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.Log.Warn("kept cards refused", "err", err)
 	} else if c != nil {
 		d.mu.Lock()
-		d.cards, fromDisk = c, true
+		d.cards, d.onDisk, fromDisk = c, c, true
 		d.mu.Unlock()
 		d.Log.Info("using the kept cards until the controller sends newer", "version", c.Version())
 	}

@@ -2,8 +2,6 @@ package remote
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,7 +173,8 @@ func (d *Daemon) askHeld(want string) {
 // made, and acknowledges cards only once they are on disk: a kill -9
 // between the two leaves the older cards whole and acknowledged.
 func (d *Daemon) keeper(ctx context.Context) {
-	var keptSeq, keptCommand int64
+	var keptCommand int64
+	kept := d.onDisk // what is on disk now
 	var told Held
 	for {
 		select {
@@ -193,18 +192,19 @@ func (d *Daemon) keeper(ctx context.Context) {
 			}
 		}
 		cur := d.current()
-		if cur != nil && cur.Seq > keptSeq {
-			if err := d.writeCards(ctx, cur); err != nil {
+		if cur != nil && (kept == nil || cur.Seq > kept.Seq) {
+			if err := d.writeCards(ctx, cur, kept); err != nil {
 				d.Log.Warn("cards not kept; not acknowledged", "err", err)
+				kept = nil // unknown now: the next write is whole
 				continue
 			}
-			keptSeq = cur.Seq
+			kept = cur
 		}
 		d.mu.Lock()
 		h := Held{Want: d.want}
 		d.want = ""
 		d.mu.Unlock()
-		if cur != nil && cur.Seq <= keptSeq {
+		if cur != nil && kept != nil && cur.Seq <= kept.Seq {
 			h.Version, h.Rev = cur.Version(), cur.Rev()
 		} else if cur == nil {
 			h.Want = "snapshot"
@@ -218,60 +218,6 @@ func (d *Daemon) keeper(ctx context.Context) {
 			told = h
 		}
 	}
-}
-
-// keptCards is the door Pi's cards on its own disk, with a MAC under a key
-// only its enrolment holds: a file written by anyone else is refused.
-type keptCards struct {
-	Snapshot *Snapshot `json:"snapshot"`
-	Seq      int64     `json:"seq"`
-	MAC      []byte    `json:"mac"`
-}
-
-func (d *Daemon) keptMAC(s *Snapshot, seq int64) []byte {
-	key := sha256.Sum256(append([]byte("sekisho-kept-cards-v1\x00"), d.Enrolment.BoxPrivate...))
-	m := hmac.New(sha256.New, key[:])
-	b, _ := json.Marshal(s)
-	m.Write(b)
-	m.Write([]byte(strconv.FormatInt(seq, 10)))
-	return m.Sum(nil)
-}
-
-func (d *Daemon) writeCards(ctx context.Context, c *Cards) error {
-	s := c.Snapshot()
-	body, err := json.Marshal(keptCards{Snapshot: s, Seq: c.Seq, MAC: d.keptMAC(s, c.Seq)})
-	if err != nil {
-		return err
-	}
-	return d.outbox.Keep(ctx, "cards", string(body))
-}
-
-// readKept loads the kept cards, checked.
-func (d *Daemon) readKept(ctx context.Context) (*Cards, error) {
-	raw, err := d.outbox.Kept(ctx, "cards")
-	if err != nil || raw == "" {
-		return nil, err
-	}
-	var k keptCards
-	if err := json.Unmarshal([]byte(raw), &k); err != nil || k.Snapshot == nil {
-		return nil, fmt.Errorf("kept cards unreadable: %v", err)
-	}
-	if !hmac.Equal(k.MAC, d.keptMAC(k.Snapshot, k.Seq)) {
-		return nil, errors.New("kept cards were not written by this door Pi")
-	}
-	return FromSnapshot(k.Snapshot, k.Seq)
-}
-
-// setAside moves kept cards that cannot run this board out of the way.
-func (d *Daemon) setAside(ctx context.Context, why error) {
-	raw, _ := d.outbox.Kept(ctx, "cards")
-	_ = d.outbox.Keep(ctx, "cards.set_aside", raw)
-	_ = d.outbox.Keep(ctx, "cards", "")
-	d.mu.Lock()
-	d.cards = nil
-	d.mu.Unlock()
-	d.Log.Error("kept cards set aside: they do not fit this board; waiting for the controller's", "err", why)
-	d.report(Refused{Kind: "kept_cards", Reason: "no_fit", Detail: why.Error(), Count: 1})
 }
 
 func (d *Daemon) onCards(_ paho.Client, m paho.Message) {

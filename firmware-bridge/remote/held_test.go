@@ -3,11 +3,11 @@ package remote
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"crypto/rand"
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -144,35 +144,81 @@ func TestDoorPiAppliesDeltasInOrder(t *testing.T) {
 	}
 }
 
-// Kept cards are checked like arriving ones: a file the Pi did not write
-// is refused; a kept version that no longer fits is set aside.
+// Kept cards are checked like arriving ones: a card row or header the Pi
+// did not write, a row removed or one left from older cards, and the kept
+// cards are refused; a change rewrites only the rows that changed; kept
+// cards that no longer fit are set aside.
 func TestKeptCardsAreThePisOwn(t *testing.T) {
 	c := newCardsDaemon(t)
-	snap, _ := chain()
+	snap, deltas := chain()
 	cards, err := FromSnapshot(snap, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := c.writeCards(ctx, cards); err != nil {
+	if err := c.writeCards(ctx, cards, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.readKept(ctx)
 	if err != nil || got.Version() != snap.Version || got.Seq != 5 {
 		t.Fatalf("kept cards: %v %v", got, err)
 	}
-	raw, _ := c.outbox.Kept(ctx, "cards")
-	doctored := strings.Replace(raw, `"enabled":true`, `"enabled":false`, 1)
-	_ = c.outbox.Keep(ctx, "cards", doctored)
-	if _, err := c.readKept(ctx); err == nil {
-		t.Fatal("a doctored kept file was believed")
+	next, err := cards.Apply(deltas[0], 6)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = c.outbox.Keep(ctx, "cards", raw)
+	if err := c.writeCards(ctx, next, cards); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.readKept(ctx)
+	if err != nil || got.Version() != deltas[0].To || got.Seq != 6 {
+		t.Fatalf("kept after a delta: %v %v", got, err)
+	}
+	db := c.outbox.db
+	row := func(n uint64) string { return rowKey(CardKey{Format: wiegand.FormatH10301, Facility: 1, Number: n}) }
+	for _, tamper := range []struct {
+		name string
+		do   []string // statements, undone after
+		args [][]any
+	}{
+		{"a card switched back on", []string{`UPDATE kept_cards SET body = replace(body, '"enabled":false', '"enabled":true') WHERE key = ?`}, [][]any{{row(1)}}},
+		{"a card row removed", []string{`DELETE FROM kept_cards WHERE key = ?`}, [][]any{{row(2)}}},
+	} {
+		tx, _ := db.Begin()
+		for i, q := range tamper.do {
+			if _, err := tx.Exec(q, tamper.args[i]...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.readKept(ctx); err == nil {
+			t.Errorf("%s: the kept cards were believed", tamper.name)
+		}
+		if err := c.writeCards(ctx, next, nil); err != nil { // put them back whole
+			t.Fatal(err)
+		}
+	}
+	// A row with a good MAC of its own, from the cards before the revocation.
+	whole, _ := FromSnapshot(snap, 5)
+	enabledRow := whole.Index[CardKey{Format: wiegand.FormatH10301, Facility: 1, Number: 1}]
+	b, _ := json.Marshal(enabledRow)
+	if _, err := db.Exec(`UPDATE kept_cards SET body = ?, mac = ? WHERE key = ?`, string(b), mac(c.macKey(), b), row(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.readKept(ctx); err == nil {
+		t.Error("a row from the cards before the revocation was believed")
+	}
+
+	if err := c.writeCards(ctx, next, nil); err != nil {
+		t.Fatal(err)
+	}
 	c.setAside(ctx, errNoFit)
 	if got, err := c.readKept(ctx); got != nil || err != nil {
 		t.Fatalf("set aside, still kept: %v %v", got, err)
 	}
-	if aside, _ := c.outbox.Kept(ctx, "cards.set_aside"); aside != raw {
+	if aside, _ := c.outbox.Kept(ctx, "cards.set_aside"); aside == "" {
 		t.Fatal("the set-aside cards were not kept for the installer")
 	}
 }

@@ -100,3 +100,35 @@ func (o *Outbox) Kept(ctx context.Context, key string) (string, error) {
 	}
 	return v, err
 }
+
+// inTx runs f in one transaction: all of it is kept, or none.
+func (o *Outbox) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// eachKeptCard reads every kept card's body and MAC.
+func (o *Outbox) eachKeptCard(ctx context.Context, f func(body, mac []byte) error) error {
+	rows, err := o.db.QueryContext(ctx, `SELECT body, mac FROM kept_cards`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var body, mac []byte
+		if err := rows.Scan(&body, &mac); err != nil {
+			return err
+		}
+		if err := f(body, mac); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
