@@ -227,7 +227,6 @@ func (p *plant) inStep(pis ...*plantPi) bool {
 	return true
 }
 
-
 // card n as a reader reads it.
 func card(n int) wiegand.Card {
 	return wiegand.Card{Format: wiegand.FormatH10301, Facility: 7, Number: uint64(n)}

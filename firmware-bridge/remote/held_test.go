@@ -3,8 +3,8 @@ package remote
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
