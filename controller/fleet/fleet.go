@@ -310,7 +310,7 @@ func (f *Fleet) States() []State {
 			a := p.acks[n-1]
 			st.Held, st.HeldRev, st.HeldAt = a.version, a.rev, a.at
 		}
-		st.InStep = st.Held == st.Version
+		st.InStep = st.Held != "" && st.Held == st.Version
 		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b State) int { return strings.Compare(a.ID, b.ID) })

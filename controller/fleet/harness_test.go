@@ -101,7 +101,19 @@ func holder(n int) Holder {
 	return h
 }
 
+// startPlant runs the fleet and every door Pi in this process.
 func startPlant(t testing.TB, pis, cards int) *plant {
+	t.Helper()
+	p := startFleet(t, pis, cards)
+	for _, pi := range p.pis {
+		p.startPi(t, pi)
+	}
+	return p
+}
+
+// startFleet runs the broker and the fleet, with the door Pis enrolled but
+// not started.
+func startFleet(t testing.TB, pis, cards int) *plant {
 	t.Helper()
 	p := &plant{cfg: plantConfig(t, pis), changed: make(chan struct{})}
 	_, key, err := ed25519.GenerateKey(rand.Reader)
@@ -152,9 +164,6 @@ func startPlant(t testing.TB, pis, cards int) *plant {
 			t.Errorf("fleet: %v", err)
 		}
 	})
-	for _, pi := range p.pis {
-		p.startPi(t, pi)
-	}
 	return p
 }
 
