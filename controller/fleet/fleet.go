@@ -198,7 +198,7 @@ func (f *Fleet) change(ctx context.Context) error {
 	sums := map[string]remote.Sum{}
 	for id, p := range f.pis {
 		sum := p.sum
-		d := &remote.Delta{Site: f.Config.Site, From: p.version, Rev: rev}
+		d := &remote.Delta{From: p.version}
 		for _, c := range diff {
 			ov, had := p.view(f.Config, c.old)
 			nv, has := p.view(f.Config, c.new)

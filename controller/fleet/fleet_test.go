@@ -70,7 +70,7 @@ func TestDoorPiOfflineDuringAThousandChangesCatchesUp(t *testing.T) {
 	last := p.holders[1+9*groups].Person.Name
 	p.mu.Unlock()
 	testtool.WaitFor(t, 30*time.Second, "the fleet taking the last change", func() bool {
-		c, _ := p.fleet.cardNow(card(1 + 9*groups))
+		c, _ := p.fleet.Holder(card(1 + 9*groups))
 		return c != nil && c.Person.Name == last
 	})
 	testtool.WaitFor(t, 30*time.Second, "the others keeping up", func() bool { return p.inStep(p.pis[0], p.pis[2]) })

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 	"github.com/sekisho/sekisho/firmware-bridge/rules"
 )
@@ -131,8 +132,9 @@ func (p *pi) view(cfg *config.Config, h *Holder) (remote.SnapshotCard, bool) {
 	if readers == nil {
 		return remote.SnapshotCard{}, false
 	}
+	// Of the person, what deciding needs: a copied SD card names nobody.
 	c := remote.SnapshotCard{CardKey: h.Key, Enabled: h.Enabled, ValidFrom: h.ValidFrom, ValidUntil: h.ValidUntil,
-		Person: h.Person, Readers: readers}
+		Person: bridge.Person{ID: h.Person.ID, Kind: h.Person.Kind}, Readers: readers}
 	for _, pl := range p.places {
 		if _, passes := readers[pl.reader]; passes && pl.pin {
 			c.PINHash = h.PINHash

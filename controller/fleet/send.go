@@ -160,7 +160,7 @@ func (f *Fleet) sealFor(p *pi, body *remote.CardsBody) []byte {
 		f.log().Error("cards not sealed", "bridge", p.id, "err", err)
 		return nil
 	}
-	return p.signer.Sign(remote.KindCards, sealed, f.now())
+	return p.signer.SignCards(sealed, f.now())
 }
 
 // sendDelta sends a delta to a Pi that has, or is being sent, the version

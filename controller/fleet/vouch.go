@@ -64,8 +64,9 @@ func hasReader(c remote.SnapshotCard, reader string) bool {
 	return ok
 }
 
-// cardNow is the card's holder as the fleet has it now.
-func (f *Fleet) cardNow(c wiegand.Card) (*Holder, bool) {
+// Holder is the card's holder as the fleet has it now: a door Pi holds
+// only a person's id and kind, and the log names them from here.
+func (f *Fleet) Holder(c wiegand.Card) (*Holder, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	e, ok := f.cards[remote.KeyOf(c)]

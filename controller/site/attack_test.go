@@ -221,7 +221,7 @@ func TestDoorPiObeysOnlyItsController(t *testing.T) {
 		{"an unlock signed by another key", commands, forger.Sign(remote.KindCommand, hold, time.Now()), "bad_signature"},
 		{"a captured unlock sent again", commands, unlock, "replayed"},
 		{"cards with the attacker's card", cards, []byte(`{"snapshot":{"version":"attacker-0001","doors":[{"id":"press-door","active_low":true}],"cards":[{"format":"H10301","facility":66,"number":6,"enabled":true}]}}`), "unsigned"},
-		{"cards signed by another key", cards, forger.Sign(remote.KindCards, []byte("sealed to nobody"), time.Now()), "bad_signature"},
+		{"cards signed by another key", cards, forger.SignCards([]byte("sealed to nobody"), time.Now()), "bad_signature"},
 	}
 	for _, a := range attacks {
 		publish(t, spy, a.topic, false, a.body)

@@ -70,3 +70,12 @@ func claimed(ev *event.Event, sig bridge.Signal) {
 	}
 	ev.Detail["bridge_at"] = sig.Claimed.UTC().Format(time.RFC3339Nano)
 }
+
+// holderOf is the holder of the signal's card as the fleet knows it.
+func holderOf(f *fleet.Fleet, sig bridge.Signal) (*fleet.Holder, bool) {
+	if f == nil || sig.Card == nil {
+		return nil, false
+	}
+	h, ok := f.Holder(*sig.Card)
+	return h, ok && h != nil
+}

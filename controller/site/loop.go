@@ -144,11 +144,12 @@ func (s *Site) onBridgeDecision(ctx context.Context, sig bridge.Signal) {
 	ev.Type, ev.Reason, ev.DecidedBy = d.Type, d.Reason, "bridge"
 	if p := d.Person; p != nil {
 		ev.Person = &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
+		// A door Pi holds a person's id and kind; the name is the site's.
+		if h, ok := holderOf(s.fleet, sig); ok && h.Person.ID == p.ID {
+			ev.Person.Name, ev.Person.Company = h.Person.Name, h.Person.Company
+		}
 	}
 	ev.Detail = map[string]string{"snapshot": d.Snapshot}
-	if d.Rev != 0 {
-		ev.Detail["rev"] = strconv.FormatInt(d.Rev, 10)
-	}
 	claimed(ev, sig)
 	if sig.Unvouched != "" && d.Type == event.AccessGranted {
 		s.unvouched(ctx, sig, ev)

@@ -56,16 +56,15 @@ type Decision struct {
 	Type     string  `json:"type"` // access.granted, access.denied, access.requested
 	Reason   string  `json:"reason,omitempty"`
 	Person   *Person `json:"person,omitempty"`
-	Snapshot string  `json:"snapshot"`      // the version of the cards it was decided from
-	Rev      int64   `json:"rev,omitempty"` // the controller's change counter of that version
+	Snapshot string  `json:"snapshot"` // the version of the cards it was decided from
 }
 
 // Person is a cardholder as a snapshot names them.
 type Person struct {
 	ID      string `json:"id"`
-	Name    string `json:"name"`
+	Name    string `json:"name,omitempty"`
 	Kind    string `json:"kind"`
-	Company string `json:"company"`
+	Company string `json:"company,omitempty"`
 }
 
 // Link is what the controller needs of a bridge, wherever it runs.

@@ -3,7 +3,7 @@ package remote
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,13 +44,15 @@ func (s *Sum) sub(h [32]byte) {
 func (s *Sum) Add(c *SnapshotCard)    { s.add(CardHash(c)) }
 func (s *Sum) Remove(c *SnapshotCard) { s.sub(CardHash(c)) }
 
-// Version is the sum as the wire carries it.
+// Version is the sum as the wire carries it: its first 128 bits, in
+// URL-safe base64 (22 characters; every byte counts when a change goes to
+// 200 door Pis).
 func (s Sum) Version() string {
 	var b [32]byte
 	for i, v := range s {
 		binary.BigEndian.PutUint64(b[i*8:], v)
 	}
-	return hex.EncodeToString(b[:16])
+	return base64.RawURLEncoding.EncodeToString(b[:16])
 }
 
 // CardHash is the hash a card adds to its Pi's sum.
@@ -96,10 +98,8 @@ func KeyOf(c wiegand.Card) CardKey {
 
 // Delta changes a door Pi's cards from one version to the next.
 type Delta struct {
-	Site string         `json:"site"`
 	From string         `json:"from"` // the version it applies to
 	To   string         `json:"to"`   // the version it makes
-	Rev  int64          `json:"rev"`
 	Put  []SnapshotCard `json:"put,omitempty"`  // added or changed
 	Drop []CardKey      `json:"drop,omitempty"` // no longer passes any of the Pi's doors
 }
@@ -120,14 +120,6 @@ func (c *Cards) Version() string {
 		return ""
 	}
 	return c.Sum.Version()
-}
-
-// Rev is the controller's change counter the cards were made at.
-func (c *Cards) Rev() int64 {
-	if c == nil || c.Header == nil {
-		return 0
-	}
-	return c.Header.Rev
 }
 
 // Errors a door Pi meets applying cards.
@@ -159,7 +151,7 @@ func (c *Cards) Apply(d *Delta, seq int64) (*Cards, error) {
 	}
 	next := &Cards{Header: c.Header, Index: maps.Clone(c.Index), Sum: c.Sum, Seq: seq}
 	h := *c.Header
-	h.Rev, h.Version = d.Rev, d.To
+	h.Version = d.To
 	next.Header = &h
 	for _, k := range d.Drop {
 		if old, ok := next.Index[k]; ok {
@@ -203,7 +195,6 @@ func (c *Cards) Lookup(card wiegand.Card) *SnapshotCard {
 // Held is what a door Pi says it holds, retained on its held topic.
 type Held struct {
 	Version string `json:"version"`
-	Rev     int64  `json:"rev"`
 	// Want "snapshot" asks for the whole snapshot: the Pi has none, or saw
 	// a gap it could not close.
 	Want string `json:"want,omitempty"`

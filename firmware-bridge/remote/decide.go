@@ -20,7 +20,7 @@ const (
 // the controller applies, with the zones worked out in advance per reader.
 func (c *Cards) decide(reader string, card wiegand.Card, pin string, pinMissing bool, at time.Time) bridge.Decision {
 	s := c.Header
-	d := bridge.Decision{Snapshot: c.Version(), Rev: c.Rev()}
+	d := bridge.Decision{Snapshot: c.Version()}
 	door, inside := s.doorOf(reader)
 	sc := c.Lookup(card)
 	if sc == nil {

@@ -62,35 +62,35 @@ type waitingDelta struct {
 }
 
 func (d *Daemon) takeCards(raw []byte, waiting map[string]waitingDelta) {
-	m, err := d.verifier.Verify(raw, KindCards)
+	seq, sealed, err := d.verifier.VerifyCards(raw)
 	if err != nil {
 		d.refuse(KindCards, err)
 		return
 	}
 	cur := d.current()
-	if cur != nil && m.Seq <= cur.Seq {
-		d.refuse(KindCards, fmt.Errorf("%w (seq %d, applied %d)", ErrReplayed, m.Seq, cur.Seq))
+	if cur != nil && seq <= cur.Seq {
+		d.refuse(KindCards, fmt.Errorf("%w (seq %d, applied %d)", ErrReplayed, seq, cur.Seq))
 		return
 	}
-	body, err := d.Enrolment.OpenCards(m.Body)
+	body, err := d.Enrolment.OpenCards(sealed)
 	if err != nil {
 		d.refuse(KindCards, err)
 		return
 	}
 	if s := body.Snapshot; s != nil {
-		next, err := FromSnapshot(s, m.Seq)
+		next, err := FromSnapshot(s, seq)
 		if err != nil {
 			d.refuse(KindCards, err)
 			return
 		}
-		d.Log.Info("credential snapshot", "version", next.Version(), "rev", next.Rev(), "cards", len(next.Index))
+		d.Log.Info("credential snapshot", "version", next.Version(), "rev", s.Rev, "cards", len(next.Index))
 		d.install(next)
 	} else {
 		if cur == nil {
 			d.askHeld("snapshot")
 			return
 		}
-		next, err := cur.Apply(body.Delta, m.Seq)
+		next, err := cur.Apply(body.Delta, seq)
 		switch {
 		case errors.Is(err, ErrGap):
 			if len(waiting) >= maxWaiting {
@@ -98,7 +98,7 @@ func (d *Daemon) takeCards(raw []byte, waiting map[string]waitingDelta) {
 				d.askHeld("catchup")
 				return
 			}
-			waiting[body.Delta.From] = waitingDelta{m.Seq, body.Delta}
+			waiting[body.Delta.From] = waitingDelta{seq, body.Delta}
 			return
 		case err != nil:
 			d.refuse(KindCards, err)
@@ -143,7 +143,7 @@ func (d *Daemon) install(c *Cards) {
 	if old != nil && !sameLayout(old.Header, c.Header) && d.local != nil {
 		d.Log.Warn("the controller changed this bridge's doors; restart the bridge to rewire them")
 	}
-	d.Log.Debug("cards", "version", c.Version(), "rev", c.Rev(), "cards", len(c.Index))
+	d.Log.Debug("cards", "version", c.Version(), "cards", len(c.Index))
 	select {
 	case d.snapshotArrive <- struct{}{}:
 	default:
@@ -205,7 +205,7 @@ func (d *Daemon) keeper(ctx context.Context) {
 		d.want = ""
 		d.mu.Unlock()
 		if cur != nil && kept != nil && cur.Seq <= kept.Seq {
-			h.Version, h.Rev = cur.Version(), cur.Rev()
+			h.Version = cur.Version()
 		} else if cur == nil {
 			h.Want = "snapshot"
 		}

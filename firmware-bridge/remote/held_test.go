@@ -51,7 +51,7 @@ func (c *cardsDaemon) sign(t *testing.T, body *CardsBody) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.signer.Sign(KindCards, sealed, time.Now())
+	return c.signer.SignCards(sealed, time.Now())
 }
 
 func testCard(n uint64, enabled bool) SnapshotCard {
@@ -70,7 +70,7 @@ func chain() (*Snapshot, []*Delta) {
 	for i := range cur.Cards {
 		from := SumOf(&cur).Version()
 		cur.Cards[i].Enabled = false
-		deltas = append(deltas, &Delta{From: from, To: SumOf(&cur).Version(), Rev: int64(i + 2), Put: []SnapshotCard{cur.Cards[i]}})
+		deltas = append(deltas, &Delta{From: from, To: SumOf(&cur).Version(), Put: []SnapshotCard{cur.Cards[i]}})
 	}
 	return s, deltas
 }
@@ -124,8 +124,9 @@ func TestDoorPiAppliesDeltasInOrder(t *testing.T) {
 	}{
 		{"the old snapshot again (re-enabling every card)", "replayed", msgSnap},
 		{"an old delta again", "replayed", m1},
-		{"a snapshot signed by another key", "bad_signature", forger.Sign(KindCards, sealed, time.Now())},
+		{"a snapshot signed by another key", "bad_signature", forger.SignCards(sealed, time.Now())},
 		{"unsigned", "unsigned", []byte(`{"snapshot":{"version":"x"}}`)},
+		{"signed for another door Pi", "bad_signature", (&Signer{Key: c.signer.Key, Bridge: "door-pi-2"}).SignCards(sealed, time.Now())},
 		{"a delta whose result is not what it names", "mismatch", c.sign(t, &CardsBody{Delta: &bad})},
 	} {
 		c.takeCards(a.raw, waiting)
