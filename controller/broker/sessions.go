@@ -4,8 +4,10 @@ import (
 	"strconv"
 	"strings"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/storage"
 	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // sessionStore is mochi's bolt hook with one mend. Its v2.7.9 stores a message
@@ -41,4 +43,34 @@ func (h *sessionStore) StoredInflightMessages() ([]storage.Message, error) {
 // its first minute's counters were written.
 func (h *sessionStore) StoredSysInfo() (storage.SystemInfo, error) {
 	return storage.SystemInfo{}, nil
+}
+
+// A client with a clean session has nothing to come back to: its session
+// ends with its connection (MQTT 3.1.1 §3.1.2.4). The bolt hook would
+// still write every message in flight to it, and delete it at the ack —
+// two disk transactions a message for each door Pi, link and the fleet —
+// so only persistent sessions' messages are kept.
+
+// OnQosPublish keeps a message in flight to a persistent session.
+func (h *sessionStore) OnQosPublish(cl *mqtt.Client, pk packets.Packet, sent int64, resends int) {
+	if cl.Properties.Clean {
+		return
+	}
+	h.Hook.OnQosPublish(cl, pk, sent, resends)
+}
+
+// OnQosComplete forgets a message a persistent session acknowledged.
+func (h *sessionStore) OnQosComplete(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Properties.Clean {
+		return
+	}
+	h.Hook.OnQosComplete(cl, pk)
+}
+
+// OnQosDropped forgets a message dropped for a persistent session.
+func (h *sessionStore) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Properties.Clean {
+		return
+	}
+	h.Hook.OnQosDropped(cl, pk)
 }

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/broker"
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/testtool"
 	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
@@ -49,40 +49,11 @@ type plantPi struct {
 	done    chan error
 }
 
-const groups = 20 // rooms per level group: each Pi holds cards/groups of the cards
+const groups = testtool.PlantGroups
 
 func plantConfig(t testing.TB, pis int) *config.Config {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("site: plant\ntimezone: Asia/Tokyo\nhardware: sim\nboard: ../../hardware/pi-reference.yaml\n")
-	b.WriteString("data_dir: " + t.TempDir() + "\nhttp: { listen: \"127.0.0.1:0\" }\n")
-	b.WriteString("mqtt: { embedded: { listen: \"127.0.0.1:0\" }, topic_prefix: sekisho/plant }\n")
-	b.WriteString("access: { decision_timeout: 1s }\n")
-	b.WriteString("zones:\n  - { id: outside, public: true }\n  - { id: floor }\n")
-	for i := range pis {
-		fmt.Fprintf(&b, "  - { id: room-%d }\n", i)
-	}
-	b.WriteString("doors:\n")
-	for i := range pis {
-		fmt.Fprintf(&b, "  - { id: d-%d, from: floor, to: room-%d, bridge: pi-%d, slot: door-1, readers: { outside: r-%d }, strike: { pulse: 3s, fail: secure } }\n", i, i, i, i)
-	}
-	b.WriteString("access_levels:\n")
-	for g := range groups {
-		var zones []string
-		for i := g; i < pis; i += groups {
-			zones = append(zones, fmt.Sprintf("room-%d", i))
-		}
-		if len(zones) == 0 {
-			zones = []string{"floor"}
-		}
-		fmt.Fprintf(&b, "  - { id: g-%d, zones: [floor, %s] }\n", g, strings.Join(zones, ", "))
-	}
-	var all []string
-	for i := range pis {
-		all = append(all, fmt.Sprintf("room-%d", i))
-	}
-	fmt.Fprintf(&b, "  - { id: g-all, zones: [floor, %s] }\n", strings.Join(all, ", "))
-	cfg, err := config.Parse("plant.yaml", []byte(b.String()))
+	cfg, err := config.Parse("plant.yaml", []byte(testtool.PlantConfig(pis, t.TempDir(), "../../hardware/pi-reference.yaml")))
 	if err != nil {
 		t.Fatalf("plant config: %v", err)
 	}

@@ -12,12 +12,17 @@ import (
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
-// holders reads the site's cards as the fleet keeps them.
+// holders reads the site's cards as the fleet keeps them: from the doors'
+// own index in memory when it is loaded, so the fleet never holds a
+// database connection the doors may be waiting for.
 func holders(st *store.Store) func(ctx context.Context) ([]fleet.Holder, error) {
 	return func(ctx context.Context) ([]fleet.Holder, error) {
-		hs, err := st.Cardholders(ctx)
-		if err != nil {
-			return nil, err
+		hs, ok := st.LoadedCardholders()
+		if !ok {
+			var err error
+			if hs, err = st.Cardholders(ctx); err != nil {
+				return nil, err
+			}
 		}
 		out := make([]fleet.Holder, len(hs))
 		for i, h := range hs {
@@ -38,7 +43,9 @@ func (s *Site) newFleet(b remote.Broker, key []byte) *fleet.Fleet {
 		Config: s.Config, Broker: b, Key: key, Log: s.log,
 		EnrolledKey: func(id string) ([]byte, error) { return sitekeys.Bridge(s.Config.DataDir, id) },
 		Holders:     holders(s.Store),
-		Changed:     s.Store.CardsChanged,
+		// After the doors' index is loaded again: the controller already
+		// refuses a revoked card from the database meanwhile.
+		Changed: s.Store.CardsReloaded,
 	})
 }
 

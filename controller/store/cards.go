@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -19,6 +20,8 @@ type cardIndex struct {
 	entries map[cardKey]Cardholder
 	loaded  bool  // entries hold generation gen
 	seen    int64 // cards_version as of the last change noticed
+	// reloaded is closed at the next load, and replaced.
+	reloaded chan struct{}
 }
 
 type cardKey struct {
@@ -93,8 +96,42 @@ func (s *Store) LoadCards(ctx context.Context) error {
 	defer s.cards.mu.Unlock()
 	if s.cards.gen == gen {
 		s.cards.entries, s.cards.loaded = entries, true
+		if s.cards.reloaded != nil {
+			close(s.cards.reloaded)
+			s.cards.reloaded = nil
+		}
 	}
 	return nil
+}
+
+// CardsReloaded is closed once the card index is next loaded: the door
+// Pis' fleet takes every change from memory then, not from the database
+// the doors share.
+func (s *Store) CardsReloaded() <-chan struct{} {
+	s.cards.mu.Lock()
+	defer s.cards.mu.Unlock()
+	if s.cards.reloaded == nil {
+		s.cards.reloaded = make(chan struct{})
+	}
+	return s.cards.reloaded
+}
+
+// LoadedCardholders is every live card with its holder from the index,
+// when it is loaded (false: read Cardholders instead).
+func (s *Store) LoadedCardholders() ([]Cardholder, bool) {
+	s.cards.mu.Lock()
+	defer s.cards.mu.Unlock()
+	if !s.cards.loaded {
+		return nil, false
+	}
+	out := make([]Cardholder, 0, len(s.cards.entries))
+	for _, h := range s.cards.entries {
+		if strings.HasPrefix(h.RawHex, "retired:") {
+			continue // a badge handed back and issued again: never read as this
+		}
+		out = append(out, h)
+	}
+	return out, true
 }
 
 // CardsLoaded says whether decisions answer from memory now.

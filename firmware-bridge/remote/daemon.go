@@ -44,6 +44,10 @@ type Daemon struct {
 	DataDir      string
 	OfflineAfter time.Duration
 	Log          *slog.Logger
+	// Asked, when set, hears how long each card asked of the controller
+	// waited for its answer (answered false: it was decided alone after
+	// the decision timeout). It is called from the card's goroutine.
+	Asked func(reader string, took time.Duration, answered bool)
 
 	// ready is closed once the doors run (tests wait on it).
 	ready     chan struct{}

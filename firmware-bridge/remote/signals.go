@@ -141,15 +141,22 @@ func (d *Daemon) card(ctx context.Context, env Envelope) {
 		d.waiting[env.ID] = answer
 		d.mu.Unlock()
 		body, _ := json.Marshal(env)
+		asked := time.Now()
 		d.client.Publish(d.topic(mqttlink.LeafSignals), 1, false, body)
 		select {
 		case <-answer:
+			if d.Asked != nil {
+				d.Asked(env.Signal.Reader, time.Since(asked), true)
+			}
 			return // the controller decided and logged it under env.ID
 		case <-time.After(d.decisionTimeout()):
 			d.mu.Lock()
 			delete(d.waiting, env.ID)
 			d.mu.Unlock()
-			d.Log.Warn("no answer from the controller; deciding from the snapshot", "reader", env.Signal.Reader)
+			if d.Asked != nil {
+				d.Asked(env.Signal.Reader, time.Since(asked), false)
+			}
+			d.Log.Warn("no answer from the controller; deciding from the cards it holds", "reader", env.Signal.Reader)
 		case <-ctx.Done():
 			return
 		}
