@@ -2,8 +2,8 @@ package remote
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,8 +98,8 @@ func KeyOf(c wiegand.Card) CardKey {
 
 // Delta changes a door Pi's cards from one version to the next.
 type Delta struct {
-	From string         `json:"from"` // the version it applies to
-	To   string         `json:"to"`   // the version it makes
+	From string         `json:"from"`           // the version it applies to
+	To   string         `json:"to"`             // the version it makes
 	Put  []SnapshotCard `json:"put,omitempty"`  // added or changed
 	Drop []CardKey      `json:"drop,omitempty"` // no longer passes any of the Pi's doors
 }

@@ -2,8 +2,8 @@ package remote
 
 import (
 	"bytes"
-	"encoding/binary"
 	"crypto/ed25519"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
