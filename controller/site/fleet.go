@@ -86,3 +86,11 @@ func holderOf(f *fleet.Fleet, sig bridge.Signal) (*fleet.Holder, bool) {
 	h, ok := f.Holder(*sig.Card)
 	return h, ok && h != nil
 }
+
+// bridgeAnswered hears how long the controller took over a door Pi's card.
+func (s *Site) bridgeAnswered(took time.Duration) {
+	s.meters.bridgeAnswer.Observe(took.Seconds())
+	if s.onBridgeAnswer != nil {
+		s.onBridgeAnswer(took)
+	}
+}

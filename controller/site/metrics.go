@@ -19,6 +19,7 @@ type meters struct {
 	registry       *prometheus.Registry
 	decisions      *prometheus.CounterVec
 	unlockLatency  prometheus.Histogram
+	bridgeAnswer   prometheus.Histogram
 	cameraFailures *prometheus.CounterVec
 	appendFailures prometheus.Counter
 }
@@ -33,6 +34,10 @@ func newMeters(s *Site) *meters {
 			Name: "sekisho_unlock_latency_seconds", Help: "From a card's last bit to its strike released, at the controller's own readers.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
+		bridgeAnswer: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "sekisho_bridge_answer_seconds", Help: "From a door Pi's live card reaching the controller to its answer sent.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
 		cameraFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sekisho_camera_failures_total", Help: "Stills a camera did not give (camera.failed), by camera.",
 		}, []string{"camera"}),
@@ -40,7 +45,7 @@ func newMeters(s *Site) *meters {
 			Name: "sekisho_log_append_failures_total", Help: "Appends to the log the store refused (held and tried again, or lost with an alarm).",
 		}),
 	}
-	m.registry.MustRegister(m.decisions, m.unlockLatency, m.cameraFailures, m.appendFailures,
+	m.registry.MustRegister(m.decisions, m.unlockLatency, m.bridgeAnswer, m.cameraFailures, m.appendFailures,
 		&siteCollector{s: s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -70,6 +70,9 @@ type Options struct {
 	// Now is the clock the desk and the day's work read (time.Now when
 	// nil); tests move it across the site's midnight.
 	Now func() time.Time
+	// BridgeAnswered, when set, also hears how long the controller took
+	// over each live card from a door Pi (the fleet benchmark).
+	BridgeAnswered func(took time.Duration)
 }
 
 // Site is a running site.
@@ -116,6 +119,8 @@ type Site struct {
 	outbox   *outbox.Outbox
 	remotes  []*remote.Link // the door Pis' links
 	fleet    *fleet.Fleet   // the door Pis' cards; nil without door Pis
+	// onBridgeAnswer is Options.BridgeAnswered.
+	onBridgeAnswer func(took time.Duration)
 
 	broker   *broker.Broker // nil with an external broker
 	httpAddr string
@@ -182,6 +187,8 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		clock:         sitetime.Clock{Location: cfg.Location, Source: opts.Now},
 		notices:       make(chan outbox.Notice, 16),
 		commands:      make(chan doorCommand, 64),
+
+		onBridgeAnswer: opts.BridgeAnswered,
 
 		freeSpace:      opts.FreeSpace,
 		freeSpaceEvery: cmp.Or(opts.FreeSpaceEvery, 10*time.Second),
@@ -453,6 +460,7 @@ func (s *Site) linkRemotes(b outbox.Broker, key ed25519.PrivateKey) error {
 				return s.fleet.Vouch(id, sig, d, at)
 			},
 			Rejected: s.rejected,
+			Answered: s.bridgeAnswered,
 		}
 		var ids, readers []string
 		for _, d := range doors {

@@ -44,9 +44,14 @@ type Link struct {
 	// Rejected hears of every message from the door Pi that was not acted
 	// on; it is called from the link's goroutine and must not block long.
 	Rejected func(Rejection)
+	// Answered, when set, hears how long the controller took over each live
+	// card, from its arrival here to the answer sent; it is called from the
+	// door loop and must not block.
+	Answered func(took time.Duration)
 	Log      *slog.Logger
 
-	mu     sync.Mutex
+	mu      sync.Mutex
+	arrived map[string]time.Time // live cards not yet answered, by envelope id
 	client paho.Client
 	check  *Check
 	signer *Signer
@@ -165,6 +170,19 @@ func (l *Link) Run(ctx context.Context, emit func(bridge.Signal)) error {
 				// decision follows under the same id.
 				log.Warn("late card from a door Pi left to it", "reader", sig.Reader, "at", sig.At)
 			default:
+				if sig.Kind == bridge.SignalCard && sig.Decided == nil && l.Answered != nil {
+					l.mu.Lock()
+					if l.arrived == nil {
+						l.arrived = map[string]time.Time{}
+					}
+					for id, at := range l.arrived {
+						if time.Since(at) > time.Minute {
+							delete(l.arrived, id) // answered nowhere (the loop stopped on it)
+						}
+					}
+					l.arrived[sig.ID] = time.Now()
+					l.mu.Unlock()
+				}
 				emit(sig)
 			}
 		}
@@ -204,5 +222,15 @@ func (l *Link) Lock(door string) error { return l.send(Command{Op: OpLock, Door:
 // Feedback implements bridge.Link; it is also the controller's answer to
 // the card the door Pi asked about (about, its envelope id).
 func (l *Link) Feedback(reader, about string, granted bool, ledFor time.Duration) error {
-	return l.send(Command{Op: OpFeedback, Reader: reader, About: about, Granted: granted, PulseMS: ledFor.Milliseconds()})
+	err := l.send(Command{Op: OpFeedback, Reader: reader, About: about, Granted: granted, PulseMS: ledFor.Milliseconds()})
+	if l.Answered != nil {
+		l.mu.Lock()
+		at, ok := l.arrived[about]
+		delete(l.arrived, about)
+		l.mu.Unlock()
+		if ok {
+			l.Answered(time.Since(at))
+		}
+	}
+	return err
 }
