@@ -52,10 +52,10 @@ type Link struct {
 
 	mu      sync.Mutex
 	arrived map[string]time.Time // live cards not yet answered, by envelope id
-	client paho.Client
-	check  *Check
-	signer *Signer
-	status string // what the door Pi last said of itself: online, offline
+	client  paho.Client
+	check   *Check
+	signer  *Signer
+	status  string // what the door Pi last said of itself: online, offline
 }
 
 // Status is what the door Pi last said of itself on its status topic
