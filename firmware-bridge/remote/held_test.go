@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/rules"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
@@ -229,3 +230,75 @@ var errNoFit = errorString("reader r-out is not on this board")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// A door Pi whose kept cards name a door its board does not have (the
+// cards were kept for another board) sets them aside, says so, and waits
+// for the controller's instead of exiting.
+func TestKeptCardsThatDoNotFitAreSetAside(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	e, err := NewEnrolment("door-pi-1", "s", "sekisho/s", pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	ob, err := OpenOutbox(ctx, filepath.Join(dir, "bridge-door-pi-1.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &Snapshot{Timezone: "Asia/Tokyo", Doors: []SnapshotDoor{{ID: "d", Slot: "door-9", OutsideReader: "r-out"}},
+		Cards: []SnapshotCard{testCard(1, true)}}
+	snap.Version = SumOf(snap).Version()
+	cards, _ := FromSnapshot(snap, 1)
+	writer := &Daemon{Enrolment: e, outbox: ob}
+	if err := writer.writeCards(ctx, cards, nil); err != nil {
+		t.Fatal(err)
+	}
+	ob.Close()
+
+	f, err := board.Load("../../hardware/pi-reference.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{ID: "door-pi-1", Prefix: "sekisho/s", Broker: Broker{URL: "tcp://127.0.0.1:1"}, Enrolment: e,
+		Board: f, Open: board.NewSimPins(f).Open, DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(runCtx) }()
+	reader, err := OpenOutbox(ctx, filepath.Join(dir, "bridge-door-pi-1.db")) // the installer's look at it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for d.Held() != "" || !reportedNoFit(reader) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("the kept cards were not set aside and reported")
+		}
+		time.Sleep(10 * time.Millisecond) // polled: the daemon's state, from its own goroutines
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the door Pi stopped with %v (it should wait for the controller's cards)", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the door Pi did not stop")
+	}
+}
+
+func reportedNoFit(ob *Outbox) bool {
+	envs, err := ob.Pending(context.Background(), 10)
+	if err != nil {
+		return false
+	}
+	aside, _ := ob.Kept(context.Background(), "cards.set_aside")
+	for _, env := range envs {
+		if r := env.Refused; r != nil && r.Kind == "kept_cards" && r.Reason == "no_fit" && aside != "" {
+			return true
+		}
+	}
+	return false
+}
