@@ -113,6 +113,7 @@ BENCH_EVENTS ?= 10000000
 bench:
 	$(GO) test -run='^$$' -bench=. -skip='LastBitToStrike|Year|Fleet' -benchmem ./...
 	$(GO) test -run='^$$' -bench=Fleet -benchtime=1x -timeout 20m ./controller/fleet/
+	$(GO) test -run='^$$' -bench='FleetCardAnswer|FleetSoak' -benchtime=1x -timeout 30m ./controller/site/
 	$(GO) test -run='^$$' -bench=LastBitToStrike -benchtime=300x ./controller/site/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='Year.*Log' -benchtime=300x -timeout 60m ./controller/store/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearVerify|YearCSV|YearOpen' -benchtime=3x -timeout 60m ./controller/store/

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,9 +56,17 @@ type fleetAnswers struct {
 const (
 	fleetPis    = 200
 	fleetPeople = 10_000
-	fleetSwipes = 1000
 	fleetRate   = 50 // swipes a second
 )
+
+// fleetSwipes is how many cards the door Pis' process swipes: 1,000 (20 s),
+// or for SEKISHO_FLEET_SECONDS.
+func fleetSwipes() int {
+	if d, err := time.ParseDuration(os.Getenv("SEKISHO_FLEET_SECONDS") + "s"); err == nil && d > 0 {
+		return int(d.Seconds()) * fleetRate
+	}
+	return 1000
+}
 
 // swipeFleet runs the door Pis, waits for each to hold its cards, then
 // swipes fleetSwipes cards at fleetRate a second spread over them, each a
@@ -63,6 +74,7 @@ const (
 // card to the controller's answer.
 func swipeFleet(dir, brokerURL string) (fleetAnswers, error) {
 	var out fleetAnswers
+	swipes := fleetSwipes()
 	f, err := board.Load("../../hardware/pi-reference.yaml")
 	if err != nil {
 		return out, err
@@ -117,7 +129,7 @@ func swipeFleet(dir, brokerURL string) (fleetAnswers, error) {
 		time.Sleep(50 * time.Millisecond) // waiting on 200 other goroutines' state, polled
 	}
 	tick := time.NewTicker(time.Second / fleetRate)
-	for k := range fleetSwipes {
+	for k := range swipes {
 		<-tick.C // the benchmark's pace
 		pi := (k * 37) % fleetPis
 		n := pi%testtool.PlantGroups + testtool.PlantGroups*(1+k%(fleetPeople/testtool.PlantGroups-1)) // a card of its room group
@@ -129,11 +141,11 @@ func swipeFleet(dir, brokerURL string) (fleetAnswers, error) {
 		mu.Lock()
 		n := len(out.Took)
 		mu.Unlock()
-		if n >= fleetSwipes {
+		if n >= swipes {
 			break
 		}
 		if time.Now().After(deadline) {
-			return out, fmt.Errorf("%d of %d cards answered after a minute", n, fleetSwipes)
+			return out, fmt.Errorf("%d of %d cards answered after a minute", n, swipes)
 		}
 	}
 	mu.Lock()
@@ -156,11 +168,20 @@ func swipeFleet(dir, brokerURL string) (fleetAnswers, error) {
 // which opens all 200 doors, is switched off and on twice a second: each
 // time a delta goes to every Pi.
 func BenchmarkFleetCardAnswer(b *testing.B) {
-	b.Run("quiet", func(b *testing.B) { benchFleetCardAnswer(b, 0) })
-	b.Run("changes=2/s", func(b *testing.B) { benchFleetCardAnswer(b, 500*time.Millisecond) })
+	b.Run("quiet", func(b *testing.B) { benchFleetCardAnswer(b, 0, "") })
+	b.Run("changes=2/s", func(b *testing.B) { benchFleetCardAnswer(b, 500*time.Millisecond, "") })
 }
 
-func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration) {
+// BenchmarkFleetSoak is the same with changes for ten minutes (or
+// SEKISHO_FLEET_SECONDS): the controller's resident memory at the start of
+// the swipes, at their end and at its highest (rss-*-MB), sampled every
+// 10 s; issue #20's bar is 300 MB, steady.
+func BenchmarkFleetSoak(b *testing.B) {
+	b.Setenv("SEKISHO_FLEET_SECONDS", cmp.Or(os.Getenv("SEKISHO_FLEET_SECONDS"), "600"))
+	benchFleetCardAnswer(b, 500*time.Millisecond, "rss")
+}
+
+func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure string) {
 	dataDir := b.TempDir()
 	cfg, err := config.Parse("plant.yaml", []byte(testtool.PlantConfig(fleetPis, dataDir, "../../hardware/pi-reference.yaml")))
 	if err != nil {
@@ -234,6 +255,29 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration) {
 		}
 	}()
 
+	var rssFirst, rssLast, rssMax float64
+	if measure == "rss" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(10 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-churn.Done():
+					return
+				case <-t.C:
+					mb := float64(residentBytes()) / (1 << 20)
+					amu.Lock()
+					if rssFirst == 0 {
+						rssFirst = mb
+					}
+					rssLast, rssMax = mb, max(rssMax, mb)
+					amu.Unlock()
+				}
+			}
+		}()
+	}
 	var got fleetAnswers
 	for b.Loop() {
 		amu.Lock()
@@ -256,8 +300,28 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration) {
 	b.ReportMetric(float64(got.Alone), "decided-alone")
 	amu.Lock()
 	defer amu.Unlock()
+	if measure == "rss" {
+		b.ReportMetric(rssFirst, "rss-first-MB")
+		b.ReportMetric(rssLast, "rss-last-MB")
+		b.ReportMetric(rssMax, "rss-max-MB")
+	}
 	slices.Sort(atController)
 	if n := len(atController); n > 0 {
 		b.ReportMetric(float64(atController[n*99/100].Microseconds())/1000, "controller-p99-ms")
 	}
+}
+
+// residentBytes is this process's resident memory, from the kernel.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
