@@ -1,10 +1,7 @@
 package fleet
 
 import (
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -59,7 +56,7 @@ func BenchmarkFleet(b *testing.B) {
 		b.ReportMetric(float64(bytes), "change-bytes")
 
 		runtime.GC()
-		b.ReportMetric(float64(rss())/(1<<20), "rss-MB")
+		b.ReportMetric(float64(testtool.ResidentBytes())/(1<<20), "rss-MB")
 		var r0, r1 syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
 		idle := 10 * time.Second
@@ -78,19 +75,4 @@ func (p *plant) acked() bool {
 		}
 	}
 	return true
-}
-
-// rss is the process's resident memory, from the kernel.
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

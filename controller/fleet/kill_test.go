@@ -1,36 +1,16 @@
 package fleet
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/testtool"
 )
-
-// lockedBuffer is a process's stderr, read while it is written.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A door Pi killed with -9 while deltas pour in comes back with cards the
 // controller made, whole — the old version or a newer one, never half of
@@ -44,10 +24,10 @@ func TestDoorPiKilledMidApplyKeepsWholeCards(t *testing.T) {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	start := func() (*exec.Cmd, *lockedBuffer) {
+	start := func() (*exec.Cmd, *testtool.SyncBuffer) {
 		cmd := exec.Command(bin, "--board", "../../hardware/pi-reference.yaml", "--mqtt", p.broker.URL(),
 			"--enrollment", enrolment, "--data-dir", dataDir, "--sim")
-		logs := &lockedBuffer{}
+		logs := &testtool.SyncBuffer{}
 		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

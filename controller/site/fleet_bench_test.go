@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -267,7 +265,7 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 				case <-churn.Done():
 					return
 				case <-t.C:
-					mb := float64(residentBytes()) / (1 << 20)
+					mb := float64(testtool.ResidentBytes()) / (1 << 20)
 					amu.Lock()
 					if rssFirst == 0 {
 						rssFirst = mb
@@ -309,19 +307,4 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 	if n := len(atController); n > 0 {
 		b.ReportMetric(float64(atController[n*99/100].Microseconds())/1000, "controller-p99-ms")
 	}
-}
-
-// residentBytes is this process's resident memory, from the kernel.
-func residentBytes() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

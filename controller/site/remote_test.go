@@ -1,7 +1,6 @@
 package site_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -191,7 +189,7 @@ func startBridgeProcess(t *testing.T, ts *testSite, e *remote.Enrolment, brokerU
 	cmd := exec.Command(bin, "--board", "../../hardware/pi-reference.yaml", "--mqtt", brokerURL, "--enrollment", enrolment,
 		"--data-dir", t.TempDir(), "--sim", "--sim-http", addr,
 		"--offline-after", "500ms")
-	logs := &syncBuffer{}
+	logs := &testtool.SyncBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -249,24 +247,6 @@ func (p processPi) strike(t *testing.T) (bool, int) {
 
 func (p processPi) setOpen(t *testing.T, open bool) {
 	p.post(t, "/sim/slots/door-1/contact", fmt.Sprintf(`{"open":%v}`, open))
-}
-
-// syncBuffer collects a process's log while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func rideOutOutage(t *testing.T, ts *testSite, m *testtool.Mosquitto, pi doorPi) {
