@@ -538,6 +538,6 @@ func bridgeEnroll(args []string, stdout, stderr io.Writer) error {
 	if e.BrokerCA != "" {
 		fmt.Fprintf(stdout, "broker certificate SHA-256: %s\n", sitekeys.CertFingerprint([]byte(e.BrokerCA)))
 	}
-	fmt.Fprintln(stdout, "a running controller seals its next snapshot (within a minute) to the new key")
+	fmt.Fprintln(stdout, "a running controller seals the next cards it sends to the new key")
 	return nil
 }

@@ -25,7 +25,7 @@ Usage:
 
 The enrolment file comes from the controller (controller bridge enroll door-pi-3 …);
 it names this door Pi and its site, and holds the keys that tell the
-controller's commands and snapshots from anyone else's.
+controller's commands and cards from anyone else's.
   firmware-bridge … --sim --sim-http 127.0.0.1:8090    (simulated doors, worked over HTTP:
       POST /sim/slots/<slot>/wiegand[?side=inside] {"format":"H10301","facility":F,"number":N},
       POST /sim/slots/<slot>/contact {"open":true}, POST /sim/slots/<slot>/rex, GET /sim/slots/<slot>/strike)
@@ -41,7 +41,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) int {
 	enrolment := fs.String("enrollment", "", "the enrolment file made by controller bridge enroll (required)")
 	caFile := fs.String("ca-file", "", "PEM of the broker's CA, when it is not in the enrolment file")
 	user := fs.String("username", "", "broker user (the password comes from $SEKISHO_MQTT_PASSWORD)")
-	dataDir := fs.String("data-dir", "/var/lib/sekisho", "where the outbox and the last snapshot are kept")
+	dataDir := fs.String("data-dir", "/var/lib/sekisho", "where the outbox and the cards it decides from are kept")
 	sim := fs.Bool("sim", false, "simulated pins from the board file instead of the Pi's")
 	simHTTP := fs.String("sim-http", "", "with --sim: serve controls for the simulated doors here, e.g. 127.0.0.1:8090")
 	offline := fs.Duration("offline-after", DefaultOfflineAfter, "decide alone after the link is down this long")
