@@ -58,6 +58,24 @@ func TestDoorPiOfflineDuringAThousandChangesCatchesUp(t *testing.T) {
 	p := startPlant(t, 3, 200)
 	testtool.WaitFor(t, 30*time.Second, "every door Pi holding its cards", func() bool { return p.inStep() })
 	away := p.pis[1]
+
+	// Away for a few changes: the deltas it missed are sent again.
+	p.stopPi(t, away)
+	wholes := p.wholes(away)
+	for i := range 5 {
+		p.change(func(hs []Holder) { hs[1+i*groups].Enabled = false })
+	}
+	testtool.WaitFor(t, 30*time.Second, "the others keeping up", func() bool {
+		st := p.versions()
+		return st["pi-1"] != "" && p.inStep(p.pis[0], p.pis[2]) && p.fleetHas(func(hs []Holder) bool { return !hs[1+4*groups].Enabled })
+	})
+	p.startPi(t, away)
+	testtool.WaitFor(t, 30*time.Second, "the door Pi back in step", func() bool { return p.inStep() })
+	if p.wholes(away) != wholes {
+		t.Errorf("caught up with %d whole snapshots, not the deltas it missed", p.wholes(away)-wholes)
+	}
+
+	// Away for a thousand: too many to send again; the whole snapshot.
 	p.stopPi(t, away)
 	for i := range 1000 {
 		p.change(func(hs []Holder) {

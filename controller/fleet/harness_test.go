@@ -179,6 +179,26 @@ func (p *plant) change(edit func(hs []Holder)) {
 	p.mu.Unlock()
 }
 
+// wholes is how many whole snapshots the fleet sent pi.
+func (p *plant) wholes(pi *plantPi) int {
+	p.fleet.mu.RLock()
+	defer p.fleet.mu.RUnlock()
+	return p.fleet.pis[pi.id].wholes
+}
+
+// fleetHas says whether the fleet's cards are as ok wants them.
+func (p *plant) fleetHas(ok func(hs []Holder) bool) bool {
+	var now []Holder
+	for i := range p.holders {
+		if h, found := p.fleet.Holder(card(i)); found && h != nil {
+			now = append(now, *h)
+		} else {
+			now = append(now, Holder{})
+		}
+	}
+	return ok(now)
+}
+
 // versions is what the fleet says each Pi should hold.
 func (p *plant) versions() map[string]string {
 	out := map[string]string{}

@@ -37,6 +37,7 @@ type pi struct {
 	pushed   time.Time // when it was last sent more than one delta
 	chain    []link    // the deltas lately sent, oldest first
 	sealedTo string    // the enrolled key the last message was sealed to
+	wholes   int       // whole snapshots sent it
 }
 
 type place struct {

@@ -50,8 +50,10 @@ func TestRevokedCardAtADoorPi(t *testing.T) {
 	if ev.Type != event.AccessDenied || ev.DecidedBy != "" {
 		t.Fatalf("the revoked card: %s %s decided by %q", ev.Type, ev.Reason, ev.DecidedBy)
 	}
-	waitFor(t, "the door Pi holding the revocation", func() bool {
-		return d.Held() != old && d.Decide("r-press-out", card, time.Now()).Reason == "disabled"
+	waitFor(t, "the door Pi holding the revocation, and saying so", func() bool {
+		ts.call("GET", "/api/bridges", nil, &bridges)
+		return d.Held() != old && d.Decide("r-press-out", card, time.Now()).Reason == "disabled" &&
+			bridges[0].InStep && bridges[0].Held == d.Held()
 	})
 	if h, _ := pi.strike(t); h {
 		t.Fatal("the press strike is open")
@@ -72,6 +74,20 @@ func TestRevokedCardAtADoorPi(t *testing.T) {
 	}
 	await(t, live, "its alarm", func(ev event.Event) bool {
 		return ev.Type == event.AlarmRaised && ev.Detail["kind"] == "bridge_unvouched"
+	})
+
+	// Someone writes the controller's link status in its name (door Pis
+	// told "down" decide alone): it is put back, logged and alarmed.
+	link := ts.Config.MQTT.TopicPrefix + "/bridges/door-pi-1/link"
+	publish(t, spy, link, false, []byte("down"))
+	ow := await(t, live, "the overwrite's rejection", func(ev event.Event) bool {
+		return ev.Type == event.BridgeRejected && ev.Reason == "overwritten"
+	})
+	if ow.Detail["bridge"] != "door-pi-1" {
+		t.Errorf("overwrite logged as %v", ow.Detail)
+	}
+	await(t, live, "the overwrite's alarm", func(ev event.Event) bool {
+		return ev.Type == event.AlarmRaised && ev.Detail["kind"] == "bridge_rejected"
 	})
 
 	// A door report dated 9999 is logged now, with the claim beside it,

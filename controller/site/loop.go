@@ -108,6 +108,16 @@ func (s *Site) onRejected(ctx context.Context, r remote.Rejection) {
 	}
 	recent = append(recent, now)
 	s.rejectCounts[r.Bridge] = recent
+	if key := r.Bridge + "/overwritten"; r.Reason == "overwritten" {
+		// Someone wrote the controller's link status in its name: the link
+		// put its own back (once a minute at most); it is alarmed at once,
+		// and a flood of them once per rejectQuiet.
+		if now.Sub(s.rejectAlarmed[key]) > rejectQuiet {
+			s.rejectAlarmed[key] = now
+			s.raise(ctx, "bridge_rejected", "high", "", "", "", fmt.Sprintf("%s: %s", r.Bridge, r.Detail))
+		}
+		return
+	}
 	if len(recent) >= rejectAlarmAfter && now.Sub(s.rejectAlarmed[r.Bridge]) > rejectQuiet {
 		s.rejectAlarmed[r.Bridge] = now
 		s.raise(ctx, "bridge_rejected", "high", "", "", "", fmt.Sprintf(
