@@ -183,17 +183,26 @@ func TestBoardShowsSwipeWithoutReload(t *testing.T) {
 	// The board speaks Japanese and English, switched without a reload.
 	result := chromedp.Text(chromedp.CSS(`#events tbody tr[data-type="access.granted"] .what`))
 	want := map[string]string{"ja": "許可", "en": "Granted"}
-	for range 2 {
+	pageLang := func() string {
 		lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := chromedp.Run(ctx, result); err != nil || got != want[lang] {
-			t.Errorf("result in %q: %q (%v), want %q", lang, got, err, want[lang])
-		}
+		return lang
+	}
+	for range 2 {
+		lang := pageLang()
+		// The rows are drawn again in the new language as the page
+		// applies it: wait for that, not for a fixed time.
+		var got string
+		testtool.WaitFor(t, 10*time.Second, "the result in "+lang, func() bool {
+			got, err = chromedp.Run(ctx, result)
+			return err == nil && got == want[lang]
+		})
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang-toggle"))); err != nil {
 			t.Fatal(err)
 		}
+		testtool.WaitFor(t, 10*time.Second, "the language toggled from "+lang, func() bool { return pageLang() != lang })
 	}
 }
 
