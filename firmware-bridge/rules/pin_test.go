@@ -9,7 +9,7 @@ import (
 
 func TestPINHashes(t *testing.T) {
 	h := HashPIN("2468")
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=8192,t=2,p=1$") || Legacy(h) {
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=6144,t=2,p=1$") || Legacy(h) {
 		t.Fatalf("hash form: %s", h)
 	}
 	if h == HashPIN("2468") {
@@ -28,7 +28,7 @@ func TestPINHashes(t *testing.T) {
 		{old, "1358", false},
 		{"", "", false},
 		{"$argon2id$v=19$m=99999999,t=2,p=1$c2FsdA$a2V5", "2468", false}, // a doctored cost is refused, not run
-		{"$argon2id$v=18$m=8192,t=2,p=1$c2FsdA$a2V5", "2468", false},
+		{"$argon2id$v=18$m=6144,t=2,p=1$c2FsdA$a2V5", "2468", false},
 		{"$argon2id$garbage", "2468", false},
 		{strings.Replace(h, "$argon2id$", "$argon2i$", 1), "2468", false},
 	} {
