@@ -183,7 +183,10 @@ func (p *pi) heldAt(t time.Time) (ack, bool) {
 
 // chainFrom is the deltas sent that lead from version to the current one.
 func (p *pi) chainFrom(version string) ([][]byte, bool) {
-	for i, l := range p.chain {
+	// From the latest link leaving version: a card switched off and on
+	// again brings a version back, and the chain need not go round.
+	for i := len(p.chain) - 1; i >= 0; i-- {
+		l := p.chain[i]
 		if l.from != version {
 			continue
 		}

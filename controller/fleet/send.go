@@ -178,7 +178,7 @@ func (f *Fleet) sendDelta(p *pi, d *remote.Delta) {
 		return
 	}
 	f.client.Publish(f.topic(p.id, mqttlink.LeafCards), 1, false, msg)
-	p.sent = d.To
+	p.sent, p.pushed = d.To, f.now() // not sent again before resendAfter
 }
 
 // sendSnapshot sends p its whole snapshot.
