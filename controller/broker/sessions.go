@@ -8,6 +8,8 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/storage"
 	"github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
 // sessionStore is mochi's bolt hook with one mend. Its v2.7.9 stores a message
@@ -73,4 +75,15 @@ func (h *sessionStore) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
 		return
 	}
 	h.Hook.OnQosDropped(cl, pk)
+}
+
+// OnRetainMessage keeps a retained message on disk, except a door Pi's
+// held version: 200 Pis acknowledge every change of cards, and each says it
+// again when it reconnects to a restarted broker, so a disk write for each
+// acknowledgement buys nothing and held the broker up.
+func (h *sessionStore) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, r int64) {
+	if strings.HasSuffix(pk.TopicName, "/"+mqttlink.LeafHeld) && strings.Contains(pk.TopicName, "/bridges/") {
+		return
+	}
+	h.Hook.OnRetainMessage(cl, pk, r)
 }

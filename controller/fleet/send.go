@@ -58,6 +58,8 @@ func (f *Fleet) connect(ctx context.Context) error {
 			// it now, and nobody should find the cards in it.
 			c.Publish(f.topic(id, mqttlink.LeafSnapshot), 1, true, "")
 		}
+		// Door Pis' held versions are retained: they arrive with the
+		// subscription.
 	})
 	f.client = paho.NewClient(opts)
 	f.client.Connect()
@@ -81,7 +83,10 @@ func (f *Fleet) heard(h heard) {
 		return
 	}
 	var held remote.Held
-	if len(h.payload) == 0 || json.Unmarshal(h.payload, &held) != nil {
+	if len(h.payload) == 0 {
+		return
+	}
+	if json.Unmarshal(h.payload, &held) != nil {
 		f.log().Warn("a door Pi's held message is not one", "bridge", p.id)
 		return
 	}

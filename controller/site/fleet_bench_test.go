@@ -241,6 +241,14 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 		if changeEvery == 0 {
 			return
 		}
+		// From when every Pi holds its cards: a cold start is not a change.
+		for !fleetInStep(s) {
+			select {
+			case <-churn.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 		t := time.NewTicker(changeEvery)
 		defer t.Stop()
 		off := false
@@ -330,4 +338,15 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 	if n := len(atController); n > 0 {
 		b.ReportMetric(float64(atController[n*99/100].Microseconds())/1000, "controller-p99-ms")
 	}
+}
+
+// fleetInStep says whether every door Pi holds, and has said it holds,
+// the cards it should.
+func fleetInStep(s *Site) bool {
+	for _, st := range s.fleet.States() {
+		if !st.InStep {
+			return false
+		}
+	}
+	return true
 }

@@ -347,6 +347,14 @@ func (d *Daemon) linkUp() (up bool, downFor time.Duration, changed <-chan struct
 func (d *Daemon) onControllerLink(_ paho.Client, m paho.Message) {
 	up := string(m.Payload()) == "up"
 	d.setLink(true, &up)
+	if up {
+		// A controller (re)started behind a broker that stayed up has not
+		// heard what this Pi holds.
+		select {
+		case d.connectedAgain <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (d *Daemon) awaitSnapshot(ctx context.Context) (*Snapshot, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -69,7 +68,14 @@ func (d *Daemon) takeCards(raw []byte, waiting map[string]waitingDelta) {
 	}
 	cur := d.current()
 	if cur != nil && seq <= cur.Seq {
-		d.refuse(KindCards, fmt.Errorf("%w (seq %d, applied %d)", ErrReplayed, seq, cur.Seq))
+		// Signed by the controller, and older than what is held: its own
+		// resend to a Pi it thought behind, or someone replaying it. Either
+		// way nothing changes; saying again what is held stops a resend.
+		d.Log.Debug("cards already held", "seq", seq, "applied", cur.Seq)
+		select {
+		case d.connectedAgain <- struct{}{}:
+		default:
+		}
 		return
 	}
 	body, err := d.Enrolment.OpenCards(sealed)
@@ -213,6 +219,9 @@ func (d *Daemon) keeper(ctx context.Context) {
 			continue
 		}
 		body, _ := json.Marshal(h)
+		// Retained, so a controller that subscribes later learns it; the Pi
+		// also says it again on each connect and whenever the controller's
+		// link comes up.
 		t := d.client.Publish(d.topic(mqttlink.LeafHeld), 1, true, body)
 		if t.WaitTimeout(5*time.Second) && t.Error() == nil {
 			told = h
