@@ -236,7 +236,14 @@ func (f *Fleet) change(ctx context.Context) error {
 			e = &entry{}
 			f.cards[k.Key] = e
 		}
-		e.history = append(e.history, version{rev: rev, holder: c.new})
+		var now *Holder
+		if c.new != nil {
+			// A copy of its own: a pointer into holders would keep all
+			// 10,000 of this read alive for as long as the history holds it.
+			h := *c.new
+			now = &h
+		}
+		e.history = append(e.history, version{rev: rev, holder: now})
 		if len(e.history) > historyKept {
 			e.history = e.history[len(e.history)-historyKept:]
 		}

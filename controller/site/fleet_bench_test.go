@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -205,6 +207,7 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 		}
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit)) // as `controller run` runs
 	ctx := context.Background()
 	var amu sync.Mutex
 	var atController, revokes []time.Duration
@@ -327,6 +330,16 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 	amu.Lock()
 	defer amu.Unlock()
 	if measure == "rss" {
+		runtime.GC()
+		if f := os.Getenv("SEKISHO_HEAP_PROFILE"); f != "" {
+			if w, err := os.Create(f); err == nil {
+				_ = pprof.WriteHeapProfile(w)
+				w.Close()
+			}
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-live-MB")
 		b.ReportMetric(rssFirst, "rss-first-MB")
 		b.ReportMetric(rssLast, "rss-last-MB")
 		b.ReportMetric(rssMax, "rss-max-MB")
