@@ -1,18 +1,14 @@
 package fleet
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/sekisho/sekisho/firmware-bridge/board"
-	"github.com/sekisho/sekisho/firmware-bridge/remote"
+	"github.com/sekisho/sekisho/controller/testtool"
 )
 
 // The benchmark runs the door Pis in a process of their own, so what it
@@ -32,43 +28,12 @@ func TestMain(m *testing.M) {
 
 // runPis runs a door Pi for each enrolment in dir until stdin closes.
 func runPis(dir, brokerURL string) error {
-	files, err := filepath.Glob(filepath.Join(dir, "*.enrollment"))
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no enrolments in %s: %v", dir, err)
-	}
-	f, err := board.Load("../../hardware/pi-reference.yaml")
+	pis, err := testtool.StartDoorPis(dir, brokerURL, "../../hardware/pi-reference.yaml", nil)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	errs := make(chan error, len(files))
-	for _, file := range files {
-		e, err := remote.ReadEnrolment(file)
-		if err != nil {
-			cancel()
-			return err
-		}
-		data := filepath.Join(dir, e.Bridge)
-		if err := os.MkdirAll(data, 0o700); err != nil {
-			cancel()
-			return err
-		}
-		d := &remote.Daemon{ID: e.Bridge, Prefix: e.Prefix, Broker: remote.Broker{URL: brokerURL}, Enrolment: e,
-			Board: f, Open: board.NewSimPins(f).Open, DataDir: data, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := d.Run(ctx); err != nil {
-				errs <- fmt.Errorf("%s: %w", e.Bridge, err)
-			}
-		}()
-	}
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark is done
-	cancel()
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return pis.Stop()
 }
 
 // startPisProcess runs the plant's door Pis in a process of their own.

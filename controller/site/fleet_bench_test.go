@@ -24,7 +24,6 @@ import (
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/controller/testtool"
-	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
@@ -75,44 +74,28 @@ func fleetSwipes() int {
 func swipeFleet(dir, brokerURL string) (fleetAnswers, error) {
 	var out fleetAnswers
 	swipes := fleetSwipes()
-	f, err := board.Load("../../hardware/pi-reference.yaml")
+	var mu sync.Mutex
+	pis, err := testtool.StartDoorPis(dir, brokerURL, "../../hardware/pi-reference.yaml", func(_ string, d time.Duration, answered bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.Took = append(out.Took, d)
+		if !answered {
+			out.Alone++
+		}
+	})
 	if err != nil {
 		return out, err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-	var mu sync.Mutex
-	daemons := make([]*remote.Daemon, fleetPis)
-	readers := make([]*simhw.Reader, fleetPis)
-	for i := range fleetPis {
-		e, err := remote.ReadEnrolment(filepath.Join(dir, fmt.Sprintf("pi-%d.enrollment", i)))
-		if err != nil {
-			return out, err
+	defer pis.Stop()
+	daemons := pis.Daemons
+	readers := map[int]*simhw.Reader{} // by the Pi's number: pi-7 is room-7's
+	for i, d := range pis.Daemons {
+		var n int
+		if _, err := fmt.Sscanf(d.ID, "pi-%d", &n); err == nil {
+			readers[n] = pis.Readers[i]
 		}
-		pins := board.NewSimPins(f)
-		readers[i] = &simhw.Reader{ID: fmt.Sprintf("r-%d", i), D0: pins.Pin("GPIO5"), D1: pins.Pin("GPIO6")}
-		data := filepath.Join(dir, e.Bridge)
-		if err := os.MkdirAll(data, 0o700); err != nil {
-			return out, err
-		}
-		daemons[i] = &remote.Daemon{ID: e.Bridge, Prefix: e.Prefix, Broker: remote.Broker{URL: brokerURL}, Enrolment: e,
-			Board: f, Open: pins.Open, DataDir: data, Log: quiet,
-			Asked: func(_ string, d time.Duration, answered bool) {
-				mu.Lock()
-				defer mu.Unlock()
-				out.Took = append(out.Took, d)
-				if !answered {
-					out.Alone++
-				}
-			}}
-		wg.Add(1)
-		go func(d *remote.Daemon) {
-			defer wg.Done()
-			_ = d.Run(ctx)
-		}(daemons[i])
 	}
+	ctx := context.Background()
 	for deadline := time.Now().Add(3 * time.Minute); ; {
 		held := 0
 		for _, d := range daemons {
