@@ -57,9 +57,7 @@ type Fleet struct {
 	// may have changed (taken before each read, so none is missed).
 	Holders func(ctx context.Context) ([]Holder, error)
 	Changed func() <-chan struct{}
-	// Overwritten hears of a retained message of the controller's that
-	// someone else replaced; it is answered once and alarmed.
-	Log *slog.Logger
+	Log     *slog.Logger
 	// Now is the controller's clock (time.Now when nil).
 	Now func() time.Time
 

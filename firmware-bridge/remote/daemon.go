@@ -202,7 +202,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("remote: %w", err)
 	}
 	local.Log = d.Log
-	d.local = local
+	d.mu.Lock()
+	d.local = local // read by paho's goroutines (commands, cards) from now on
+	d.mu.Unlock()
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
@@ -382,6 +384,13 @@ func (d *Daemon) Snapshot() *Snapshot {
 // Held is the version of the cards the bridge decides from ("" for none).
 func (d *Daemon) Held() string { return d.current().Version() }
 
+// doors is the door Pi's running doors, nil until they run.
+func (d *Daemon) doors() *bridge.Local {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.local
+}
+
 func (d *Daemon) current() *Cards {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -402,7 +411,8 @@ func (d *Daemon) onCommand(_ paho.Client, m paho.Message) {
 		d.refuse(KindCommand, fmt.Errorf("signed but not a command: %w", err))
 		return
 	}
-	if d.local == nil {
+	local := d.doors()
+	if local == nil {
 		return
 	}
 	switch c.Op {
@@ -414,11 +424,11 @@ func (d *Daemon) onCommand(_ paho.Client, m paho.Message) {
 		}
 		// No command holds a strike longer than the door's own pulse.
 		pulse := time.Duration(min(max(c.PulseMS, 0), door.PulseMS)) * time.Millisecond
-		err = d.local.Unlock(c.Door, pulse)
+		err = local.Unlock(c.Door, pulse)
 	case OpLock:
-		err = d.local.Lock(c.Door)
+		err = local.Lock(c.Door)
 	case OpFeedback:
-		err = d.local.Feedback(c.Reader, "", c.Granted, time.Duration(min(max(c.PulseMS, 0), 10_000))*time.Millisecond)
+		err = local.Feedback(c.Reader, "", c.Granted, time.Duration(min(max(c.PulseMS, 0), 10_000))*time.Millisecond)
 		d.answered(c.About)
 	default:
 		err = fmt.Errorf("unknown op %q", c.Op)

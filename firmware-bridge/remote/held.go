@@ -146,7 +146,7 @@ func (d *Daemon) install(c *Cards) {
 	old := d.cards
 	d.cards = c
 	d.mu.Unlock()
-	if old != nil && !sameLayout(old.Header, c.Header) && d.local != nil {
+	if old != nil && !sameLayout(old.Header, c.Header) && d.doors() != nil {
 		d.Log.Warn("the controller changed this bridge's doors; restart the bridge to rewire them")
 	}
 	d.Log.Debug("cards", "version", c.Version(), "cards", len(c.Index))
