@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/mattn/go-sqlite3"
@@ -14,8 +15,10 @@ import (
 // the site runs: one read of a consistent moment, appends going on
 // beside it in the write-ahead log. path must not exist.
 func (s *Store) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("store: backup: %s exists; a backup never overwrites", path)
+	if err := createPrivate(path, true); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("store: backup: %s exists; a backup never overwrites (%w)", path, fs.ErrExist)
+	} else if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
 	}
 	dst, err := sql.Open(driverName, "file:"+path)
 	if err != nil {

@@ -105,6 +105,9 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	// SQLite's own per-call locking (_mutex=no) is pure cost: a tenth of a
 	// fill's time, and a little of every append and read.
 	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_mutex=no"
+	if err := createPrivate(path, false); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -319,4 +322,21 @@ func (s *Store) execAll(ctx context.Context, stmts ...string) error {
 		}
 	}
 	return nil
+}
+
+// createPrivate makes an empty file readable by its owner alone, where
+// SQLite would make it with the caller's umask (0644): the log holds
+// password and PIN hashes and visitors' names, and SQLite gives its journal
+// and write-ahead log the main file's mode. An existing file is left as it
+// is, unless exclusive, when it is an error.
+func createPrivate(path string, exclusive bool) error {
+	flags := os.O_WRONLY | os.O_CREATE
+	if exclusive {
+		flags |= os.O_EXCL
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
