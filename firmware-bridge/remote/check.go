@@ -92,18 +92,21 @@ type Check struct {
 	// unvouched).
 	Vouch func(sig bridge.Signal, d *bridge.Decision, at time.Time) string
 
-	mu    sync.Mutex
-	seen  map[string]time.Time // live card ids answered, within Window
-	heard time.Time            // when the door Pi was last heard, by the controller's clock
-	floor time.Time            // no claim before this is believed
+	mu        sync.Mutex
+	seen      map[string]time.Time // live card ids answered, within Window
+	heard     time.Time            // when the door Pi was last heard, by the controller's clock
+	floor     time.Time            // no claim before this is believed
+	lastClaim time.Time            // the latest time of the door Pi's that was believed
 }
 
 // The controller's clock orders the log. A door Pi's time for a signal is
 // believed only within a window: no later than DefaultSkew past the
-// controller's clock, and no earlier than when the controller last heard
-// from it before its latest silence (what a door Pi kept while cut off is
-// from after that), nor than MaxBacklog ago. A claim outside is logged at
-// the time the controller received it, with the claim beside it.
+// controller's clock; no earlier than when the controller last heard from
+// it before its latest silence (what a door Pi kept while cut off is from
+// after that), nor than MaxBacklog ago; and no more than DefaultSkew before
+// the latest of its times already believed (its outbox sends in order). A
+// claim outside is logged at the time the controller received it, with the
+// claim beside it.
 const (
 	DefaultSkew = 5 * time.Second
 	MaxBacklog  = 7 * 24 * time.Hour
@@ -129,10 +132,15 @@ func (c *Check) clock(s *bridge.Signal, now time.Time) {
 	c.floor = later(c.floor, now.Add(-MaxBacklog))
 	c.heard = now
 	floor := c.floor
-	c.mu.Unlock()
+	if !c.lastClaim.IsZero() {
+		floor = later(floor, c.lastClaim.Add(-skew))
+	}
 	if s.At.After(now.Add(skew)) || s.At.Before(floor) {
 		s.Claimed, s.At = s.At, now
+	} else {
+		c.lastClaim = later(c.lastClaim, s.At)
 	}
+	c.mu.Unlock()
 }
 
 func later(a, b time.Time) time.Time {

@@ -107,9 +107,12 @@ func TestADoorPisClockIsBelievedOnlyWithinAWindow(t *testing.T) {
 		{"dated 9999", start.Add(2 * time.Second), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), false},
 		{"a little ahead", start.Add(3 * time.Second), start.Add(5 * time.Second), true},
 		{"live traffic", start.Add(4 * time.Second), start.Add(4 * time.Second), true},
+		// Busy, but backdating within its traffic: not before its own last.
+		{"backdated during live traffic", start.Add(6 * time.Second), start.Add(-10 * time.Minute), false},
 		// Silent for an hour, then its backlog: from after it was last heard.
 		{"a backlog after a silence", start.Add(time.Hour), start.Add(30 * time.Minute), true},
-		{"older than the last contact", start.Add(time.Hour + time.Second), start.Add(-time.Minute), false},
+		{"the backlog goes on, in order", start.Add(time.Hour + time.Second), start.Add(40 * time.Minute), true},
+		{"older than the last contact", start.Add(time.Hour + 2*time.Second), start.Add(-time.Minute), false},
 	} {
 		sig, _, rej := c.Accept(door(tt.at), tt.now)
 		if rej != nil {
