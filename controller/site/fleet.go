@@ -2,10 +2,14 @@ package site
 
 import (
 	"context"
+	"crypto/ed25519"
+	"log/slog"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/fleet"
+	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
@@ -38,14 +42,14 @@ func holders(st *store.Store) func(ctx context.Context) ([]fleet.Holder, error) 
 }
 
 // newFleet is the site's door Pis' cards, kept in step off the door loop.
-func (s *Site) newFleet(b remote.Broker, key []byte) *fleet.Fleet {
+func newFleet(cfg *config.Config, st *store.Store, b remote.Broker, key []byte, log *slog.Logger) *fleet.Fleet {
 	return fleet.New(&fleet.Fleet{
-		Config: s.Config, Broker: b, Key: key, Log: s.log,
-		EnrolledKey: func(id string) ([]byte, error) { return sitekeys.Bridge(s.Config.DataDir, id) },
-		Holders:     holders(s.Store),
+		Config: cfg, Broker: b, Key: key, Log: log,
+		EnrolledKey: func(id string) ([]byte, error) { return sitekeys.Bridge(cfg.DataDir, id) },
+		Holders:     holders(st),
 		// After the doors' index is loaded again: the controller already
 		// refuses a revoked card from the database meanwhile.
-		Changed: s.Store.CardsReloaded,
+		Changed: st.CardsReloaded,
 	})
 }
 
@@ -87,10 +91,40 @@ func holderOf(f *fleet.Fleet, sig bridge.Signal) (*fleet.Holder, bool) {
 	return h, ok && h != nil
 }
 
-// bridgeAnswered hears how long the controller took over a door Pi's card.
-func (s *Site) bridgeAnswered(took time.Duration) {
-	s.meters.bridgeAnswer.Observe(took.Seconds())
-	if s.onBridgeAnswer != nil {
-		s.onBridgeAnswer(took)
+// linkRemotes adds a remote link for each door Pi the config names; key
+// signs what they are sent. Their cards travel apart, through the fleet.
+func (s *Site) linkRemotes(b outbox.Broker, key ed25519.PrivateKey) error {
+	s.fleet = newFleet(s.Config, s.Store, b, key, s.log)
+	answered := func(took time.Duration) {
+		s.meters.bridgeAnswer.Observe(took.Seconds())
+		if s.onBridgeAnswer != nil {
+			s.onBridgeAnswer(took)
+		}
 	}
+	for id, doors := range s.Config.Bridges() {
+		link := &remote.Link{
+			ID: id, Prefix: s.Config.MQTT.TopicPrefix, Log: s.log, Broker: b,
+			Readers: map[string]string{}, Doors: map[string]bool{},
+			Key: key, DecisionTimeout: s.Config.Access.DecisionTimeout,
+			Vouch: func(sig bridge.Signal, d *bridge.Decision, at time.Time) string {
+				return s.fleet.Vouch(id, sig, d, at)
+			},
+			Rejected: s.rejected,
+			Answered: answered,
+		}
+		var ids, readers []string
+		for _, d := range doors {
+			ids = append(ids, d.ID)
+			link.Doors[d.ID] = true
+			for _, r := range []string{d.Readers.Outside, d.Readers.Inside} {
+				if r != "" {
+					readers = append(readers, r)
+					link.Readers[r] = d.ID
+				}
+			}
+		}
+		s.multi.Add(link, ids, readers)
+		s.remotes = append(s.remotes, link)
+	}
+	return nil
 }

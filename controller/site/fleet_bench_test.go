@@ -96,20 +96,17 @@ func swipeFleet(dir, brokerURL string) (fleetAnswers, error) {
 		}
 	}
 	ctx := context.Background()
-	for deadline := time.Now().Add(3 * time.Minute); ; {
-		held := 0
+	held := func() int {
+		n := 0
 		for _, d := range daemons {
 			if d.Held() != "" {
-				held++
+				n++
 			}
 		}
-		if held == fleetPis {
-			break
-		}
-		if time.Now().After(deadline) {
-			return out, fmt.Errorf("%d of %d door Pis hold cards after 3 minutes", held, fleetPis)
-		}
-		time.Sleep(50 * time.Millisecond) // waiting on 200 other goroutines' state, polled
+		return n
+	}
+	if !testtool.Until(3*time.Minute, func() bool { return held() == fleetPis }) {
+		return out, fmt.Errorf("%d of %d door Pis hold cards after 3 minutes", held(), fleetPis)
 	}
 	tick := time.NewTicker(time.Second / fleetRate)
 	for k := range swipes {
@@ -120,16 +117,13 @@ func swipeFleet(dir, brokerURL string) (fleetAnswers, error) {
 		go func(r *simhw.Reader) { _ = r.Send(ctx, bits) }(readers[pi])
 	}
 	tick.Stop()
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+	answered := func() int {
 		mu.Lock()
-		n := len(out.Took)
-		mu.Unlock()
-		if n >= swipes {
-			break
-		}
-		if time.Now().After(deadline) {
-			return out, fmt.Errorf("%d of %d cards answered after a minute", n, swipes)
-		}
+		defer mu.Unlock()
+		return len(out.Took)
+	}
+	if !testtool.Until(time.Minute, func() bool { return answered() >= swipes }) {
+		return out, fmt.Errorf("%d of %d cards answered after a minute", answered(), swipes)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -251,17 +245,18 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 				at := time.Now()
 				_ = s.Store.SetPersonDisabled(churn, "p-0", off)
 				// Until every Pi has the change on its disk, and said so.
-				for deadline := at.Add(5 * time.Second); time.Now().Before(deadline) && churn.Err() == nil; time.Sleep(5 * time.Millisecond) {
-					all := true
+				held := func() bool {
 					for _, st := range s.fleet.States() {
-						all = all && st.InStep && st.Version != before[st.ID]
+						if !st.InStep || st.Version == before[st.ID] {
+							return false
+						}
 					}
-					if all {
-						amu.Lock()
-						revokes = append(revokes, time.Since(at))
-						amu.Unlock()
-						break
-					}
+					return true
+				}
+				if testtool.Until(5*time.Second, func() bool { return held() || churn.Err() != nil }) && churn.Err() == nil {
+					amu.Lock()
+					revokes = append(revokes, time.Since(at))
+					amu.Unlock()
 				}
 			}
 		}

@@ -457,38 +457,6 @@ func (s *Site) startHardware() (*bridge.Local, error) {
 	return local, nil
 }
 
-// linkRemotes adds a remote link for each door Pi the config names; key
-// signs what they are sent. Their cards travel apart, through the fleet.
-func (s *Site) linkRemotes(b outbox.Broker, key ed25519.PrivateKey) error {
-	s.fleet = s.newFleet(b, key)
-	for id, doors := range s.Config.Bridges() {
-		link := &remote.Link{
-			ID: id, Prefix: s.Config.MQTT.TopicPrefix, Log: s.log, Broker: b,
-			Readers: map[string]string{}, Doors: map[string]bool{},
-			Key: key, DecisionTimeout: s.Config.Access.DecisionTimeout,
-			Vouch: func(sig bridge.Signal, d *bridge.Decision, at time.Time) string {
-				return s.fleet.Vouch(id, sig, d, at)
-			},
-			Rejected: s.rejected,
-			Answered: s.bridgeAnswered,
-		}
-		var ids, readers []string
-		for _, d := range doors {
-			ids = append(ids, d.ID)
-			link.Doors[d.ID] = true
-			for _, r := range []string{d.Readers.Outside, d.Readers.Inside} {
-				if r != "" {
-					readers = append(readers, r)
-					link.Readers[r] = d.ID
-				}
-			}
-		}
-		s.multi.Add(link, ids, readers)
-		s.remotes = append(s.remotes, link)
-	}
-	return nil
-}
-
 // brokerTLS is the embedded broker's certificate, if it speaks TLS.
 func (s *Site) brokerTLS(e *config.EmbeddedBroker, out io.Writer) (*tls.Config, error) {
 	return s.listenerTLS("mqtt.embedded.tls", "MQTT broker", e.TLS, sitekeys.BrokerCert, out,

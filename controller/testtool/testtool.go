@@ -35,6 +35,15 @@ func Need(t testing.TB, names ...string) string {
 // once limit has passed: tests wait for a condition, never for a fixed time.
 func WaitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
 	t.Helper()
+	if !Until(limit, ok) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// Until asks ok every few milliseconds until it holds (true) or limit has
+// passed (false): WaitFor for code that has no test to fail, such as a
+// benchmark's helper process.
+func Until(limit time.Duration, ok func() bool) bool {
 	deadline := time.NewTimer(limit)
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -42,10 +51,11 @@ func WaitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
 	for !ok() {
 		select {
 		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
+			return ok()
 		case <-tick.C:
 		}
 	}
+	return true
 }
 
 // FreePort returns a loopback port nobody listens on right now.

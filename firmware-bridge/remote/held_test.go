@@ -283,13 +283,16 @@ func TestKeptCardsThatDoNotFitAreSetAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for d.Held() != "" || !reportedNoFit(reader) {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			cancel()
 			t.Fatal("the kept cards were not set aside and reported")
+		case <-tick.C: // the daemon's state, from its own goroutines, polled
 		}
-		time.Sleep(10 * time.Millisecond) // polled: the daemon's state, from its own goroutines
 	}
 	cancel()
 	select {
