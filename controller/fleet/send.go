@@ -45,9 +45,13 @@ func (f *Fleet) connect(ctx context.Context) error {
 		if !ok {
 			return
 		}
+		// Never blocking paho: a flood (someone writing a Pi's held topic)
+		// is dropped; a Pi whose word was lost is sent its cards again and
+		// says it once more.
 		select {
 		case f.inbox <- heard{pi: id, leaf: leaf, payload: m.Payload(), at: f.now()}:
-		case <-ctx.Done():
+		default:
+			f.log().Warn("a door Pi's message dropped: too many at once", "bridge", id)
 		}
 	}
 	opts.SetOnConnectHandler(func(c paho.Client) {
