@@ -12,19 +12,19 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/rules"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
 // Cards finds who holds a card.
 type Cards interface {
-	CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (store.Credential, store.Person, error)
+	CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (sekisho.Credential, sekisho.Person, error)
 }
 
 // Visits finds a visitor's visit and its cover confirmations.
 type Visits interface {
-	VisitOf(ctx context.Context, personID, day string) (store.Visit, error)
+	VisitOf(ctx context.Context, personID, day string) (sekisho.Visit, error)
 	CoversConfirmed(ctx context.Context, visitID, zone string) (bool, error)
 }
 
@@ -43,11 +43,11 @@ type Decision struct {
 	Door       config.Door
 	Side       config.Side
 	From, To   string // zones: where the person is and where they would go
-	Person     *store.Person
-	Credential *store.Credential
-	Visit      *store.Visit // a visitor's visit
+	Person     *sekisho.Person
+	Credential *sekisho.Credential
+	Visit      *sekisho.Visit // a visitor's visit
 	// Partner is the other person of an escort or two-person pair.
-	Partner *store.Person
+	Partner *sekisho.Person
 	// Violation names a rule broken but let through (soft anti-passback).
 	Violation string
 }
@@ -85,7 +85,7 @@ func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 
 	cred, person, err := d.Cards.CardHolder(ctx, card.Format, card.Facility, card.Number, rawHex(card))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, sekisho.ErrNotFound) {
 		return deny(event.ReasonUnknownCredential)
 	}
 	if err != nil {
@@ -108,7 +108,7 @@ func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 	if person.Kind == "visitor" && d.Visits != nil {
 		v, err := d.Visits.VisitOf(ctx, person.ID, at.In(d.Config.Location).Format("2006-01-02"))
-		if errors.Is(err, store.ErrNotFound) || (err == nil && v.Status != store.VisitCheckedIn) {
+		if errors.Is(err, sekisho.ErrNotFound) || (err == nil && v.Status != sekisho.VisitCheckedIn) {
 			return deny(event.ReasonExpired) // no visit today: the day badge is stale
 		}
 		if err != nil {
@@ -143,7 +143,7 @@ func (d *Decider) Decide(ctx context.Context, req Request) (Decision, error) {
 // visitorReason is why a visitor may not enter zone, or "": the visit must
 // name the zone, a restricted zone needs a signed NDA, and other companies'
 // assets in the zone must be confirmed covered for this visit (目隠し).
-func (d *Decider) visitorReason(ctx context.Context, v store.Visit, zone string) (string, error) {
+func (d *Decider) visitorReason(ctx context.Context, v sekisho.Visit, zone string) (string, error) {
 	z, ok := d.Config.Zone(zone)
 	if ok && z.Public {
 		return "", nil
@@ -179,7 +179,7 @@ func CoversNeeded(cfg *config.Config, zone, company string) []config.Asset {
 }
 
 // zoneReason is why person may not enter zone at t, or "" if they may.
-func (d *Decider) zoneReason(person store.Person, zone string, at time.Time) string {
+func (d *Decider) zoneReason(person sekisho.Person, zone string, at time.Time) string {
 	if z, ok := d.Config.Zone(zone); ok && z.Public {
 		return ""
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
@@ -40,11 +41,11 @@ func TestDecide(t *testing.T) {
 		{"Handed Back", []string{"press-operators"}, 7, "", "visitor", "card"},
 	}
 	for _, p := range people {
-		sp := &store.Person{Name: p.name, Kind: p.kind, Levels: p.levels}
+		sp := &sekisho.Person{Name: p.name, Kind: p.kind, Levels: p.levels}
 		if err := s.CreatePerson(ctx, sp); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddCredential(ctx, &store.Credential{PersonID: sp.ID, Format: "H10301", Facility: 12, Number: p.number, Enabled: p.off != "card", ValidUntil: p.until}); err != nil {
+		if err := s.AddCredential(ctx, &sekisho.Credential{PersonID: sp.ID, Format: "H10301", Facility: 12, Number: p.number, Enabled: p.off != "card", ValidUntil: p.until}); err != nil {
 			t.Fatal(err)
 		}
 		if p.off == "person" {

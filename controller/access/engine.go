@@ -10,7 +10,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // Engine adds the rules that remember: who is where (anti-passback,
@@ -51,7 +51,7 @@ type held struct {
 }
 
 type escort struct {
-	person store.Person
+	person sekisho.Person
 	zone   string
 	until  time.Time
 }
@@ -71,7 +71,9 @@ type Outcome struct {
 
 // Alarm is one the engine raises.
 type Alarm struct {
-	Kind, Severity, Reader, Door, PersonID, Detail string
+	Kind                           sekisho.AlarmKind
+	Severity                       sekisho.Severity
+	Reader, Door, PersonID, Detail string
 }
 
 // NewEngine starts with nobody inside.
@@ -132,7 +134,7 @@ func (e *Engine) Card(ctx context.Context, req Request) (Outcome, error) {
 				return deny(event.ReasonAntiPassback)
 			}
 			dec.Violation = event.ReasonAntiPassback
-			out.Alarms = append(out.Alarms, Alarm{Kind: "anti_passback", Severity: "warning", Reader: req.Reader, Door: door.ID,
+			out.Alarms = append(out.Alarms, Alarm{Kind: sekisho.AlarmAntiPassback, Severity: sekisho.Warning, Reader: req.Reader, Door: door.ID,
 				PersonID: person.ID, Detail: person.Name + " was already in " + dec.To})
 		}
 	}
@@ -226,11 +228,11 @@ func (e *Engine) countFailure(reader, door string, at time.Time) []Alarm {
 	}
 	e.failures[reader] = nil
 	e.lockedOut[reader] = at.Add(lo.For)
-	return []Alarm{{Kind: "reader_locked_out", Severity: "critical", Reader: reader, Door: door,
+	return []Alarm{{Kind: sekisho.AlarmReaderLockedOut, Severity: sekisho.Critical, Reader: reader, Door: door,
 		Detail: "too many bad cards; reader locked out until " + at.Add(lo.For).In(e.Config.Location).Format("15:04:05")}}
 }
 
-func (e *Engine) exempt(p store.Person) bool {
+func (e *Engine) exempt(p sekisho.Person) bool {
 	for _, l := range p.Levels {
 		if slices.Contains(e.Config.Access.LockdownExempt, l) {
 			return true
@@ -387,11 +389,11 @@ func (e *Engine) Replay(evs []event.Event) {
 	for _, ev := range evs {
 		switch {
 		case ev.Type == event.AccessGranted && ev.Person != nil:
-			p := store.Person{ID: ev.Person.ID, Name: ev.Person.Name, Kind: ev.Person.Kind, Company: ev.Person.Company}
+			p := sekisho.Person{ID: ev.Person.ID, Name: ev.Person.Name, Kind: ev.Person.Kind, Company: ev.Person.Company}
 			door, _ := e.Config.Door(ev.Door)
 			dec := Decision{To: ev.ZoneTo, Person: &p}
 			if ev.Visit != "" {
-				dec.Visit = &store.Visit{ID: ev.Visit}
+				dec.Visit = &sekisho.Visit{ID: ev.Visit}
 			}
 			e.arrive(dec, door, ev.Time)
 		case (ev.Type == event.VisitorCheckedOut || ev.Type == event.PersonForgiven) && ev.Person != nil:

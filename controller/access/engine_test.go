@@ -8,6 +8,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
@@ -38,7 +39,7 @@ func newFixture(t *testing.T, tweak func(*config.Config)) *fixture {
 	f := &fixture{t: t, cfg: cfg, st: st, now: time.Now()}
 	f.e = NewEngine(Decider{Config: cfg, Cards: st, Visits: st})
 	// The employee the fixture's visits name as host.
-	if err := st.CreatePerson(context.Background(), &store.Person{ID: "desk-host", Name: "desk host", Kind: "employee"}); err != nil {
+	if err := st.CreatePerson(context.Background(), &sekisho.Person{ID: "desk-host", Name: "desk host", Kind: "employee"}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -46,20 +47,20 @@ func newFixture(t *testing.T, tweak func(*config.Config)) *fixture {
 
 func (f *fixture) person(id, kind, company string, number uint64, levels ...string) {
 	f.t.Helper()
-	p := &store.Person{ID: id, Name: id, Kind: kind, Company: company, Levels: levels}
+	p := &sekisho.Person{ID: id, Name: id, Kind: kind, Company: company, Levels: levels}
 	if err := f.st.CreatePerson(context.Background(), p); err != nil {
 		f.t.Fatal(err)
 	}
-	if err := f.st.AddCredential(context.Background(), &store.Credential{PersonID: id, Format: "H10301", Facility: 1, Number: number, Enabled: true}); err != nil {
+	if err := f.st.AddCredential(context.Background(), &sekisho.Credential{PersonID: id, Format: "H10301", Facility: 1, Number: number, Enabled: true}); err != nil {
 		f.t.Fatal(err)
 	}
 }
 
 // visitor registers and checks in a visitor of company with badge number.
-func (f *fixture) visitor(company string, number uint64, nda string, zones ...string) store.Visit {
+func (f *fixture) visitor(company string, number uint64, nda string, zones ...string) sekisho.Visit {
 	f.t.Helper()
 	ctx := context.Background()
-	v := &store.Visit{Name: "guest-" + company, Company: company, HostID: "desk-host", Day: f.now.In(f.cfg.Location).Format("2006-01-02"), Zones: zones, NDARef: nda, BriefedBy: "g"}
+	v := &sekisho.Visit{Name: "guest-" + company, Company: company, HostID: "desk-host", Day: f.now.In(f.cfg.Location).Format("2006-01-02"), Zones: zones, NDARef: nda, BriefedBy: "g"}
 	if err := f.st.CreateVisit(ctx, v); err != nil {
 		f.t.Fatal(err)
 	}

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // Finding is a correlation alarm with the evidence behind it.
 type Finding struct {
-	Kind     string // tailgating, intrusion, phone
-	Severity string
+	Kind     sekisho.AlarmKind // tailgating, intrusion, phone
+	Severity sekisho.Severity
 	Door     string
 	Zone     string
 	Camera   string // Sekisho camera id
@@ -164,7 +165,7 @@ func (c *Correlator) Detect(d Detection, now time.Time) (Seen, []Finding, error)
 		zone, _ := c.cfg.Zone(zid)
 		switch {
 		case d.Label == "cell phone" && zone.NoPhones && c.flag("phone", d.ID, zid, now):
-			out = append(out, Finding{Kind: "phone", Severity: "critical", Zone: zid, Camera: cam.ID, Evidence: evidence(),
+			out = append(out, Finding{Kind: sekisho.AlarmPhone, Severity: sekisho.Critical, Zone: zid, Camera: cam.ID, Evidence: evidence(),
 				Detail: fmt.Sprintf("a phone seen by %s in %s, a no-phones zone (撮影禁止)", cam.ID, zid)})
 		case d.Label == "person" && zone.Restricted:
 			why := ""
@@ -174,7 +175,7 @@ func (c *Correlator) Detect(d Detection, now time.Time) (Seen, []Finding, error)
 				why = "outside every schedule that lets anyone in"
 			}
 			if why != "" && c.flag("intrusion", d.ID, zid, now) {
-				out = append(out, Finding{Kind: "intrusion", Severity: "critical", Zone: zid, Camera: cam.ID, Evidence: evidence(),
+				out = append(out, Finding{Kind: sekisho.AlarmIntrusion, Severity: sekisho.Critical, Zone: zid, Camera: cam.ID, Evidence: evidence(),
 					Detail: fmt.Sprintf("a person seen by %s in %s, and %s", cam.ID, zid, why)})
 			}
 		}
@@ -269,7 +270,7 @@ func (c *Correlator) Due(now time.Time) []Finding {
 			w.people = rest
 			if len(people) > len(admitted) {
 				cams := c.atDoor[door]
-				out = append(out, Finding{Kind: "tailgating", Severity: "critical", Door: door, Camera: cams[0].ID,
+				out = append(out, Finding{Kind: sekisho.AlarmTailgating, Severity: sekisho.Critical, Door: door, Camera: cams[0].ID,
 					Detail: fmt.Sprintf("%d people through %s within %v of %d grant(s)", len(people), door, win, len(admitted)),
 					Evidence: map[string]string{"grants": strings.Join(admitted, ","), "frigate_events": strings.Join(people, ","),
 						"people": fmt.Sprint(len(people)), "admitted": fmt.Sprint(len(admitted))}})

@@ -26,7 +26,7 @@ func detection(id, cam, label string, at time.Time, zones ...string) camera.Dete
 func kinds(fs []camera.Finding) string {
 	var out []string
 	for _, f := range fs {
-		out = append(out, f.Kind)
+		out = append(out, string(f.Kind))
 	}
 	return strings.Join(out, ",")
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -34,7 +35,7 @@ func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || !store.ValidRole(*role) {
+	if len(pos) != 1 || !sekisho.ValidRole(*role) {
 		return fmt.Errorf("%w: user add NAME --role guard|manager|admin", errUsage)
 	}
 	st, err := db.open(ctx)
@@ -133,7 +134,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if !store.ValidRole(*role) {
+	if !sekisho.ValidRole(*role) {
 		return fmt.Errorf("%w: token create --role guard|manager|admin", errUsage)
 	}
 	st, err := db.open(ctx)

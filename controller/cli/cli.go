@@ -23,7 +23,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/httpapi"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
@@ -402,7 +402,7 @@ func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer st.Close()
 	sum := sha256.New()
-	res, err := st.ImportCSV(ctx, io.TeeReader(f, sum), httpapi.ImportRules(cfg))
+	res, err := st.ImportCSV(ctx, io.TeeReader(f, sum), sekisho.RulesOf(cfg))
 	var bad store.ImportErrors
 	if errors.As(err, &bad) {
 		fmt.Fprintf(stderr, "%s: nothing imported; fix these rows:\n", pos[0])

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -43,9 +44,9 @@ func Seed(ctx context.Context, st *store.Store, cfg *config.Config, sim bool, ou
 		return err
 	}
 	if n == 0 {
-		accounts := [][2]string{{"admin", store.RoleAdmin}}
+		accounts := [][2]string{{"admin", sekisho.RoleAdmin}}
 		if sim {
-			accounts = append(accounts, [2]string{"guard", store.RoleGuard}, [2]string{"manager", store.RoleManager})
+			accounts = append(accounts, [2]string{"guard", sekisho.RoleGuard}, [2]string{"manager", sekisho.RoleManager})
 		}
 		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "\nFirst start: these dashboard accounts were made. Their passwords are shown only now.")
@@ -80,13 +81,13 @@ func Seed(ctx context.Context, st *store.Store, cfg *config.Config, sim bool, ou
 				levels = append(levels, l)
 			}
 		}
-		p := &store.Person{ID: c.ID, Name: c.Name, Kind: c.Kind, Company: c.Company, Levels: levels}
+		p := &sekisho.Person{ID: c.ID, Name: c.Name, Kind: c.Kind, Company: c.Company, Levels: levels}
 		if err := st.CreatePerson(ctx, p); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		cred := &store.Credential{PersonID: p.ID, Format: "H10301", Facility: c.Facility, Number: c.Number, Enabled: true}
+		cred := &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: c.Facility, Number: c.Number, Enabled: true}
 		if c.PIN != "" {
-			cred.PINHash = store.HashPIN(c.PIN)
+			cred.PINHash = sekisho.HashPIN(c.PIN)
 		}
 		if err := st.AddCredential(ctx, cred); err != nil {
 			return fmt.Errorf("demo: %w", err)

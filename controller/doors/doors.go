@@ -8,6 +8,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 )
 
@@ -24,13 +25,6 @@ type State struct {
 	Alarm      string         `json:"alarm"` // "", "forced", "held"
 	Updated    time.Time      `json:"updated"`
 }
-
-// Alarm kinds.
-const (
-	AlarmForced = "forced"
-	AlarmHeld   = "held"
-	AlarmTamper = "tamper"
-)
 
 type door struct {
 	State
@@ -107,7 +101,7 @@ func (t *Tracker) Apply(sig bridge.Signal) Outcome {
 			out.Events = append(out.Events, ev(event.DoorOpened))
 			if d.Locked {
 				// Nothing let it open: no grant, REX or console unlock.
-				d.Alarm = AlarmForced
+				d.Alarm = string(sekisho.AlarmForced)
 				f := ev(event.DoorForced)
 				f.Alarm = &event.Alarm{ID: "door-forced-" + d.ID, Severity: "critical"}
 				out.Events = append(out.Events, f)
@@ -131,11 +125,11 @@ func (t *Tracker) Apply(sig bridge.Signal) Outcome {
 		}
 		t := ev(event.DoorTamper)
 		if sig.On {
-			d.Alarm = AlarmTamper
+			d.Alarm = string(sekisho.AlarmTamper)
 			t.Alarm = &event.Alarm{ID: "door-tamper-" + d.ID, Severity: "critical"}
 			t.Detail = map[string]string{"state": "tampered"}
 		} else {
-			if d.Alarm == AlarmTamper {
+			if d.Alarm == string(sekisho.AlarmTamper) {
 				d.Alarm = ""
 			}
 			t.Detail = map[string]string{"state": "restored"}
@@ -156,7 +150,7 @@ func (t *Tracker) Held(id string, opening int, at time.Time) []event.Event {
 	if !ok || !d.Open || d.openings != opening {
 		return nil
 	}
-	d.Alarm, d.Updated = AlarmHeld, at
+	d.Alarm, d.Updated = string(sekisho.AlarmHeld), at
 	return []event.Event{{Type: event.DoorHeld, Time: at, Door: d.ID, ZoneFrom: d.cfg.From, ZoneTo: d.cfg.To,
 		Alarm: &event.Alarm{ID: "door-held-" + d.ID, Severity: "warning"}}}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 )
 
@@ -34,7 +35,7 @@ func TestDoorStates(t *testing.T) {
 		{"opened under grant", sig(bridge.SignalContact, true), []string{event.DoorOpened}, false, ""},
 		{"closing relocks", sig(bridge.SignalContact, false), []string{event.DoorClosed}, true, ""},
 		{"relocked", sig(bridge.SignalStrike, false), []string{event.DoorLocked}, false, ""},
-		{"opened while locked is forced", sig(bridge.SignalContact, true), []string{event.DoorOpened, event.DoorForced}, false, AlarmForced},
+		{"opened while locked is forced", sig(bridge.SignalContact, true), []string{event.DoorOpened, event.DoorForced}, false, string(sekisho.AlarmForced)},
 		{"closing clears forced, nothing to relock", sig(bridge.SignalContact, false), []string{event.DoorClosed}, false, ""},
 		{"rex", sig(bridge.SignalREX, true), []string{event.DoorREX}, false, ""},
 	}

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // SessionCookie names the browser session cookie.
@@ -14,18 +14,18 @@ const SessionCookie = "sekisho_session"
 
 type principalKey struct{}
 
-func principal(r *http.Request) store.Principal {
-	p, _ := r.Context().Value(principalKey{}).(store.Principal)
+func principal(r *http.Request) sekisho.Principal {
+	p, _ := r.Context().Value(principalKey{}).(sekisho.Principal)
 	return p
 }
 
-var rank = map[string]int{store.RoleGuard: 1, store.RoleManager: 2, store.RoleAdmin: 3}
+var rank = map[string]int{sekisho.RoleGuard: 1, sekisho.RoleManager: 2, sekisho.RoleAdmin: 3}
 
 // need wraps h so it answers only a principal of at least role.
 func (s *Server) need(role string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, sekisho.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sekisho"`)
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "log in, or send Authorization: Bearer <token>")
 			return
@@ -42,16 +42,16 @@ func (s *Server) need(role string, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (s *Server) authenticate(r *http.Request) (store.Principal, error) {
+func (s *Server) authenticate(r *http.Request) (sekisho.Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
-			return store.Principal{}, store.ErrNotFound
+			return sekisho.Principal{}, sekisho.ErrNotFound
 		}
 		return s.Store.Token(r.Context(), strings.TrimSpace(token))
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		return s.Store.Session(r.Context(), c.Value, s.Clock.Now(), s.Config.HTTP.SessionIdle)
 	}
-	return store.Principal{}, store.ErrNotFound
+	return sekisho.Principal{}, sekisho.ErrNotFound
 }

@@ -15,14 +15,15 @@ import (
 
 	"github.com/sekisho/sekisho/controller/camera"
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
 func (s *Server) cameraRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/cameras", s.need(store.RoleGuard, s.listCameras))
-	mux.HandleFunc("GET /api/stills/{day}/{file}", s.need(store.RoleGuard, s.serveStill))
-	mux.HandleFunc("GET /api/verify", s.need(store.RoleManager, s.verifyState))
-	mux.HandleFunc("POST /api/verify", s.need(store.RoleManager, s.startVerify))
+	mux.HandleFunc("GET /api/cameras", s.need(sekisho.RoleGuard, s.listCameras))
+	mux.HandleFunc("GET /api/stills/{day}/{file}", s.need(sekisho.RoleGuard, s.serveStill))
+	mux.HandleFunc("GET /api/verify", s.need(sekisho.RoleManager, s.verifyState))
+	mux.HandleFunc("POST /api/verify", s.need(sekisho.RoleManager, s.startVerify))
 }
 
 // verification is the dashboard's walk of the log: one at a time, in the
@@ -138,9 +139,18 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) {
 		out.Cameras = append(out.Cameras, item)
 	}
 	if f := s.Config.Frigate; f != nil {
-		out.Frigate = map[string]any{"url": f.URL, "topic": f.Topic, "refused": s.Site.FrigateRejects()}
+		var refused map[string]int
+		if s.Cameras != nil {
+			refused = s.Cameras.FrigateRejects()
+		}
+		out.Frigate = map[string]any{"url": f.URL, "topic": f.Topic, "refused": refused}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// Cameras counts the Frigate messages refused, by kind.
+type Cameras interface {
+	FrigateRejects() map[string]int
 }
 
 var stillName = regexp.MustCompile(`^[0-9]{8}-[a-z0-9][a-z0-9_-]*\.jpg$`)

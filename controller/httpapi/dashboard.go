@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/dashboard"
 )
 
@@ -61,12 +61,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, _, err := s.Store.Login(r.Context(), name, r.PostFormValue("password"), now, ttl)
-	if errors.Is(err, store.ErrBadLogin) {
+	if errors.Is(err, sekisho.ErrBadLogin) {
 		n := s.logins.failed(now, keys...)
 		s.authEvent(r, event.AuthFailed, name, "bad_password")
 		if n == LoginAlarmAfter {
-			s.Site.Alarm(r.Context(), "login_failures", "high",
-				fmt.Sprintf("%d failed logins as %q or from %s", n, name, addr))
+			s.Alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmLoginFailures,
+				Detail: fmt.Sprintf("%d failed logins as %q or from %s", n, name, addr)})
 		}
 		http.Redirect(w, r, "/login?failed=1", http.StatusSeeOther)
 		return
@@ -103,7 +103,7 @@ func (s *Server) authEvent(r *http.Request, typ, name, reason string) {
 	if reason != "" {
 		ev.Detail["reason"] = reason
 	}
-	if err := s.Site.Record(r.Context(), ev); err != nil {
+	if err := s.Journal.Logged(r.Context(), ev); err != nil {
 		s.Log.Error("login not logged", "type", typ, "err", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -55,16 +56,16 @@ const ShiftBacklog = 12 * time.Hour
 
 // managedZones are the zones a manager answers for; nil for everyone else
 // (guards keep every door, admins see the whole site).
-func managedZones(p store.Principal) []string {
-	if p.Role != store.RoleManager {
+func managedZones(p sekisho.Principal) []string {
+	if p.Role != sekisho.RoleManager {
 		return nil
 	}
 	return p.Zones
 }
 
 // scopeZones keeps a manager to the zones they answer for.
-func scopeZones(w http.ResponseWriter, p store.Principal, f *store.Filter) bool {
-	if len(p.Zones) == 0 || p.Role == store.RoleAdmin {
+func scopeZones(w http.ResponseWriter, p sekisho.Principal, f *store.Filter) bool {
+	if len(p.Zones) == 0 || p.Role == sekisho.RoleAdmin {
 		return true
 	}
 	if f.Zone != "" && !slices.Contains(p.Zones, f.Zone) {
@@ -167,7 +168,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if after+1 < shift {
-		if p.Role == store.RoleGuard {
+		if p.Role == sekisho.RoleGuard {
 			writeError(w, http.StatusForbidden, "before_shift",
 				fmt.Sprintf("a guard's stream starts at this shift (seq %d); older events are the manager's log (/api/events)", shift))
 			return

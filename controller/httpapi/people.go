@@ -14,6 +14,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
@@ -29,8 +30,8 @@ type personRequest struct {
 
 // personWithCards is a person as the admin page lists them.
 type personWithCards struct {
-	store.Person
-	Cards []store.Credential `json:"cards"`
+	sekisho.Person
+	Cards []sekisho.Credential `json:"cards"`
 }
 
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +45,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "listing cards", err)
 		return
 	}
-	cards := map[string][]store.Credential{}
+	cards := map[string][]sekisho.Credential{}
 	for _, h := range holders {
 		cards[h.PersonID] = append(cards[h.PersonID], h.Credential)
 	}
@@ -52,7 +53,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 	for i, p := range people {
 		out[i] = personWithCards{Person: p, Cards: cards[p.ID]}
 		if out[i].Cards == nil {
-			out[i].Cards = []store.Credential{}
+			out[i].Cards = []sekisho.Credential{}
 		}
 		if out[i].Levels == nil {
 			out[i].Levels = []string{} // a visitor has none
@@ -66,14 +67,14 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	p := &store.Person{ID: strings.TrimSpace(req.ID), Name: strings.TrimSpace(req.Name), Kind: req.Kind,
+	p := &sekisho.Person{ID: strings.TrimSpace(req.ID), Name: strings.TrimSpace(req.Name), Kind: req.Kind,
 		Company: strings.TrimSpace(req.Company), Levels: req.Levels, Photo: req.Photo}
-	if problems := store.CheckPerson(p, s.importRules()); len(problems) > 0 {
+	if problems := sekisho.CheckPerson(p, s.importRules()); len(problems) > 0 {
 		writeError(w, http.StatusBadRequest, "invalid_person", strings.Join(problems, "; "))
 		return
 	}
 	if err := s.Store.CreatePerson(r.Context(), p); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
+		if errors.Is(err, sekisho.ErrDuplicate) {
 			writeError(w, http.StatusConflict, "duplicate", "a person with id "+req.ID+" exists")
 			return
 		}
@@ -118,7 +119,7 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) {
 	if req.Levels != nil {
 		after.Levels = *req.Levels
 	}
-	if problems := store.CheckPerson(&after, s.importRules()); len(problems) > 0 {
+	if problems := sekisho.CheckPerson(&after, s.importRules()); len(problems) > 0 {
 		writeError(w, http.StatusBadRequest, "invalid_person", strings.Join(problems, "; "))
 		return
 	}
@@ -196,11 +197,11 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request) {
 
 // livePerson reads the path's person for a change: 404 when there is none,
 // 410 when they were deleted.
-func (s *Server) livePerson(w http.ResponseWriter, r *http.Request) (store.Person, bool) {
+func (s *Server) livePerson(w http.ResponseWriter, r *http.Request) (sekisho.Person, bool) {
 	id := r.PathValue("id")
 	p, err := s.Store.Person(r.Context(), id)
 	if err == nil && p.DeletedAt != "" {
-		err = fmt.Errorf("person %s was deleted at %s: %w", id, p.DeletedAt, store.ErrDeleted)
+		err = fmt.Errorf("person %s was deleted at %s: %w", id, p.DeletedAt, sekisho.ErrDeleted)
 	}
 	if err != nil {
 		s.personError(w, id, err)
@@ -221,7 +222,7 @@ func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if creds == nil {
-		creds = []store.Credential{}
+		creds = []sekisho.Credential{}
 	}
 	writeJSON(w, http.StatusOK, creds)
 }
@@ -246,17 +247,17 @@ func (s *Server) addCredential(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c := &store.Credential{PersonID: holder.ID, Format: req.Format, Facility: req.Facility, Number: req.Number, RawHex: req.RawHex,
+	c := &sekisho.Credential{PersonID: holder.ID, Format: req.Format, Facility: req.Facility, Number: req.Number, RawHex: req.RawHex,
 		Enabled: req.Enabled == nil || *req.Enabled, ValidFrom: s.siteDay(deref(req.ValidFrom), false), ValidUntil: s.siteDay(deref(req.ValidUntil), true)}
-	if problems := store.CheckCard(c, req.PIN, s.importRules()); len(problems) > 0 {
+	if problems := sekisho.CheckCard(c, req.PIN, s.importRules()); len(problems) > 0 {
 		writeError(w, http.StatusBadRequest, "invalid_card", strings.Join(problems, "; "))
 		return
 	}
 	if req.PIN != "" {
-		c.PINHash = store.HashPIN(req.PIN)
+		c.PINHash = sekisho.HashPIN(req.PIN)
 	}
 	if err := s.Store.AddCredential(r.Context(), c); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
+		if errors.Is(err, sekisho.ErrDuplicate) {
 			writeError(w, http.StatusConflict, "card_in_use", "card "+printedCard(*c)+" is already bound to someone")
 			return
 		}
@@ -299,7 +300,7 @@ func (s *Server) updateCredential(w http.ResponseWriter, r *http.Request) {
 		after.ValidUntil = s.siteDay(*req.ValidUntil, true)
 	}
 	pin := deref(req.PIN)
-	if problems := store.CheckCard(&after, pin, s.importRules()); len(problems) > 0 {
+	if problems := sekisho.CheckCard(&after, pin, s.importRules()); len(problems) > 0 {
 		writeError(w, http.StatusBadRequest, "invalid_card", strings.Join(problems, "; "))
 		return
 	}
@@ -309,7 +310,7 @@ func (s *Server) updateCredential(w http.ResponseWriter, r *http.Request) {
 	case pin == "" && before.HasPIN:
 		after.PINHash, pinChange = "", "removed"
 	case pin != "":
-		after.PINHash, pinChange = store.HashPIN(pin), "set"
+		after.PINHash, pinChange = sekisho.HashPIN(pin), "set"
 	}
 	after.HasPIN = after.PINHash != ""
 	changes := changed(
@@ -354,15 +355,15 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) {
 }
 
 // liveCard reads the path's person and card for a change.
-func (s *Server) liveCard(w http.ResponseWriter, r *http.Request) (store.Person, store.Credential, bool) {
+func (s *Server) liveCard(w http.ResponseWriter, r *http.Request) (sekisho.Person, sekisho.Credential, bool) {
 	holder, ok := s.livePerson(w, r)
 	if !ok {
-		return holder, store.Credential{}, false
+		return holder, sekisho.Credential{}, false
 	}
 	id, err := strconv.ParseInt(r.PathValue("card"), 10, 64)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_card_id", "a card id is a number, as GET /api/people lists it")
-		return holder, store.Credential{}, false
+		return holder, sekisho.Credential{}, false
 	}
 	c, err := s.Store.Credential(r.Context(), holder.ID, id)
 	if err != nil {
@@ -373,7 +374,7 @@ func (s *Server) liveCard(w http.ResponseWriter, r *http.Request) (store.Person,
 }
 
 func (s *Server) cardError(w http.ResponseWriter, id int64, err error) {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, sekisho.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no_such_card", fmt.Sprintf("no card %d of this person (deleted, or never theirs)", id))
 		return
 	}
@@ -416,17 +417,17 @@ func deref(s *string) string {
 	return *s
 }
 
-func eventPerson(p store.Person) *event.Person {
+func eventPerson(p sekisho.Person) *event.Person {
 	return &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
 }
 
-func eventCard(c store.Credential) *event.Credential {
+func eventCard(c sekisho.Credential) *event.Credential {
 	return &event.Credential{Format: c.Format, Facility: c.Facility, Number: c.Number, Hex: c.RawHex}
 }
 
 // printedCard is a card as it is printed on it: facility:number, or the
 // raw bits in hex.
-func printedCard(c store.Credential) string {
+func printedCard(c sekisho.Credential) string {
 	if c.Format == wiegand.FormatRaw {
 		return c.RawHex
 	}
@@ -435,10 +436,10 @@ func printedCard(c store.Credential) string {
 
 func (s *Server) personError(w http.ResponseWriter, id string, err error) {
 	switch {
-	case errors.Is(err, store.ErrDeleted):
+	case errors.Is(err, sekisho.ErrDeleted):
 		writeError(w, http.StatusGone, "deleted", "person "+id+" was deleted; they stay in the log but change no more")
 		return
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, sekisho.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no_such_person", "no person "+id)
 		return
 	}
@@ -468,13 +469,13 @@ func (s *Server) levels(w http.ResponseWriter, r *http.Request) {
 }
 
 // importRules checks rows against the site's levels and card formats.
-func (s *Server) importRules() store.ImportRules {
+func (s *Server) importRules() sekisho.Rules {
 	return ImportRules(s.Config)
 }
 
 // ImportRules are a site's checks for a people CSV.
-func ImportRules(cfg *config.Config) store.ImportRules {
-	return store.ImportRules{
+func ImportRules(cfg *config.Config) sekisho.Rules {
+	return sekisho.Rules{
 		Level: func(id string) bool { _, ok := cfg.Level(id); return ok },
 		CheckCard: func(format string, facility, number uint64) error {
 			for _, f := range cfg.Decoder.Formats {
@@ -521,7 +522,7 @@ func (s *Server) exportPeople(w http.ResponseWriter, r *http.Request) {
 // The change is made already; a log that cannot take it now holds it.
 func (s *Server) logChange(r *http.Request, ev *event.Event) {
 	ev.Actor = principal(r).Name
-	if err := s.Site.Record(r.Context(), ev); err != nil {
+	if err := s.Journal.Logged(r.Context(), ev); err != nil {
 		s.Log.Error("change not logged", "type", ev.Type, "err", err)
 	}
 }

@@ -12,59 +12,69 @@ import (
 	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/journal"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
-// Site is what the guards' and managers' actions need of the running site.
-type Site interface {
+// Console is the guard's hand on the doors; each command is logged.
+type Console interface {
 	UnlockDoor(ctx context.Context, door, by string) error
-	SetLockdown(ctx context.Context, on bool, by, reason string)
+	SetLockdown(ctx context.Context, on bool, by, reason string) error
 	Lockdown() bool
 	Forgive(ctx context.Context, personID, by string) error
-	ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]config.Asset, error)
-	RegisterVisit(ctx context.Context, v *store.Visit, by string) error
-	CheckIn(ctx context.Context, visitID string, card uint64, by string) error
-	CheckOutAtDesk(ctx context.Context, visitID, by string) error
 	Muster() []access.Presence
 	Occupancy() map[string]int
-	FrigateRejects() map[string]int
-	// StorageHealth says whether the log is being written; HeldAlarms are
-	// alarms the database could not take, shown from memory.
-	StorageHealth() store.Health
-	HeldAlarms() []store.Alarm
-	// Alarm raises an alarm of the API's own (repeated failed logins).
-	Alarm(ctx context.Context, kind, severity, detail string)
-	// Record puts an event of the API's own (an audit, an acknowledgement)
-	// in the one line of the log, and returns once it is there.
-	Record(ctx context.Context, ev *event.Event) error
+}
+
+// Desk is the visitor desk.
+type Desk interface {
+	Register(ctx context.Context, v *sekisho.Visit, by string) error
+	CheckIn(ctx context.Context, visitID string, card uint64, by string) error
+	CheckOutAtDesk(ctx context.Context, visitID, by string) error
+	ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]config.Asset, error)
+}
+
+// Alarms are the site's alarms: Held are those raised and not yet stored
+// (the database could not take them), shown from memory.
+type Alarms interface {
+	Raise(a sekisho.Alarm) <-chan error
+	Held() []sekisho.Alarm
+}
+
+// Journal is the one line of the log: Logged puts an event of the API's own
+// (an audit, an acknowledgement) there and returns once it is; Health says
+// whether the log is being written.
+type Journal interface {
+	Logged(ctx context.Context, ev *event.Event) error
+	Health() journal.Health
 }
 
 func (s *Server) ruleRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/doors/{id}/unlock", s.need(store.RoleGuard, s.unlockDoor))
-	mux.HandleFunc("GET /api/zones", s.need(store.RoleGuard, s.listZones))
-	mux.HandleFunc("GET /api/muster", s.need(store.RoleGuard, s.muster))
-	mux.HandleFunc("POST /api/lockdown", s.need(store.RoleGuard, s.lockdown))
-	mux.HandleFunc("POST /api/people/{id}/forgive", s.need(store.RoleGuard, s.forgive))
-	mux.HandleFunc("GET /api/alarms", s.need(store.RoleGuard, s.listAlarms))
-	mux.HandleFunc("POST /api/alarms/{id}/ack", s.need(store.RoleGuard, s.ackAlarm))
-	mux.HandleFunc("GET /api/visits", s.need(store.RoleGuard, s.listVisits))
-	mux.HandleFunc("POST /api/visits", s.need(store.RoleGuard, s.registerVisit))
-	mux.HandleFunc("POST /api/visits/{id}/checkin", s.need(store.RoleGuard, s.checkIn))
-	mux.HandleFunc("POST /api/visits/{id}/checkout", s.need(store.RoleGuard, s.checkOut))
-	mux.HandleFunc("POST /api/visits/{id}/covers/confirm", s.need(store.RoleGuard, s.confirmCovers))
+	mux.HandleFunc("POST /api/doors/{id}/unlock", s.need(sekisho.RoleGuard, s.unlockDoor))
+	mux.HandleFunc("GET /api/zones", s.need(sekisho.RoleGuard, s.listZones))
+	mux.HandleFunc("GET /api/muster", s.need(sekisho.RoleGuard, s.muster))
+	mux.HandleFunc("POST /api/lockdown", s.need(sekisho.RoleGuard, s.lockdown))
+	mux.HandleFunc("POST /api/people/{id}/forgive", s.need(sekisho.RoleGuard, s.forgive))
+	mux.HandleFunc("GET /api/alarms", s.need(sekisho.RoleGuard, s.listAlarms))
+	mux.HandleFunc("POST /api/alarms/{id}/ack", s.need(sekisho.RoleGuard, s.ackAlarm))
+	mux.HandleFunc("GET /api/visits", s.need(sekisho.RoleGuard, s.listVisits))
+	mux.HandleFunc("POST /api/visits", s.need(sekisho.RoleGuard, s.registerVisit))
+	mux.HandleFunc("POST /api/visits/{id}/checkin", s.need(sekisho.RoleGuard, s.checkIn))
+	mux.HandleFunc("POST /api/visits/{id}/checkout", s.need(sekisho.RoleGuard, s.checkOut))
+	mux.HandleFunc("POST /api/visits/{id}/covers/confirm", s.need(sekisho.RoleGuard, s.confirmCovers))
 }
 
 // siteError maps the site's errors to answers a guard can act on.
 func (s *Server) siteError(w http.ResponseWriter, what string, err error) {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, sekisho.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, sekisho.ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, store.ErrDuplicate):
+	case errors.Is(err, sekisho.ErrDuplicate):
 		writeError(w, http.StatusConflict, "in_use", err.Error())
-	case errors.Is(err, ErrRefused):
-		var r *Refusal
+	case errors.Is(err, sekisho.ErrRefused):
+		var r *sekisho.Refusal
 		errors.As(err, &r)
 		writeError(w, http.StatusConflict, r.Code, r.Detail)
 	default:
@@ -72,19 +82,8 @@ func (s *Server) siteError(w http.ResponseWriter, what string, err error) {
 	}
 }
 
-// Refusal is a site rule saying no, with its stable word.
-type Refusal struct{ Code, Detail string }
-
-func (r *Refusal) Error() string { return r.Code + ": " + r.Detail }
-
-// Is makes every Refusal match ErrRefused.
-func (r *Refusal) Is(target error) bool { return target == ErrRefused }
-
-// ErrRefused matches any Refusal.
-var ErrRefused = errors.New("refused")
-
 func (s *Server) unlockDoor(w http.ResponseWriter, r *http.Request) {
-	if err := s.Site.UnlockDoor(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
+	if err := s.Console.UnlockDoor(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
 		s.siteError(w, "unlock", err)
 		return
 	}
@@ -100,16 +99,16 @@ type zoneState struct {
 }
 
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
-	occ := s.Site.Occupancy()
+	occ := s.Console.Occupancy()
 	out := []zoneState{}
 	for _, z := range s.Config.Zones {
 		out = append(out, zoneState{ID: z.ID, Name: z.Name, Restricted: z.Restricted, NoPhones: z.NoPhones, Count: occ[z.ID]})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"zones": out, "lockdown": s.Site.Lockdown()})
+	writeJSON(w, http.StatusOK, map[string]any{"zones": out, "lockdown": s.Console.Lockdown()})
 }
 
 func (s *Server) muster(w http.ResponseWriter, r *http.Request) {
-	list := s.Site.Muster()
+	list := s.Console.Muster()
 	if zones := managedZones(principal(r)); len(zones) > 0 {
 		list = slices.DeleteFunc(list, func(p access.Presence) bool { return !slices.Contains(zones, p.Zone) })
 	}
@@ -128,12 +127,15 @@ func (s *Server) lockdown(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_lockdown", `give {"active":true,"reason":"…"} or {"active":false}`)
 		return
 	}
-	s.Site.SetLockdown(r.Context(), *req.Active, principal(r).Name, req.Reason)
-	writeJSON(w, http.StatusOK, map[string]any{"lockdown": s.Site.Lockdown()})
+	if err := s.Console.SetLockdown(r.Context(), *req.Active, principal(r).Name, req.Reason); err != nil {
+		s.siteError(w, "lockdown", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lockdown": s.Console.Lockdown()})
 }
 
 func (s *Server) forgive(w http.ResponseWriter, r *http.Request) {
-	if err := s.Site.Forgive(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
+	if err := s.Console.Forgive(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
 		s.siteError(w, "forgive", err)
 		return
 	}
@@ -142,14 +144,14 @@ func (s *Server) forgive(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) {
 	alarms, err := s.Store.OpenAlarms(r.Context())
-	if held := s.Site.HeldAlarms(); len(held) > 0 {
+	if held := s.Alarms.Held(); len(held) > 0 {
 		// First: raised and not stored yet (the database may be locked or
 		// the card full); an alarm stored meanwhile is shown once.
 		stored := map[string]bool{}
 		for _, a := range alarms {
 			stored[a.ID] = true
 		}
-		var shown []store.Alarm
+		var shown []sekisho.Alarm
 		for _, a := range held {
 			if !stored[a.ID] {
 				shown = append(shown, a)
@@ -175,8 +177,8 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 		s.siteError(w, "acknowledge", err)
 		return
 	}
-	if err := s.Site.Record(r.Context(), &event.Event{Type: event.AlarmAcknowledged, Door: a.Door, Reader: a.Reader, Actor: by,
-		Alarm: &event.Alarm{ID: a.ID, Severity: a.Severity}, Detail: map[string]string{"kind": a.Kind}}); err != nil {
+	if err := s.Journal.Logged(r.Context(), &event.Event{Type: event.AlarmAcknowledged, Door: a.Door, Reader: a.Reader, Actor: by,
+		Alarm: &event.Alarm{ID: a.ID, Severity: string(a.Severity)}, Detail: map[string]string{"kind": string(a.Kind)}}); err != nil {
 		s.Log.Error("ack not logged", "alarm", a.ID, "err", err)
 	}
 	writeJSON(w, http.StatusOK, a)
@@ -247,12 +249,12 @@ func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_visit", Detail: strings.Join(problems, "; "), Problems: words})
 		return
 	}
-	v := &store.Visit{Name: strings.TrimSpace(req.Name), Company: strings.TrimSpace(req.Company), HostID: req.Host, Purpose: req.Purpose,
+	v := &sekisho.Visit{Name: strings.TrimSpace(req.Name), Company: strings.TrimSpace(req.Company), HostID: req.Host, Purpose: req.Purpose,
 		Day: req.Date, Zones: req.Zones, NDARef: req.NDARef, BriefedBy: req.BriefedBy, PhoneLocker: req.PhoneLocker}
 	if req.BriefedBy != "" {
 		v.BriefedAt = s.Clock.Now().UTC().Format(time.RFC3339)
 	}
-	if err := s.Site.RegisterVisit(r.Context(), v, principal(r).Name); err != nil {
+	if err := s.Desk.Register(r.Context(), v, principal(r).Name); err != nil {
 		s.siteError(w, "register visit", err)
 		return
 	}
@@ -270,7 +272,7 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_checkin", `give the day badge's number: {"card":17}`)
 		return
 	}
-	if err := s.Site.CheckIn(r.Context(), r.PathValue("id"), *req.Card, principal(r).Name); err != nil {
+	if err := s.Desk.CheckIn(r.Context(), r.PathValue("id"), *req.Card, principal(r).Name); err != nil {
 		s.siteError(w, "check in", err)
 		return
 	}
@@ -279,7 +281,7 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) checkOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.Site.CheckOutAtDesk(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
+	if err := s.Desk.CheckOutAtDesk(r.Context(), r.PathValue("id"), principal(r).Name); err != nil {
 		s.siteError(w, "check out", err)
 		return
 	}
@@ -298,7 +300,7 @@ func (s *Server) confirmCovers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_covers", `give the zone: {"zone":"die-press"}`)
 		return
 	}
-	assets, err := s.Site.ConfirmCovers(r.Context(), r.PathValue("id"), req.Zone, principal(r).Name)
+	assets, err := s.Desk.ConfirmCovers(r.Context(), r.PathValue("id"), req.Zone, principal(r).Name)
 	if err != nil {
 		s.siteError(w, "confirm covers", err)
 		return

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/doors"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/release"
@@ -54,9 +55,14 @@ type Server struct {
 	Store  *store.Store
 	Doors  *doors.Tracker
 	Sim    Simulator
-	Site   Site
-	Fleet  Fleet // nil without door Pis
-	Log    *slog.Logger
+	// The running site's parts the API acts through.
+	Console Console
+	Desk    Desk
+	Alarms  Alarms
+	Journal Journal
+	Cameras Cameras // nil without Frigate
+	Fleet   Fleet   // nil without door Pis
+	Log     *slog.Logger
 	// SessionTTL is how long a browser session lasts; 12 h (a shift) when zero.
 	SessionTTL time.Duration
 	// Background bounds work that outlives a request (the demo shift).
@@ -80,25 +86,25 @@ func (s *Server) Handler() http.Handler {
 	if s.Metrics != nil {
 		mux.HandleFunc("GET /metrics", s.metrics)
 	}
-	mux.HandleFunc("GET /api/me", s.need(store.RoleGuard, s.me))
-	mux.HandleFunc("GET /api/doors", s.need(store.RoleGuard, s.listDoors))
-	mux.HandleFunc("GET /api/bridges", s.need(store.RoleManager, s.listBridges))
-	mux.HandleFunc("GET /api/events", s.need(store.RoleManager, s.listEvents))
-	mux.HandleFunc("GET /api/events.csv", s.need(store.RoleManager, s.exportEvents))
-	mux.HandleFunc("GET /api/stream", s.need(store.RoleGuard, s.stream))
-	mux.HandleFunc("GET /api/people", s.need(store.RoleAdmin, s.listPeople))
-	mux.HandleFunc("POST /api/people", s.need(store.RoleAdmin, s.createPerson))
-	mux.HandleFunc("POST /api/people/import", s.need(store.RoleAdmin, s.importPeople))
-	mux.HandleFunc("GET /api/people/export.csv", s.need(store.RoleAdmin, s.exportPeople))
-	mux.HandleFunc("GET /api/people/{id}/credentials", s.need(store.RoleAdmin, s.listCredentials))
-	mux.HandleFunc("POST /api/people/{id}/credentials", s.need(store.RoleAdmin, s.addCredential))
-	mux.HandleFunc("GET /api/levels", s.need(store.RoleAdmin, s.levels))
-	mux.HandleFunc("PATCH /api/people/{id}", s.need(store.RoleAdmin, s.updatePerson))
-	mux.HandleFunc("DELETE /api/people/{id}", s.need(store.RoleAdmin, s.deletePerson))
-	mux.HandleFunc("POST /api/people/{id}/disable", s.need(store.RoleAdmin, s.setPersonDisabled(true)))
-	mux.HandleFunc("POST /api/people/{id}/enable", s.need(store.RoleAdmin, s.setPersonDisabled(false)))
-	mux.HandleFunc("PATCH /api/people/{id}/credentials/{card}", s.need(store.RoleAdmin, s.updateCredential))
-	mux.HandleFunc("DELETE /api/people/{id}/credentials/{card}", s.need(store.RoleAdmin, s.deleteCredential))
+	mux.HandleFunc("GET /api/me", s.need(sekisho.RoleGuard, s.me))
+	mux.HandleFunc("GET /api/doors", s.need(sekisho.RoleGuard, s.listDoors))
+	mux.HandleFunc("GET /api/bridges", s.need(sekisho.RoleManager, s.listBridges))
+	mux.HandleFunc("GET /api/events", s.need(sekisho.RoleManager, s.listEvents))
+	mux.HandleFunc("GET /api/events.csv", s.need(sekisho.RoleManager, s.exportEvents))
+	mux.HandleFunc("GET /api/stream", s.need(sekisho.RoleGuard, s.stream))
+	mux.HandleFunc("GET /api/people", s.need(sekisho.RoleAdmin, s.listPeople))
+	mux.HandleFunc("POST /api/people", s.need(sekisho.RoleAdmin, s.createPerson))
+	mux.HandleFunc("POST /api/people/import", s.need(sekisho.RoleAdmin, s.importPeople))
+	mux.HandleFunc("GET /api/people/export.csv", s.need(sekisho.RoleAdmin, s.exportPeople))
+	mux.HandleFunc("GET /api/people/{id}/credentials", s.need(sekisho.RoleAdmin, s.listCredentials))
+	mux.HandleFunc("POST /api/people/{id}/credentials", s.need(sekisho.RoleAdmin, s.addCredential))
+	mux.HandleFunc("GET /api/levels", s.need(sekisho.RoleAdmin, s.levels))
+	mux.HandleFunc("PATCH /api/people/{id}", s.need(sekisho.RoleAdmin, s.updatePerson))
+	mux.HandleFunc("DELETE /api/people/{id}", s.need(sekisho.RoleAdmin, s.deletePerson))
+	mux.HandleFunc("POST /api/people/{id}/disable", s.need(sekisho.RoleAdmin, s.setPersonDisabled(true)))
+	mux.HandleFunc("POST /api/people/{id}/enable", s.need(sekisho.RoleAdmin, s.setPersonDisabled(false)))
+	mux.HandleFunc("PATCH /api/people/{id}/credentials/{card}", s.need(sekisho.RoleAdmin, s.updateCredential))
+	mux.HandleFunc("DELETE /api/people/{id}/credentials/{card}", s.need(sekisho.RoleAdmin, s.deleteCredential))
 	if s.Sim != nil {
 		mux.HandleFunc("POST /api/sim/readers/{id}/wiegand", s.simHardware(s.simWiegand))
 		mux.HandleFunc("POST /api/sim/readers/{id}/keys", s.simHardware(s.simKeys))
@@ -122,7 +128,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	now := s.Clock.Now()
 	build := release.Running()
 	status, code := "ok", http.StatusOK
-	storage := s.Site.StorageHealth()
+	storage := s.Journal.Health()
 	if !storage.OK {
 		// A monitor watching health must see a log that cannot be written.
 		status, code = "degraded", http.StatusServiceUnavailable
@@ -163,7 +169,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	out := struct {
-		store.Principal
+		sekisho.Principal
 		CSRF string `json:"csrf,omitempty"` // for a browser session: sent back on every change
 		// IdleTimeout: a browser session ends after this many seconds
 		// without use; the page warns before.

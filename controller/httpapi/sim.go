@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
@@ -177,7 +177,7 @@ func (s *Server) simPins(w http.ResponseWriter, r *http.Request) {
 // answer anyone (the README's tour with curl), from elsewhere only a
 // signed-in guard, so a demo reached over HTTPS is not opened by a stranger.
 func (s *Server) simHardware(h http.HandlerFunc) http.HandlerFunc {
-	guarded := s.need(store.RoleGuard, h)
+	guarded := s.need(sekisho.RoleGuard, h)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if fromLoopback(r) {
 			h(w, r)

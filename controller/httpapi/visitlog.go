@@ -8,23 +8,24 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/controller/visitlog"
 )
 
 func (s *Server) visitLogRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/visits/badges", s.need(store.RoleGuard, s.badges))
-	mux.HandleFunc("GET /api/hosts", s.need(store.RoleGuard, s.hosts))
-	mux.HandleFunc("GET /api/visits/search", s.need(store.RoleManager, s.searchVisits))
-	mux.HandleFunc("GET /api/reports/visitors", s.need(store.RoleManager, s.visitorReport))
-	mux.HandleFunc("GET /api/reports/visitors.csv", s.need(store.RoleManager, s.visitorReportCSV))
+	mux.HandleFunc("GET /api/visits/badges", s.need(sekisho.RoleGuard, s.badges))
+	mux.HandleFunc("GET /api/hosts", s.need(sekisho.RoleGuard, s.hosts))
+	mux.HandleFunc("GET /api/visits/search", s.need(sekisho.RoleManager, s.searchVisits))
+	mux.HandleFunc("GET /api/reports/visitors", s.need(sekisho.RoleManager, s.visitorReport))
+	mux.HandleFunc("GET /api/reports/visitors.csv", s.need(sekisho.RoleManager, s.visitorReportCSV))
 }
 
 // audit logs that someone looked at or took away the log (the casebook's
 // boiler maker tells staff their access is logged).
 func (s *Server) audit(r *http.Request, typ, what string) {
 	ev := &event.Event{Type: typ, Actor: principal(r).Name, Detail: map[string]string{"what": what, "query": r.URL.RawQuery}}
-	if err := s.Site.Record(r.Context(), ev); err != nil {
+	if err := s.Journal.Logged(r.Context(), ev); err != nil {
 		s.Log.Error("audit not logged", "what", what, "err", err)
 	}
 }

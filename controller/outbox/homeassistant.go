@@ -240,7 +240,7 @@ func (o *Outbox) publishOpenAlarms(ctx context.Context, client paho.Client) paho
 	}
 	if open, err := o.Store.OpenAlarms(ctx); err == nil {
 		for _, a := range open {
-			count[a.Kind]++
+			count[string(a.Kind)]++
 		}
 		o.lastAlarms = count
 	} else if o.lastAlarms != nil {

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
 
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
 )
 
 // The authorization matrix: every endpoint for anonymous, a guard, the
@@ -28,8 +28,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return tok
 	}
 	who := []struct{ name, token string }{
-		{"anonymous", ""}, {"guard", token(store.RoleGuard)}, {"press manager", token(store.RoleManager, "die-press")},
-		{"dev manager", token(store.RoleManager, "dev-room")}, {"admin", ts.token},
+		{"anonymous", ""}, {"guard", token(sekisho.RoleGuard)}, {"press manager", token(sekisho.RoleManager, "die-press")},
+		{"dev manager", token(sekisho.RoleManager, "dev-room")}, {"admin", ts.token},
 	}
 
 	// Something of each zone: Sato into the press area (a still), a visit
@@ -38,7 +38,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	ts.swipe("r-press-out", 12, 345)
 	grant := await(t, live, "press grant", isType(event.AccessGranted, nil))
 	still := await(t, live, "its still", isType(event.CameraSnapshot, func(ev event.Event) bool { return ev.Detail["for"] == grant.ID }))
-	var pressVisit, devVisit store.Visit
+	var pressVisit, devVisit sekisho.Visit
 	ts.call("POST", "/api/visits", map[string]any{"name": "Press Visitor", "company": "Kanagata", "host": "p-sato",
 		"zones": []string{"die-press"}, "briefed_by": "desk", "nda_ref": "NDA-1", "phone_locker": "L1"}, &pressVisit)
 	ts.call("POST", "/api/visits", map[string]any{"name": "Dev Visitor", "company": "Kaihatsu", "host": "p-sato",
@@ -136,7 +136,7 @@ func firstLine(b []byte) string {
 func TestGuardStreamStartsAtTheShift(t *testing.T) {
 	later := func(o *site.Options) { o.Now = func() time.Time { return time.Now().Add(13 * time.Hour) } }
 	ts := startSiteWith(t, later)
-	guard, _, _ := ts.Store.CreateToken(context.Background(), store.RoleGuard, nil, "board", time.Time{})
+	guard, _, _ := ts.Store.CreateToken(context.Background(), sekisho.RoleGuard, nil, "board", time.Time{})
 	code, word, detail := ts.refusal(t, "GET", "/api/stream?after_seq=0", "", guard)
 	if code != http.StatusForbidden || word != "before_shift" || !strings.Contains(detail, "/api/events") {
 		t.Fatalf("a guard reading yesterday from the stream: %d %s %s", code, word, detail)

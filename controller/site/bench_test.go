@@ -12,7 +12,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
@@ -55,11 +55,11 @@ func benchCardToStrike(b *testing.B, cameras bool, pace time.Duration) {
 	defer s.Stop()
 	const people = 10000
 	for i := range people {
-		p := &store.Person{ID: fmt.Sprintf("p-bench-%d", i), Name: fmt.Sprintf("Worker %d", i), Kind: "employee", Levels: []string{"press-operators"}}
+		p := &sekisho.Person{ID: fmt.Sprintf("p-bench-%d", i), Name: fmt.Sprintf("Worker %d", i), Kind: "employee", Levels: []string{"press-operators"}}
 		if err := s.Store.CreatePerson(ctx, p); err != nil {
 			b.Fatal(err)
 		}
-		c := &store.Credential{PersonID: p.ID, Format: "H10301", Facility: uint64(100 + i/65536), Number: uint64(i % 65536), Enabled: true}
+		c := &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: uint64(100 + i/65536), Number: uint64(i % 65536), Enabled: true}
 		if err := s.Store.AddCredential(ctx, c); err != nil {
 			b.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func benchCardToStrike(b *testing.B, cameras bool, pace time.Duration) {
 			case <-bg.Done():
 				return
 			case <-tick.C:
-				s.record(bg, &event.Event{Type: event.DoorOpened, Door: "floor-door"})
+				s.journal.Record(&event.Event{Type: event.DoorOpened, Door: "floor-door"})
 			}
 		}
 	}()

@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
@@ -28,6 +30,8 @@ type cameras struct {
 	sub     *camera.Subscriber // nil without a frigate block
 	jobs    chan event.Event
 	atDoor  map[string][]config.Camera // made once: the door's loop looks here per event
+	config  *config.Config
+	log     *slog.Logger
 }
 
 func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
@@ -37,6 +41,8 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 		corr:   camera.NewCorrelator(cfg, s.engine.Occupancy),
 		jobs:   make(chan event.Event, 256),
 		atDoor: map[string][]config.Camera{},
+		config: cfg,
+		log:    s.log,
 	}
 	for _, d := range cfg.Doors {
 		if cams := cfg.CamerasAt(d.ID); len(cams) > 0 {
@@ -60,6 +66,7 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 			Available: func(online bool) { s.frigateAvailable(ctx, online) }}
 	}
 	s.cams = c
+	s.afterLog.cams.Store(c)
 	s.goRun("stills", s.takeStills, ctx)
 	s.goRun("stills-retention", s.pruneStills, ctx)
 	if c.sub != nil {
@@ -85,7 +92,7 @@ func (s *Site) pruneStills(ctx context.Context) error {
 		for _, d := range days {
 			ev := &event.Event{Type: event.CameraPruned, Detail: map[string]string{"day": d.Day,
 				"files": strconv.Itoa(d.Files), "bytes": strconv.FormatInt(d.Bytes, 10), "keep_days": strconv.Itoa(keep)}}
-			if err := s.logged(ctx, ev); err != nil {
+			if err := s.journal.Logged(ctx, ev); err != nil {
 				s.log.Error("stills kept: their removal could not be logged", "day", d.Day, "err", err)
 				continue
 			}
@@ -105,47 +112,43 @@ func (s *Site) pruneStills(ctx context.Context) error {
 
 // FrigateRejects counts the Frigate messages refused, by kind; nil without
 // Frigate.
-func (s *Site) FrigateRejects() map[string]int {
-	if s.cams == nil || s.cams.sub == nil {
+func (c *cameras) FrigateRejects() map[string]int {
+	if c == nil || c.sub == nil {
 		return nil
 	}
-	return s.cams.sub.Rejects()
+	return c.sub.Rejects()
 }
 
-// afterRecord hands a logged event to the cameras: grants to the
-// correlator, and the moments that matter to the stills queue.
-func (s *Site) afterRecord(ev *event.Event) {
-	c := s.cams
-	if c == nil {
-		return
-	}
+// logged hands a logged event to the cameras: grants to the correlator,
+// and the moments that matter to the stills queue.
+func (c *cameras) logged(ev *event.Event) {
 	if ev.Type == event.AccessGranted && ev.DecidedBy == "" {
 		c.corr.Grant(ev.ID, ev.Door, ev.ZoneFrom, ev.ZoneTo, ev.Time)
 	}
-	if !s.wantsStill(ev) || time.Since(ev.Time) > stillAge {
+	if !c.wantsStill(ev) || time.Since(ev.Time) > stillAge {
 		return
 	}
 	select {
 	case c.jobs <- *ev:
 	default:
-		s.log.Error("stills queue full: no still for this event", "seq", ev.Seq, "type", ev.Type, "door", ev.Door)
+		c.log.Error("stills queue full: no still for this event", "seq", ev.Seq, "type", ev.Type, "door", ev.Door)
 	}
 }
 
 // wantsStill: every entry to a restricted zone, every entry request at an
 // inside-only door, every forced, held or tamper alarm.
-func (s *Site) wantsStill(ev *event.Event) bool {
+func (c *cameras) wantsStill(ev *event.Event) bool {
 	matters := false
 	switch ev.Type {
 	case event.AccessGranted:
-		z, _ := s.Config.Zone(ev.ZoneTo)
+		z, _ := c.config.Zone(ev.ZoneTo)
 		matters = z.Restricted
 	case event.AccessRequested:
 		matters = true
 	case event.DoorForced, event.DoorHeld, event.DoorTamper:
 		matters = ev.Alarm != nil
 	}
-	return matters && len(s.cams.atDoor[ev.Door]) > 0
+	return matters && len(c.atDoor[ev.Door]) > 0
 }
 
 // takeStills works the queue; each event's cameras are asked at once, and
@@ -204,7 +207,7 @@ func (s *Site) still(ctx context.Context, ev event.Event, cam config.Camera) {
 	if ctx.Err() != nil {
 		return // stopping: the log is closing
 	}
-	s.record(ctx, out)
+	s.journal.Record(out)
 }
 
 // onDetection weighs one Frigate detection: the first sighting of an object
@@ -227,7 +230,7 @@ func (s *Site) onDetection(ctx context.Context, d camera.Detection) error {
 		if s.cams.frigate != nil && d.HasSnapshot {
 			ev.Detail["frigate_snapshot"] = s.cams.frigate.EventSnapshotURL(d.ID)
 		}
-		s.record(ctx, ev)
+		s.journal.Record(ev)
 	}
 	for _, f := range findings {
 		s.raiseFinding(ctx, f)
@@ -259,8 +262,7 @@ func (s *Site) raiseFinding(ctx context.Context, f camera.Finding) {
 	if id := f.Evidence["frigate_event"]; id != "" && s.cams.frigate != nil {
 		detail["frigate_snapshot"] = s.cams.frigate.EventSnapshotURL(id)
 	}
-	a := &store.Alarm{ID: newAlarmID(), Kind: f.Kind, Severity: f.Severity, Door: f.Door, Detail: f.Detail}
-	s.raiseAlarm(ctx, a, &event.Event{Door: f.Door, ZoneTo: f.Zone, Camera: &event.Camera{ID: f.Camera}, Detail: detail})
+	s.alarms.RaiseWith(sekisho.Alarm{Kind: f.Kind, Severity: f.Severity, Door: f.Door, Detail: f.Detail}, &event.Event{Door: f.Door, ZoneTo: f.Zone, Camera: &event.Camera{ID: f.Camera}, Detail: detail})
 }
 
 // frigateAvailable hears Frigate's own word on frigate/available: offline
@@ -271,11 +273,11 @@ func (s *Site) frigateAvailable(ctx context.Context, online bool) {
 		switch {
 		case !online && !s.frigateDown:
 			s.frigateDown = true
-			s.raise(ctx, "frigate_offline", "high", "", "", "",
-				"Frigate says it is offline: no detections of tailgating, intruders or phones until it is back")
+			s.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmFrigateOffline,
+				Detail: "Frigate says it is offline: no detections of tailgating, intruders or phones until it is back"})
 		case online && s.frigateDown:
 			s.frigateDown = false
-			s.clear(ctx, "", "frigate_offline")
+			s.alarms.Clear("", sekisho.AlarmFrigateOffline)
 		}
 	})
 }
@@ -285,11 +287,11 @@ func (s *Site) frigateAvailable(ctx context.Context, online bool) {
 // rejectQuiet; each time is logged with the count.
 func (s *Site) frigateShed(ctx context.Context, n int) {
 	s.do(ctx, func(ctx context.Context) {
-		s.record(ctx, &event.Event{Type: event.CameraShed, Detail: map[string]string{"shed": strconv.Itoa(n)}})
+		s.journal.Record(&event.Event{Type: event.CameraShed, Detail: map[string]string{"shed": strconv.Itoa(n)}})
 		if now := time.Now(); now.Sub(s.shedAlarmed) > rejectQuiet {
 			s.shedAlarmed = now
-			s.raise(ctx, "frigate_overflow", "high", "", "", "", fmt.Sprintf(
-				"Frigate's messages came faster than Sekisho weighs them: %d routine detections were dropped (no phone or person in a guarded zone was)", n))
+			s.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmFrigateOverflow, Detail: fmt.Sprintf(
+				"Frigate's messages came faster than Sekisho weighs them: %d routine detections were dropped (no phone or person in a guarded zone was)", n)})
 		}
 	})
 }

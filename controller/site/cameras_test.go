@@ -332,7 +332,7 @@ func TestFrigateDetectionsRaiseAlarms(t *testing.T) {
 		}
 		clear(count)
 		for _, a := range open {
-			count[a.Kind]++
+			count[string(a.Kind)]++
 		}
 		return count["intrusion"] > 0
 	})

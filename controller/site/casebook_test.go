@@ -9,7 +9,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // The casebook's visit, over the public API and the simulated doors: a
@@ -32,7 +32,7 @@ func TestCasebookVisit(t *testing.T) {
 
 	// The guard registers the engineer from Toyo Auto, host Sato, NDA signed,
 	// briefed, phone in locker 4.
-	var visit store.Visit
+	var visit sekisho.Visit
 	code := ts.call("POST", "/api/visits", map[string]any{
 		"name": "山田 一郎 (Yamada Ichiro)", "company": "Toyo Auto", "host": "p-sato", "purpose": "die trial",
 		"zones": []string{"lobby", "floor", "die-press"}, "nda_ref": "NDA-2026-118", "briefed_by": "guard", "phone_locker": "4",
@@ -40,7 +40,7 @@ func TestCasebookVisit(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("register: %d", code)
 	}
-	if code := ts.call("POST", "/api/visits/"+visit.ID+"/checkin", map[string]any{"card": 17}, &visit); code != http.StatusOK || visit.Status != store.VisitCheckedIn {
+	if code := ts.call("POST", "/api/visits/"+visit.ID+"/checkin", map[string]any{"card": 17}, &visit); code != http.StatusOK || visit.Status != sekisho.VisitCheckedIn {
 		t.Fatalf("check in: %d %+v", code, visit)
 	}
 	// The badge does not open the main entrance from outside: it asks.
@@ -104,7 +104,7 @@ func TestCasebookVisit(t *testing.T) {
 		}
 	}
 	next("checkout by badge", func(ev event.Event) bool { return ev.Type == event.VisitorCheckedOut && ev.Visit == visit.ID })
-	if v, _ := ts.Store.GetVisit(ctx, visit.ID); v.Status != store.VisitCheckedOut || v.Card != nil {
+	if v, _ := ts.Store.GetVisit(ctx, visit.ID); v.Status != sekisho.VisitCheckedOut || v.Card != nil {
 		t.Fatalf("after leaving: %+v", v)
 	}
 	// The manager's log has the press-area stay with the press camera's

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/store"
 )
@@ -42,7 +43,7 @@ func TestUnansweredAlarmGoesToTheSupervisor(t *testing.T) {
 		t.Fatalf("escalated %+v (the unanswered alarm is %s)", up, unanswered.Alarm.ID)
 	}
 
-	var open []store.Alarm
+	var open []sekisho.Alarm
 	ts.call("GET", "/api/alarms", nil, &open)
 	for _, a := range open {
 		switch a.ID {

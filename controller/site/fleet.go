@@ -10,6 +10,7 @@ import (
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/fleet"
 	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
@@ -58,9 +59,9 @@ func newFleet(cfg *config.Config, st *store.Store, b remote.Broker, key []byte, 
 // alarm; never dropped and never passed off as a good one.
 func (s *Site) unvouched(ctx context.Context, sig bridge.Signal, ev *event.Event) {
 	ev.Detail["unvouched"] = sig.Unvouched
-	s.record(ctx, ev)
-	s.raise(ctx, "bridge_unvouched", "high", ev.Door, ev.Reader, personID(ev),
-		"a door Pi opened "+ev.Door+" alone on a card its newest cards did not admit: "+sig.Unvouched)
+	s.journal.Record(ev)
+	s.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmBridgeUnvouched, Door: ev.Door, Reader: ev.Reader, PersonID: personID(ev),
+		Detail: "a door Pi opened " + ev.Door + " alone on a card its newest cards did not admit: " + sig.Unvouched})
 }
 
 func personID(ev *event.Event) string {

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/sitekeys"
-	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/controller/testtool"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
@@ -200,7 +200,7 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 	}
 	defer s.Stop()
 	for n := range fleetPeople {
-		p := &store.Person{ID: fmt.Sprintf("p-%d", n), Name: fmt.Sprintf("Worker %d", n), Kind: "employee",
+		p := &sekisho.Person{ID: fmt.Sprintf("p-%d", n), Name: fmt.Sprintf("Worker %d", n), Kind: "employee",
 			Levels: []string{fmt.Sprintf("g-%d", n%testtool.PlantGroups)}}
 		if n == 0 {
 			p.Levels = []string{"g-all"}
@@ -208,7 +208,7 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 		if err := s.Store.CreatePerson(ctx, p); err != nil {
 			b.Fatal(err)
 		}
-		if err := s.Store.AddCredential(ctx, &store.Credential{PersonID: p.ID, Format: "H10301", Facility: 7, Number: uint64(n), Enabled: true}); err != nil {
+		if err := s.Store.AddCredential(ctx, &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: 7, Number: uint64(n), Enabled: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -63,7 +63,7 @@ func (s *Site) doorCommand(ctx context.Context, c doorCommand) {
 		if ok {
 			ev.Door, ev.ZoneFrom, ev.ZoneTo = d.ID, d.From, d.To
 		}
-		s.record(ctx, ev)
+		s.journal.Record(ev)
 	}
 	switch {
 	case !ok:
@@ -71,7 +71,7 @@ func (s *Site) doorCommand(ctx context.Context, c doorCommand) {
 	case c.payload == "UNLOCK" && d.InsideOnly:
 		refuse(event.ReasonInsideOnly, d.ID+" unlocks only from inside")
 	case c.payload == "UNLOCK":
-		if err := s.unlockFor(ctx, d.ID, by, "home_assistant"); err != nil {
+		if err := s.console.unlockFor(ctx, d.ID, by, "home_assistant"); err != nil {
 			s.log.Error("Home Assistant unlock failed", "door", d.ID, "err", err)
 		}
 	case c.payload == "LOCK":

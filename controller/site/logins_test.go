@@ -10,8 +10,8 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
-	"github.com/sekisho/sekisho/controller/store"
 )
 
 // Guessing a password from the LAN: after a few failures each try waits
@@ -20,7 +20,7 @@ import (
 // by the test.
 func TestLoginBackoffAndAlarm(t *testing.T) {
 	ts, ahead := startSiteOnClock(t)
-	if err := ts.Store.CreateUser(context.Background(), "kato", store.RoleGuard, nil, "right-password-1"); err != nil {
+	if err := ts.Store.CreateUser(context.Background(), "kato", sekisho.RoleGuard, nil, "right-password-1"); err != nil {
 		t.Fatal(err)
 	}
 	login := func(password string) string {
@@ -55,7 +55,7 @@ func TestLoginBackoffAndAlarm(t *testing.T) {
 		}
 		ahead.Add(int64(14 * time.Minute))
 	}
-	var alarms []store.Alarm
+	var alarms []sekisho.Alarm
 	waitFor(t, "the failed-logins alarm", func() bool {
 		ts.call("GET", "/api/alarms", nil, &alarms)
 		for _, a := range alarms {

@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/alarms"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
@@ -60,8 +61,8 @@ func (s *Site) safely(ctx context.Context, what string, f func()) {
 		// Logging is itself guarded: a fault while logging the fault must
 		// not take the loop down either.
 		defer func() { _ = recover() }()
-		s.record(ctx, &event.Event{Type: event.SystemFault, Detail: map[string]string{"while": what, "panic": fmt.Sprint(v)}})
-		s.raise(ctx, "fault", "high", "", "", "", fmt.Sprintf("door loop fault while handling %s: %v; every door was locked", what, v))
+		s.journal.Record(&event.Event{Type: event.SystemFault, Detail: map[string]string{"while": what, "panic": fmt.Sprint(v)}})
+		s.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmFault, Detail: fmt.Sprintf("door loop fault while handling %s: %v; every door was locked", what, v)})
 	}()
 	f()
 }
@@ -99,7 +100,7 @@ func (s *Site) onRejected(ctx context.Context, r remote.Rejection) {
 	if lost := s.rejectionsLost.Swap(0); lost > 0 {
 		ev.Detail["not_logged"] = strconv.FormatInt(lost, 10)
 	}
-	s.record(ctx, ev)
+	s.journal.Record(ev)
 	recent := s.rejectCounts[r.Bridge][:0]
 	for _, at := range s.rejectCounts[r.Bridge] {
 		if now.Sub(at) < rejectWindow {
@@ -114,14 +115,14 @@ func (s *Site) onRejected(ctx context.Context, r remote.Rejection) {
 		// and a flood of them once per rejectQuiet.
 		if now.Sub(s.rejectAlarmed[key]) > rejectQuiet {
 			s.rejectAlarmed[key] = now
-			s.raise(ctx, "bridge_rejected", "high", "", "", "", fmt.Sprintf("%s: %s", r.Bridge, r.Detail))
+			s.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmBridgeRejected, Detail: fmt.Sprintf("%s: %s", r.Bridge, r.Detail)})
 		}
 		return
 	}
 	if len(recent) >= rejectAlarmAfter && now.Sub(s.rejectAlarmed[r.Bridge]) > rejectQuiet {
 		s.rejectAlarmed[r.Bridge] = now
-		s.raise(ctx, "bridge_rejected", "high", "", "", "", fmt.Sprintf(
-			"%d messages of door Pi %s rejected within a minute (last: %s): someone may be sending in its name", len(recent), r.Bridge, r.Reason))
+		s.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmBridgeRejected, Detail: fmt.Sprintf(
+			"%d messages of door Pi %s rejected within a minute (last: %s): someone may be sending in its name", len(recent), r.Bridge, r.Reason)})
 	}
 }
 
@@ -138,9 +139,9 @@ func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
 		ev.Type, ev.Reason = event.AccessDenied, event.ReasonBadFrame
 		ev.Detail = map[string]string{"bits": sig.Bits, "error": sig.Error}
 		claimed(ev, sig)
-		s.record(ctx, ev)
+		s.journal.Record(ev)
 		for _, a := range s.engine.BadFrame(sig.Reader, ev.Door, sig.At) {
-			s.raise(ctx, a.Kind, a.Severity, a.Door, a.Reader, a.PersonID, a.Detail)
+			s.alarms.Raise(engineAlarm(a))
 		}
 	default:
 		s.onDoor(ctx, sig)
@@ -165,7 +166,7 @@ func (s *Site) onBridgeDecision(ctx context.Context, sig bridge.Signal) {
 		s.unvouched(ctx, sig, ev)
 		return
 	}
-	s.record(ctx, ev)
+	s.journal.Record(ev)
 }
 
 func (s *Site) readerEvent(sig bridge.Signal) *event.Event {
@@ -198,11 +199,11 @@ func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 			}
 		}
 		if a := out.Events[i].Alarm; a != nil {
-			a.ID = newAlarmID() // one id in the event, the alarm and alarm.raised
+			a.ID = alarms.NewID() // one id in the event, the alarm and alarm.raised
 		}
 		claimed(&out.Events[i], sig)
-		s.record(ctx, &out.Events[i])
-		s.doorAlarms(ctx, out.Events[i])
+		s.journal.Record(&out.Events[i])
+		s.alarms.DoorEvent(out.Events[i])
 	}
 	door, _ := s.Config.Door(sig.Door)
 	switch {
@@ -222,9 +223,9 @@ func (s *Site) onDoor(ctx context.Context, sig bridge.Signal) {
 		time.AfterFunc(out.HeldCheck, func() {
 			s.do(ctx, func(ctx context.Context) {
 				for _, ev := range s.Doors.Held(id, opening, time.Now()) {
-					ev.Alarm.ID = newAlarmID()
-					s.record(ctx, &ev)
-					s.doorAlarms(ctx, ev)
+					ev.Alarm.ID = alarms.NewID()
+					s.journal.Record(&ev)
+					s.alarms.DoorEvent(ev)
 				}
 			})
 		})
@@ -266,7 +267,7 @@ func (s *Site) onLoop(ctx context.Context, f func(ctx context.Context) ([]<-chan
 	for _, done := range logged {
 		select {
 		case err := <-done:
-			if err != nil && !errors.Is(err, store.ErrDuplicate) {
+			if err != nil && !errors.Is(err, sekisho.ErrDuplicate) {
 				return fmt.Errorf("site: logged: %w", err)
 			}
 		case <-ctx.Done():
@@ -282,4 +283,11 @@ func (s *Site) do(ctx context.Context, f func(context.Context)) {
 	case s.tasks <- f:
 	case <-ctx.Done():
 	}
+}
+
+// loopRunner lends the door loop to a part that must take its turn there.
+type loopRunner func(ctx context.Context, f func(ctx context.Context) ([]<-chan error, error)) error
+
+func (r loopRunner) OnLoop(ctx context.Context, f func(ctx context.Context) ([]<-chan error, error)) error {
+	return r(ctx, f)
 }

@@ -113,8 +113,8 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	if open, err := s.Store.OpenAlarms(ctx); err == nil {
 		kinds := map[string]int{}
-		for _, a := range append(open, s.HeldAlarms()...) {
-			kinds[a.Kind]++
+		for _, a := range append(open, s.alarms.Held()...) {
+			kinds[string(a.Kind)]++
 		}
 		for kind, n := range kinds {
 			gauge(descAlarmsOpen, float64(n), kind)
@@ -137,13 +137,13 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descBridgeInStep, one(st.InStep), st.ID)
 		}
 	}
-	for kind, n := range s.FrigateRejects() {
+	for kind, n := range s.cams.FrigateRejects() {
 		ch <- prometheus.MustNewConstMetric(descFrigate, prometheus.CounterValue, float64(n), kind)
 	}
 	if free, _, err := s.freeSpace(s.Config.DataDir); err == nil {
 		gauge(descDiskFree, float64(free))
 	}
-	gauge(descStorageOK, one(s.StorageHealth().OK))
+	gauge(descStorageOK, one(s.journal.Health().OK))
 	build := release.Running()
 	gauge(descBuild, 1, build.Version, build.Commit)
 }

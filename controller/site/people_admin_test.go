@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -24,7 +25,7 @@ func TestAdminChangesWhoMayPass(t *testing.T) {
 	ts := startSite(t, "")
 	live := ts.stream()
 	id := ts.addCardholder("Kato Ken", []string{"press-operators"}, 12, 801)
-	var cards []store.Credential
+	var cards []sekisho.Credential
 	ts.call("GET", "/api/people/"+id+"/credentials", nil, &cards)
 	if len(cards) != 1 {
 		t.Fatalf("cards: %+v", cards)
@@ -125,7 +126,7 @@ func TestAdminChangesWhoMayPass(t *testing.T) {
 	if ev := logged(event.PersonDeleted); ev.Person.Name != "Kato Kenji" || ev.Detail["cards"] != "12:802" {
 		t.Fatalf("person.deleted: %+v %v", ev.Person, ev.Detail)
 	}
-	var people []store.Person
+	var people []sekisho.Person
 	ts.call("GET", "/api/people", nil, &people)
 	for _, p := range people {
 		if p.ID == id {

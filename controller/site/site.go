@@ -7,7 +7,6 @@ package site
 import (
 	"cmp"
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -27,13 +26,16 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sekisho/sekisho/controller/access"
+	"github.com/sekisho/sekisho/controller/alarms"
 	"github.com/sekisho/sekisho/controller/broker"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/demo"
+	"github.com/sekisho/sekisho/controller/desk"
 	"github.com/sekisho/sekisho/controller/doors"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/fleet"
 	"github.com/sekisho/sekisho/controller/httpapi"
+	"github.com/sekisho/sekisho/controller/journal"
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
@@ -96,11 +98,14 @@ type Site struct {
 	log     *slog.Logger
 	signals chan bridge.Signal
 	tasks   chan func(context.Context)
-	journal *journal
-	// journalAbandon is closed when a stopping site stops waiting for a
-	// database that never came back.
-	journalAbandon chan struct{}
-	rejections     chan remote.Rejection
+	journal *journal.Journal
+	alarms  *alarms.Alarms
+	desk    *desk.Desk
+	console *console
+	// afterLog is what follows each append (meters, cameras, the storage
+	// alarm).
+	afterLog   afterLog
+	rejections chan remote.Rejection
 	// rejectionsLost counts rejections that came faster than the loop logs
 	// them; the next one logged says how many.
 	rejectionsLost atomic.Int64
@@ -110,16 +115,11 @@ type Site struct {
 	frigateDown    bool                   // Frigate said offline and is not back (loop only)
 	lastDecision   <-chan error           // the latest decision's append (loop only; the benchmark waits on it)
 
-	overstayEvery time.Duration
-	escalateEvery time.Duration
-	clock         sitetime.Clock
-	cams          *cameras
-	storage       storage
-	notices       chan outbox.Notice // told over MQTT at once, outside the log
-	logKey        ed25519.PrivateKey // signs the log's checkpoints
-
-	freeSpace      func(dir string) (free, total uint64, err error)
-	freeSpaceEvery time.Duration
+	clock       sitetime.Clock
+	cams        *cameras
+	notices     chan outbox.Notice // told over MQTT at once, outside the log
+	checkpoints *checkpointer
+	freeSpace   func(dir string) (free, total uint64, err error) // the metrics read it too
 
 	meters   *meters
 	commands chan doorCommand // Home Assistant's, as the broker heard them
@@ -185,28 +185,18 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		signals:    make(chan bridge.Signal, 1024),
 		tasks:      make(chan func(context.Context), 64),
 		rejections: make(chan remote.Rejection, 256),
-		journal:    newJournal(),
-
-		journalAbandon: make(chan struct{}),
 
 		rejectCounts:  map[string][]time.Time{},
 		rejectAlarmed: map[string]time.Time{},
 
-		overstayEvery: opts.OverstayEvery,
-		escalateEvery: opts.EscalateEvery,
-		clock:         sitetime.Clock{Location: cfg.Location, Source: opts.Now},
-		notices:       make(chan outbox.Notice, 16),
-		commands:      make(chan doorCommand, 64),
+		clock:    sitetime.Clock{Location: cfg.Location, Source: opts.Now},
+		notices:  make(chan outbox.Notice, 16),
+		commands: make(chan doorCommand, 64),
 
 		onBridgeAnswer: opts.BridgeAnswered,
-
-		freeSpace:      opts.FreeSpace,
-		freeSpaceEvery: cmp.Or(opts.FreeSpaceEvery, 10*time.Second),
-	}
-	if s.freeSpace == nil {
-		s.freeSpace = DiskSpace
 	}
 	s.meters = newMeters(s)
+	s.afterLog.meters = s.meters
 	// The doors lock before anything else happens: no pulse on start.
 	local, err := s.startHardware()
 	if err != nil {
@@ -226,12 +216,20 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		st.Close()
 		return nil, err
 	}
-	s.logKey = logKey
+	s.checkpoints = &checkpointer{store: st, key: logKey, notices: s.notices, log: log}
 	if created {
 		fmt.Fprintf(opts.Out, "The log's checkpoint key was made: %s\n  public key %x\n  (keep the public key with your checkpoints; `controller checkpoints key` prints it again)\n",
 			sitekeys.LogKeyPath(cfg.DataDir), logKey.Public())
 	}
-	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: st, Visits: st})
+	s.journal = journal.New(st, journal.Faults{Transient: store.Transient, Reason: store.Reason}, &s.afterLog, log)
+	s.alarms = alarms.New(st, s.journal, cfg.Site, s.notices, log)
+	s.afterLog.storage = &alarms.Storage{Alarms: s.alarms}
+	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: st})
+	s.desk = desk.New(cfg, st, s.journal, s.clock, loopRunner(s.onLoop), s.engine, log)
+	// Visitors' badges are judged from the desk's memory, never from the
+	// database the log shares.
+	s.engine.Visits = s.desk
+	s.console = &console{config: cfg, people: st, engine: s.engine, link: s.link, journal: s.journal, onLoop: s.onLoop}
 	// Who is where, from the log: a restart forgets nobody inside.
 	recent, err := st.Since(ctx, time.Now().Add(-cfg.Access.AntiPassbackReset),
 		event.AccessGranted, event.VisitorCheckedOut, event.PersonForgiven)
@@ -245,13 +243,17 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return nil, err
 	}
 
-	go s.writeLog()
+	if err := s.desk.Load(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.journal.Start()
 	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
 	fail := func(err error) (*Site, error) {
 		cancel()
 		s.wg.Wait()
-		s.closeJournal(time.Second)
+		s.journal.Close(time.Second)
 		if s.broker != nil {
 			s.broker.Close()
 		}
@@ -331,11 +333,26 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		s.goRun("fleet", s.fleet.Run, ctx)
 	}
 	s.goRun("wal", s.flushWAL, ctx)
-	s.goRun("checkpoints", s.signCheckpoints, ctx)
-	s.goRun("free-space", s.watchFreeSpace, ctx)
+	s.goRun("checkpoints", func(ctx context.Context) error {
+		return every(ctx, cfg.Storage.CheckpointEvery, false, s.checkpoints.sign)
+	}, ctx)
+	freeSpace := opts.FreeSpace
+	if freeSpace == nil {
+		freeSpace = DiskSpace
+	}
+	s.freeSpace = freeSpace
+	room := &space{dir: cfg.DataDir, limits: cfg.Storage, freeSpace: freeSpace, journal: s.journal,
+		storage: s.afterLog.storage, clock: s.clock, log: log}
+	s.goRun("free-space", func(ctx context.Context) error {
+		return every(ctx, cmp.Or(opts.FreeSpaceEvery, 10*time.Second), true, room.check)
+	}, ctx)
 	s.goRun("cards", s.watchCards, ctx)
-	s.goRun("overstay", s.overstays, ctx)
-	s.goRun("escalate", s.escalations, ctx)
+	s.goRun("overstay", func(ctx context.Context) error {
+		return s.desk.Overstays(ctx, s.alarms, cmp.Or(opts.OverstayEvery, 30*time.Second))
+	}, ctx)
+	s.goRun("escalate", func(ctx context.Context) error {
+		return s.alarms.Escalate(ctx, cfg.Access.EscalateAfter, cmp.Or(opts.EscalateEvery, 5*time.Second))
+	}, ctx)
 	ob := &outbox.Outbox{Store: st, Doors: s.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Broker: brokerURL, Log: log,
 		Occupancy: s.engine.Occupancy, Notices: s.notices}
 	s.outbox = ob
@@ -358,13 +375,17 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.goRun("home-assistant", s.doCommands, ctx)
 	s.goRun("watchdog", s.watchLoop, ctx)
 
-	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Site: s, Log: log, Background: ctx, Clock: s.clock,
+	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Log: log, Background: ctx, Clock: s.clock,
+		Console: s.console, Desk: s.desk, Alarms: s.alarms, Journal: s.journal,
 		Metrics: promhttp.HandlerFor(s.meters.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})}
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}
 	}
 	if s.fleet != nil {
 		api.Fleet = s.fleet
+	}
+	if s.cams.sub != nil {
+		api.Cameras = s.cams
 	}
 	// The --http override is held to the config's rule.
 	if err := config.CheckHTTPExposure(cfg.HTTP.Listen, cfg.HTTP.TLS); err != nil {
@@ -407,11 +428,11 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	// What the doors obey this run, as a hash a manager can hold the file to.
 	if b, err := os.ReadFile(cfg.File); err == nil {
 		sum := sha256.Sum256(b)
-		s.record(ctx, &event.Event{Type: event.ConfigLoaded, Detail: map[string]string{"file": cfg.File, "sha256": hex.EncodeToString(sum[:])}})
+		s.journal.Record(&event.Event{Type: event.ConfigLoaded, Detail: map[string]string{"file": cfg.File, "sha256": hex.EncodeToString(sum[:])}})
 	} else if cfg.File != "" {
 		log.Warn("config file not hashed for the log", "err", err)
 	}
-	s.record(ctx, &event.Event{Type: event.SystemStarted, Detail: map[string]string{"hardware": cfg.Hardware}})
+	s.journal.Record(&event.Event{Type: event.SystemStarted, Detail: map[string]string{"hardware": cfg.Hardware}})
 	s.notifySystemd(daemon.SdNotifyReady)
 	return s, nil
 }
@@ -522,11 +543,11 @@ func (s *Site) flushWAL(ctx context.Context) error {
 		switch {
 		case ctx.Err() != nil:
 		case err != nil && store.Transient(err):
-			s.flushFailing(err)
+			s.journal.FlushFailing(err)
 		case err != nil:
 			s.log.Warn("write-ahead log not folded in", "err", err)
 		default:
-			s.flushResumed()
+			s.journal.FlushResumed()
 		}
 	})
 }
@@ -594,11 +615,11 @@ const journalGrace = 10 * time.Second
 func (s *Site) finish() error {
 	s.notifySystemd(daemon.SdNotifyStopping)
 	s.wg.Wait()
-	s.record(context.Background(), &event.Event{Type: event.SystemStopped})
-	s.closeJournal(journalGrace)
+	s.journal.Record(&event.Event{Type: event.SystemStopped})
+	s.journal.Close(journalGrace)
 	// The last word of this run, signed: a log cut after a clean stop is
 	// caught by this checkpoint (published at the next start).
-	s.checkpoint(context.Background())
+	s.checkpoints.sign(context.Background())
 	s.errMu.Lock()
 	err := s.err
 	s.errMu.Unlock()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/store"
 )
@@ -106,12 +107,12 @@ func TestFullDiskLosesNothingAndSaysSoAtOnce(t *testing.T) {
 		t.Fatalf("storage alarm over MQTT: %+v", got)
 	}
 	// On the board: the storage alarm and the forced door, from memory.
-	var board []store.Alarm
+	var board []sekisho.Alarm
 	waitFor(t, "storage and forced alarms on the board", func() bool {
 		ts.call("GET", "/api/alarms", nil, &board)
 		kinds := map[string]bool{}
 		for _, a := range board {
-			kinds[a.Kind] = true
+			kinds[string(a.Kind)] = true
 		}
 		return kinds["storage"] && kinds["forced"]
 	})
@@ -190,7 +191,7 @@ func TestLockedDatabaseHoldsEventsAndHealthSaysWhy(t *testing.T) {
 		return res.StatusCode == http.StatusServiceUnavailable && strings.Contains(h.Reason, "locked")
 	})
 	// The door loop went on: the forced door's alarm is on the board.
-	var board []store.Alarm
+	var board []sekisho.Alarm
 	waitFor(t, "the forced door's alarm on the board", func() bool {
 		ts.call("GET", "/api/alarms", nil, &board)
 		for _, a := range board {

@@ -10,14 +10,15 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
 // register makes a briefed visit for today over the API.
-func (ts *testSite) register(name, company string, zones ...string) store.Visit {
+func (ts *testSite) register(name, company string, zones ...string) sekisho.Visit {
 	ts.t.Helper()
-	var v store.Visit
+	var v sekisho.Visit
 	if code := ts.call("POST", "/api/visits", map[string]any{"name": name, "company": company, "host": "p-sato",
 		"zones": zones, "briefed_by": "desk", "nda_ref": "NDA-1"}, &v); code != http.StatusCreated {
 		ts.t.Fatalf("register %s: %d", name, code)
@@ -35,10 +36,10 @@ func TestDeskBadInput(t *testing.T) {
 		t.Fatalf("check in: %d", code)
 	}
 	waiting := ts.register("Waiting", "Hamana Gear", "lobby")
-	var unbriefed store.Visit
+	var unbriefed sekisho.Visit
 	ts.call("POST", "/api/visits", map[string]any{"name": "Unbriefed", "company": "X", "host": "p-sato"}, &unbriefed)
 	tomorrow := time.Now().In(ts.Config.Location).AddDate(0, 0, 1).Format("2006-01-02")
-	var future store.Visit
+	var future sekisho.Visit
 	ts.call("POST", "/api/visits", map[string]any{"name": "Tomorrow", "company": "X", "host": "p-sato", "date": tomorrow, "briefed_by": "desk"}, &future)
 	yesterday := time.Now().In(ts.Config.Location).AddDate(0, 0, -1).Format("2006-01-02")
 	before, _ := ts.Store.SearchVisits(ctx, store.VisitQuery{})
@@ -80,7 +81,7 @@ func TestDeskBadInput(t *testing.T) {
 		t.Fatalf("refused requests wrote visits: %d before, %d after", len(before), len(after))
 	}
 	for _, v := range after {
-		if v.ID == waiting.ID && (v.Status != store.VisitRegistered || v.Card != nil) {
+		if v.ID == waiting.ID && (v.Status != sekisho.VisitRegistered || v.Card != nil) {
 			t.Fatalf("a refused check-in changed the visit: %+v", v)
 		}
 	}
@@ -115,7 +116,7 @@ func TestVisitorLogIsAppendOnly(t *testing.T) {
 		t.Fatalf("check out still works: %d", code)
 	}
 	got, _ := ts.Store.GetVisit(ctx, v.ID)
-	if got.Company != "Hamana Gear" || got.Status != store.VisitCheckedOut || got.CheckedIn == "" {
+	if got.Company != "Hamana Gear" || got.Status != sekisho.VisitCheckedOut || got.CheckedIn == "" {
 		t.Fatalf("visit after the attempts: %+v", got)
 	}
 }
@@ -138,13 +139,13 @@ func TestOverstayAlarm(t *testing.T) {
 	if !strings.Contains(ev.Detail["detail"], "Stays Late") || !strings.Contains(ev.Detail["detail"], "badge 12 not returned") {
 		t.Fatalf("overstay alarm: %v", ev.Detail)
 	}
-	var alarms []store.Alarm
+	var alarms []sekisho.Alarm
 	waitFor(t, "the overstay alarm in the alarms table", func() bool {
 		var err error
 		if alarms, err = ts.Store.OpenAlarms(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		return slices.ContainsFunc(alarms, func(a store.Alarm) bool { return a.Kind == "overstay" })
+		return slices.ContainsFunc(alarms, func(a sekisho.Alarm) bool { return a.Kind == "overstay" })
 	})
 	n := 0
 	for _, a := range alarms {

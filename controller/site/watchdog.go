@@ -89,7 +89,7 @@ func (s *Site) loopHung(waited time.Duration) {
 			s.log.Error("lock with the loop hung", "door", d.ID, "err", err)
 		}
 	}
-	s.record(context.Background(), &event.Event{Type: event.SystemFault, Detail: map[string]string{
+	s.journal.Record(&event.Event{Type: event.SystemFault, Detail: map[string]string{
 		"while": "watchdog", "detail": "the door loop did not answer within " + waited.String() + "; every door was locked"}})
 	s.notifySystemd("STATUS=door loop hung; every door locked")
 }

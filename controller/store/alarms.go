@@ -4,25 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
-)
 
-// Alarm is something a guard must see and acknowledge.
-type Alarm struct {
-	ID        string `json:"id"`
-	Kind      string `json:"kind"`
-	Severity  string `json:"severity"`
-	Door      string `json:"door,omitempty"`
-	Reader    string `json:"reader,omitempty"`
-	PersonID  string `json:"person_id,omitempty"`
-	Detail    string `json:"detail,omitempty"`
-	RaisedAt  string `json:"raised_at"`
-	ClearedAt string `json:"cleared_at,omitempty"`
-	AckedBy   string `json:"acked_by,omitempty"`
-	AckedAt   string `json:"acked_at,omitempty"`
-	// EscalatedAt: when the alarm, still unacknowledged, went to the
-	// supervisor.
-	EscalatedAt string `json:"escalated_at,omitempty"`
-}
+	"github.com/sekisho/sekisho/controller/sekisho"
+)
 
 // Health is whether the log is being written, as the site knows it (in
 // memory: it must be told while the database cannot take a word).
@@ -37,7 +21,7 @@ type Health struct {
 }
 
 // RaiseAlarm stores a new alarm.
-func (s *Store) RaiseAlarm(ctx context.Context, a *Alarm) error {
+func (s *Store) RaiseAlarm(ctx context.Context, a *sekisho.Alarm) error {
 	if a.RaisedAt == "" {
 		a.RaisedAt = now()
 	}
@@ -61,7 +45,7 @@ func (s *Store) ClearAlarm(ctx context.Context, id string) (bool, error) {
 }
 
 // ClearAlarms clears the open alarms of kind at door and returns their ids.
-func (s *Store) ClearAlarms(ctx context.Context, kind, door string) ([]string, error) {
+func (s *Store) ClearAlarms(ctx context.Context, kind sekisho.AlarmKind, door string) ([]string, error) {
 	open, err := s.alarms(ctx, `WHERE kind = ? AND door = ? AND cleared_at = ''`, kind, door)
 	if err != nil {
 		return nil, err
@@ -78,29 +62,29 @@ func (s *Store) ClearAlarms(ctx context.Context, kind, door string) ([]string, e
 }
 
 // AckAlarm records that a guard saw an alarm.
-func (s *Store) AckAlarm(ctx context.Context, id, by string) (Alarm, error) {
+func (s *Store) AckAlarm(ctx context.Context, id, by string) (sekisho.Alarm, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE alarms SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_at = ''`, by, now(), id)
 	if err != nil {
-		return Alarm{}, fmt.Errorf("store: ack alarm %s: %w", id, err)
+		return sekisho.Alarm{}, fmt.Errorf("store: ack alarm %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var exists int
 		s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alarms WHERE id = ?`, id).Scan(&exists)
 		if exists == 0 {
-			return Alarm{}, fmt.Errorf("store: alarm %s: %w", id, ErrNotFound)
+			return sekisho.Alarm{}, fmt.Errorf("store: alarm %s: %w", id, sekisho.ErrNotFound)
 		}
-		return Alarm{}, fmt.Errorf("store: alarm %s was already acknowledged: %w", id, ErrConflict)
+		return sekisho.Alarm{}, fmt.Errorf("store: alarm %s was already acknowledged: %w", id, sekisho.ErrConflict)
 	}
 	alarms, err := s.alarms(ctx, `WHERE id = ?`, id)
 	if err != nil || len(alarms) == 0 {
-		return Alarm{}, err
+		return sekisho.Alarm{}, err
 	}
 	return alarms[0], nil
 }
 
 // Unescalated are the alarms no guard has acknowledged and nobody has
 // escalated yet, oldest first.
-func (s *Store) Unescalated(ctx context.Context) ([]Alarm, error) {
+func (s *Store) Unescalated(ctx context.Context) ([]sekisho.Alarm, error) {
 	return s.alarms(ctx, `WHERE acked_at = '' AND escalated_at = '' ORDER BY raised_at LIMIT 500`)
 }
 
@@ -116,19 +100,19 @@ func (s *Store) EscalateAlarm(ctx context.Context, id string) (bool, error) {
 }
 
 // OpenAlarms are alarms not yet both cleared and acknowledged, newest first.
-func (s *Store) OpenAlarms(ctx context.Context) ([]Alarm, error) {
+func (s *Store) OpenAlarms(ctx context.Context) ([]sekisho.Alarm, error) {
 	return s.alarms(ctx, `WHERE cleared_at = '' OR acked_at = '' ORDER BY raised_at DESC LIMIT 500`)
 }
 
-func (s *Store) alarms(ctx context.Context, where string, args ...any) ([]Alarm, error) {
+func (s *Store) alarms(ctx context.Context, where string, args ...any) ([]sekisho.Alarm, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, severity, door, reader, person_id, detail, raised_at, cleared_at, acked_by, acked_at, escalated_at FROM alarms `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: alarms: %w", err)
 	}
 	defer rows.Close()
-	out := []Alarm{}
+	out := []sekisho.Alarm{}
 	for rows.Next() {
-		var a Alarm
+		var a sekisho.Alarm
 		if err := rows.Scan(&a.ID, &a.Kind, &a.Severity, &a.Door, &a.Reader, &a.PersonID, &a.Detail, &a.RaisedAt, &a.ClearedAt, &a.AckedBy, &a.AckedAt, &a.EscalatedAt); err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // BenchmarkAppend is one hash-chained event into a WAL SQLite file.
@@ -36,11 +37,11 @@ func BenchmarkLoadCards(b *testing.B) {
 	defer s.Close()
 	ctx := context.Background()
 	for i := range 10000 {
-		p := &Person{ID: fmt.Sprintf("p-%d", i), Name: fmt.Sprintf("Worker %d", i), Kind: "employee", Levels: []string{"staff"}}
+		p := &sekisho.Person{ID: fmt.Sprintf("p-%d", i), Name: fmt.Sprintf("Worker %d", i), Kind: "employee", Levels: []string{"staff"}}
 		if err := s.CreatePerson(ctx, p); err != nil {
 			b.Fatal(err)
 		}
-		if err := s.AddCredential(ctx, &Credential{PersonID: p.ID, Format: "H10301", Facility: uint64(i / 65536), Number: uint64(i % 65536), Enabled: true}); err != nil {
+		if err := s.AddCredential(ctx, &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: uint64(i / 65536), Number: uint64(i % 65536), Enabled: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

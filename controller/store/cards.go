@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
+
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // cardIndex is every card with its holder, in memory, so that a door's
@@ -17,7 +18,7 @@ import (
 type cardIndex struct {
 	mu      sync.Mutex
 	gen     uint64 // moves with every change
-	entries map[cardKey]Cardholder
+	entries map[cardKey]sekisho.Cardholder
 	loaded  bool  // entries hold generation gen
 	seen    int64 // cards_version as of the last change noticed
 	// reloaded is closed at the next load, and replaced.
@@ -31,7 +32,7 @@ type cardKey struct {
 }
 
 // lookup answers from the index; ok is false while it is not loaded.
-func (c *cardIndex) lookup(k cardKey) (h Cardholder, found, ok bool) {
+func (c *cardIndex) lookup(k cardKey) (h sekisho.Cardholder, found, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.loaded {
@@ -53,11 +54,6 @@ func (c *cardIndex) drop(version int64) {
 	}
 }
 
-func (p Person) clone() Person {
-	p.Levels = slices.Clone(p.Levels)
-	return p
-}
-
 const selectAllCardHolders = `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
 		p.id, p.name, p.kind, p.company, p.levels, p.created_at, p.disabled
 	FROM credentials c JOIN people p ON p.id = c.person_id WHERE c.deleted_at = ''`
@@ -77,9 +73,9 @@ func (s *Store) LoadCards(ctx context.Context) error {
 		return fmt.Errorf("store: load cards: %w", err)
 	}
 	defer rows.Close()
-	entries := map[cardKey]Cardholder{}
+	entries := map[cardKey]sekisho.Cardholder{}
 	for rows.Next() {
-		var h Cardholder
+		var h sekisho.Cardholder
 		var levels string
 		if err := rows.Scan(&h.ID, &h.PersonID, &h.Format, &h.Facility, &h.Number, &h.RawHex, &h.Enabled, &h.ValidFrom, &h.ValidUntil, &h.PINHash,
 			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels, &h.Person.CreatedAt, &h.Person.Disabled); err != nil {
@@ -118,13 +114,13 @@ func (s *Store) CardsReloaded() <-chan struct{} {
 
 // LoadedCardholders is every live card with its holder from the index,
 // when it is loaded (false: read Cardholders instead).
-func (s *Store) LoadedCardholders() ([]Cardholder, bool) {
+func (s *Store) LoadedCardholders() ([]sekisho.Cardholder, bool) {
 	s.cards.mu.Lock()
 	defer s.cards.mu.Unlock()
 	if !s.cards.loaded {
 		return nil, false
 	}
-	out := make([]Cardholder, 0, len(s.cards.entries))
+	out := make([]sekisho.Cardholder, 0, len(s.cards.entries))
 	for _, h := range s.cards.entries {
 		if strings.HasPrefix(h.RawHex, "retired:") {
 			continue // a badge handed back and issued again: never read as this

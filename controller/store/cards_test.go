@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // The doors' card index answers like the database, forgets itself on every
@@ -11,11 +13,11 @@ import (
 func TestCardIndexFollowsEveryChange(t *testing.T) {
 	s, path := openTest(t)
 	ctx := context.Background()
-	p := &Person{ID: "p-ito", Name: "伊藤", Kind: "employee", Levels: []string{"staff"}}
+	p := &sekisho.Person{ID: "p-ito", Name: "伊藤", Kind: "employee", Levels: []string{"staff"}}
 	if err := s.CreatePerson(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddCredential(ctx, &Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 601, Enabled: true}); err != nil {
+	if err := s.AddCredential(ctx, &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 601, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	if s.CardsLoaded() {
@@ -32,12 +34,12 @@ func TestCardIndexFollowsEveryChange(t *testing.T) {
 	if _, again, _ := s.CardHolder(ctx, "H10301", 12, 601, ""); again.Levels[0] != "staff" {
 		t.Fatalf("the index shares its levels with callers: %v", again.Levels)
 	}
-	if _, _, err := s.CardHolder(ctx, "H10301", 12, 602, ""); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.CardHolder(ctx, "H10301", 12, 602, ""); !errors.Is(err, sekisho.ErrNotFound) {
 		t.Fatalf("unknown card from memory: %v", err)
 	}
 
 	// A card added here is found at once, before the index is loaded again.
-	if err := s.AddCredential(ctx, &Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 602, Enabled: true}); err != nil {
+	if err := s.AddCredential(ctx, &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 602, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	if s.CardsLoaded() {

@@ -9,7 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // CSVHeader is the people file's columns: one row per card; a person with
@@ -63,16 +64,9 @@ type ImportResult struct {
 	Cards  int `json:"cards"`
 }
 
-// Checks an import needs from the site: which access levels exist, and
-// whether a card's format and numbers fit.
-type ImportRules struct {
-	Level     func(id string) bool
-	CheckCard func(format string, facility, number uint64) error
-}
-
 // ImportCSV reads people and cards and writes them all in one transaction,
 // or writes nothing and reports every bad row by line.
-func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (ImportResult, error) {
+func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules sekisho.Rules) (ImportResult, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	var errs ImportErrors
@@ -96,12 +90,12 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 	}
 	type row struct {
 		line   int
-		person Person
-		card   *Credential
+		person sekisho.Person
+		card   *sekisho.Credential
 		pin    string
 	}
 	var rows []row
-	people := map[string]Person{}
+	people := map[string]sekisho.Person{}
 	cards := map[string]int{} // format:facility:number:raw → line
 	for {
 		rec, err := cr.Read()
@@ -122,13 +116,13 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 		bad := func(format string, args ...any) {
 			errs.add(RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
 		}
-		p := Person{ID: get("id"), Name: get("name"), Kind: get("kind"), Company: get("company")}
+		p := sekisho.Person{ID: get("id"), Name: get("name"), Kind: get("kind"), Company: get("company")}
 		if l := get("levels"); l != "" {
 			for _, lv := range strings.Split(l, ";") {
 				p.Levels = append(p.Levels, strings.TrimSpace(lv))
 			}
 		}
-		for _, problem := range CheckPerson(&p, rules) {
+		for _, problem := range sekisho.CheckPerson(&p, rules) {
 			bad("%s", problem)
 		}
 		if p.ID == "" {
@@ -139,7 +133,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 		people[p.ID] = p
 		rw := row{line: line, person: p, pin: get("pin")}
 		if get("number") != "" || get("raw_hex") != "" {
-			c := &Credential{PersonID: p.ID, Format: get("format"), RawHex: get("raw_hex"), Enabled: get("enabled") != "false",
+			c := &sekisho.Credential{PersonID: p.ID, Format: get("format"), RawHex: get("raw_hex"), Enabled: get("enabled") != "false",
 				ValidFrom: get("valid_from"), ValidUntil: get("valid_until")}
 			var e1, e2 error
 			if c.Format != "raw" {
@@ -149,7 +143,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 			if e1 != nil || e2 != nil {
 				bad("facility and number must be whole numbers")
 			} else {
-				for _, problem := range CheckCard(c, rw.pin, rules) {
+				for _, problem := range sekisho.CheckCard(c, rw.pin, rules) {
 					bad("%s", problem)
 				}
 			}
@@ -197,7 +191,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 		}
 		if c := rw.card; c != nil {
 			if rw.pin != "" {
-				c.PINHash = HashPIN(rw.pin)
+				c.PINHash = sekisho.HashPIN(rw.pin)
 			}
 			var owner string
 			err := tx.QueryRowContext(ctx, `SELECT person_id FROM credentials WHERE format = ? AND facility = ? AND number = ? AND raw_hex = ?`,
@@ -229,71 +223,6 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules ImportRules) (
 	}
 	s.cardsDidChange()
 	return res, nil
-}
-
-// CheckPerson names what is wrong with p by the import's rules, the same
-// for a row of a file and for the dashboard's form; an empty kind becomes
-// employee.
-func CheckPerson(p *Person, rules ImportRules) []string {
-	var problems []string
-	if p.Kind == "" {
-		p.Kind = "employee"
-	}
-	if p.Name == "" {
-		problems = append(problems, "name is empty")
-	}
-	if p.Kind != "employee" && p.Kind != "contractor" && p.Kind != "visitor" {
-		problems = append(problems, fmt.Sprintf("kind %q: want employee, contractor or visitor", p.Kind))
-	}
-	for _, lv := range p.Levels {
-		if !rules.Level(lv) {
-			problems = append(problems, fmt.Sprintf("no access level %q in the site config", lv))
-		}
-	}
-	return problems
-}
-
-// CheckCard names what is wrong with c and its new PIN by the import's
-// rules, and puts c in the stored form: format H10301 unless given, raw
-// hex in capitals, dates in UTC.
-func CheckCard(c *Credential, pin string, rules ImportRules) []string {
-	var problems []string
-	if c.Format == "" {
-		c.Format = "H10301"
-	}
-	c.RawHex = strings.ToUpper(c.RawHex)
-	switch {
-	case c.Format == "raw" && c.RawHex == "":
-		problems = append(problems, "a raw card needs raw_hex")
-	case c.Format == "raw":
-		c.Facility, c.Number = 0, 0
-	default:
-		c.RawHex = ""
-		if err := rules.CheckCard(c.Format, c.Facility, c.Number); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	for _, t := range []struct {
-		name string
-		at   *string
-	}{{"valid_from", &c.ValidFrom}, {"valid_until", &c.ValidUntil}} {
-		if *t.at == "" {
-			continue
-		}
-		at, err := time.Parse(time.RFC3339, *t.at)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s %q: want a time like 2026-12-31T23:59:59+09:00", t.name, *t.at))
-			continue
-		}
-		*t.at = at.UTC().Format(time.RFC3339)
-	}
-	if c.ValidFrom != "" && c.ValidUntil != "" && c.ValidUntil <= c.ValidFrom {
-		problems = append(problems, "valid_until is not after valid_from")
-	}
-	if pin != "" && (len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "") {
-		problems = append(problems, "a PIN is 4 to 12 digits")
-	}
-	return problems
 }
 
 func orZero(s string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 func (s *Store) loadHead(ctx context.Context) error {
@@ -61,7 +62,7 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: events.id") {
 			// A door Pi's replay of an event already logged.
-			return fmt.Errorf("store: event %s: %w", ev.ID, ErrDuplicate)
+			return fmt.Errorf("store: event %s: %w", ev.ID, sekisho.ErrDuplicate)
 		}
 		return fmt.Errorf("store: append %s: %w", ev.Type, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 var fillDoors = []FillDoor{{"press-door", "floor", "die-press"}, {"dev-door", "floor", "dev-room"}, {"main", "outside", "floor"}}
@@ -406,7 +407,7 @@ func TestImportErrorsAreBounded(t *testing.T) {
 	for i := range 5000 {
 		fmt.Fprintf(&b, "p-%d,,alien,H10301,1,%d\n", i, i)
 	}
-	_, err := s.ImportCSV(context.Background(), strings.NewReader(b.String()), ImportRules{Level: func(string) bool { return true }, CheckCard: func(string, uint64, uint64) error { return nil }})
+	_, err := s.ImportCSV(context.Background(), strings.NewReader(b.String()), sekisho.Rules{Level: func(string) bool { return true }, CheckCard: func(string, uint64, uint64) error { return nil }})
 	var bad ImportErrors
 	if !errors.As(err, &bad) || len(bad.Rows) != MaxImportErrors || bad.Total < 5000 {
 		t.Fatalf("%d rows named of %d, %v", len(bad.Rows), bad.Total, err != nil)
@@ -417,12 +418,12 @@ func TestImportErrorsAreBounded(t *testing.T) {
 func TestVisitSearchTakesWildcardsAsLetters(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
-	host := &Person{ID: "p-host", Name: "Host", Kind: "employee"}
+	host := &sekisho.Person{ID: "p-host", Name: "Host", Kind: "employee"}
 	if err := s.CreatePerson(ctx, host); err != nil {
 		t.Fatal(err)
 	}
 	for _, co := range []string{"ABC Kogyo", "A_C Kogyo", "100% Seiki"} {
-		if err := s.CreateVisit(ctx, &Visit{Name: "V " + co, Company: co, HostID: host.ID, Day: "2026-11-30", Status: VisitRegistered}); err != nil {
+		if err := s.CreateVisit(ctx, &sekisho.Visit{Name: "V " + co, Company: co, HostID: host.ID, Day: "2026-11-30", Status: sekisho.VisitRegistered}); err != nil {
 			t.Fatal(err)
 		}
 	}

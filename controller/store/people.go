@@ -6,61 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/sekisho/sekisho/firmware-bridge/rules"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
-
-// Person is someone who carries a card: an employee, contractor or visitor.
-type Person struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name"`
-	Kind      string   `json:"kind"`
-	Company   string   `json:"company"`
-	Levels    []string `json:"levels"`
-	Photo     string   `json:"photo,omitempty"`
-	CreatedAt string   `json:"created_at"`
-	// Disabled: every card of theirs is refused until they are enabled again.
-	Disabled bool `json:"disabled"`
-	// DeletedAt is set once the person is deleted: the row stays so the
-	// log and the visitor book still name them.
-	DeletedAt string `json:"deleted_at,omitempty"`
-}
-
-// Credential is a card bound to a person.
-type Credential struct {
-	ID         int64  `json:"id"`
-	PersonID   string `json:"person_id"`
-	Format     string `json:"format"`
-	Facility   uint64 `json:"facility"`
-	Number     uint64 `json:"number"`
-	RawHex     string `json:"raw_hex,omitempty"`
-	Enabled    bool   `json:"enabled"`
-	ValidFrom  string `json:"valid_from,omitempty"`
-	ValidUntil string `json:"valid_until,omitempty"`
-	PINHash    string `json:"-"`
-	HasPIN     bool   `json:"has_pin"`
-}
-
-// HashPIN salts and hashes a PIN for storage.
-func HashPIN(pin string) string { return rules.HashPIN(pin) }
-
-// CheckPIN reports whether pin is the card's PIN.
-func (c Credential) CheckPIN(pin string) bool { return rules.CheckPIN(c.PINHash, pin) }
-
-// ErrDuplicate is returned when a card is already bound to someone.
-var ErrDuplicate = errors.New("already exists")
-
-// ErrDeleted is returned for a change to a person or card that was
-// deleted: kept for the record, never changed again.
-var ErrDeleted = errors.New("deleted")
 
 const selectPerson = `SELECT id, name, kind, company, levels, photo, created_at, disabled, deleted_at FROM people`
 
-func scanPerson(row interface{ Scan(...any) error }) (Person, error) {
-	var p Person
+func scanPerson(row interface{ Scan(...any) error }) (sekisho.Person, error) {
+	var p sekisho.Person
 	var levels string
 	if err := row.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.Photo, &p.CreatedAt, &p.Disabled, &p.DeletedAt); err != nil {
 		return p, err
@@ -70,7 +24,7 @@ func scanPerson(row interface{ Scan(...any) error }) (Person, error) {
 }
 
 // CreatePerson stores p, giving it an id when it has none.
-func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
+func (s *Store) CreatePerson(ctx context.Context, p *sekisho.Person) error {
 	if p.ID == "" {
 		p.ID = "p-" + uuid.NewString()[:8]
 	}
@@ -79,7 +33,7 @@ func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
 		p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.Photo, p.CreatedAt)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("store: person %s: %w", p.ID, ErrDuplicate)
+			return fmt.Errorf("store: person %s: %w", p.ID, sekisho.ErrDuplicate)
 		}
 		return fmt.Errorf("store: create person %s: %w", p.ID, err)
 	}
@@ -88,10 +42,10 @@ func (s *Store) CreatePerson(ctx context.Context, p *Person) error {
 }
 
 // Person returns the person id, deleted or not.
-func (s *Store) Person(ctx context.Context, id string) (Person, error) {
+func (s *Store) Person(ctx context.Context, id string) (sekisho.Person, error) {
 	p, err := scanPerson(s.db.QueryRowContext(ctx, selectPerson+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("store: person %s: %w", id, ErrNotFound)
+		return p, fmt.Errorf("store: person %s: %w", id, sekisho.ErrNotFound)
 	}
 	if err != nil {
 		return p, fmt.Errorf("store: person %s: %w", id, err)
@@ -100,13 +54,13 @@ func (s *Store) Person(ctx context.Context, id string) (Person, error) {
 }
 
 // People lists everyone not deleted, by name.
-func (s *Store) People(ctx context.Context) ([]Person, error) {
+func (s *Store) People(ctx context.Context) ([]sekisho.Person, error) {
 	rows, err := s.db.QueryContext(ctx, selectPerson+` WHERE deleted_at = '' ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: people: %w", err)
 	}
 	defer rows.Close()
-	var out []Person
+	var out []sekisho.Person
 	for rows.Next() {
 		p, err := scanPerson(rows)
 		if err != nil {
@@ -118,7 +72,7 @@ func (s *Store) People(ctx context.Context) ([]Person, error) {
 }
 
 // UpdatePerson writes p's name, kind, company, levels and photo.
-func (s *Store) UpdatePerson(ctx context.Context, p Person) error {
+func (s *Store) UpdatePerson(ctx context.Context, p sekisho.Person) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE people SET name = ?, kind = ?, company = ?, levels = ?, photo = ? WHERE id = ? AND deleted_at = ''`,
 		p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.Photo, p.ID)
 	if err != nil {
@@ -138,7 +92,7 @@ func (s *Store) SetPersonDisabled(ctx context.Context, id string, disabled bool)
 
 // DeletePerson marks a person deleted and deletes their cards, whose
 // numbers are free for someone else from now on. It returns the cards.
-func (s *Store) DeletePerson(ctx context.Context, id string) ([]Credential, error) {
+func (s *Store) DeletePerson(ctx context.Context, id string) ([]sekisho.Credential, error) {
 	cards, err := s.Credentials(ctx, id)
 	if err != nil {
 		return nil, err
@@ -188,19 +142,19 @@ func (s *Store) missingPerson(ctx context.Context, id string) error {
 		return err
 	}
 	if p.DeletedAt != "" {
-		return fmt.Errorf("store: person %s was deleted at %s: %w", id, p.DeletedAt, ErrDeleted)
+		return fmt.Errorf("store: person %s was deleted at %s: %w", id, p.DeletedAt, sekisho.ErrDeleted)
 	}
-	return fmt.Errorf("store: person %s changed by someone else meanwhile: %w", id, ErrNotFound)
+	return fmt.Errorf("store: person %s changed by someone else meanwhile: %w", id, sekisho.ErrNotFound)
 }
 
 // AddCredential binds a card to a person.
-func (s *Store) AddCredential(ctx context.Context, c *Credential) error {
+func (s *Store) AddCredential(ctx context.Context, c *sekisho.Credential) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO credentials (person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.PersonID, c.Format, c.Facility, c.Number, c.RawHex, c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, now())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("store: card %s %d:%d: %w", c.Format, c.Facility, c.Number, ErrDuplicate)
+			return fmt.Errorf("store: card %s %d:%d: %w", c.Format, c.Facility, c.Number, sekisho.ErrDuplicate)
 		}
 		return fmt.Errorf("store: add credential for %s: %w", c.PersonID, err)
 	}
@@ -211,13 +165,13 @@ func (s *Store) AddCredential(ctx context.Context, c *Credential) error {
 }
 
 // Credential returns the person's card id, unless it was deleted.
-func (s *Store) Credential(ctx context.Context, personID string, id int64) (Credential, error) {
-	var c Credential
+func (s *Store) Credential(ctx context.Context, personID string, id int64) (sekisho.Credential, error) {
+	var c sekisho.Credential
 	err := s.db.QueryRowContext(ctx, `SELECT id, person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash
 		FROM credentials WHERE person_id = ? AND id = ? AND deleted_at = ''`, personID, id).
 		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("store: card %d of %s: %w", id, personID, ErrNotFound)
+		return c, fmt.Errorf("store: card %d of %s: %w", id, personID, sekisho.ErrNotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("store: card %d of %s: %w", id, personID, err)
@@ -227,14 +181,14 @@ func (s *Store) Credential(ctx context.Context, personID string, id int64) (Cred
 }
 
 // UpdateCredential writes a card's switch, dates and PIN hash.
-func (s *Store) UpdateCredential(ctx context.Context, c Credential) error {
+func (s *Store) UpdateCredential(ctx context.Context, c sekisho.Credential) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE credentials SET enabled = ?, valid_from = ?, valid_until = ?, pin_hash = ?
 		WHERE person_id = ? AND id = ? AND deleted_at = ''`, c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, c.PersonID, c.ID)
 	if err != nil {
 		return fmt.Errorf("store: update card %d of %s: %w", c.ID, c.PersonID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: card %d of %s: %w", c.ID, c.PersonID, ErrNotFound)
+		return fmt.Errorf("store: card %d of %s: %w", c.ID, c.PersonID, sekisho.ErrNotFound)
 	}
 	s.cardsDidChange()
 	return nil
@@ -248,23 +202,23 @@ func (s *Store) DeleteCredential(ctx context.Context, personID string, id int64)
 		return fmt.Errorf("store: delete card %d of %s: %w", id, personID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: card %d of %s: %w", id, personID, ErrNotFound)
+		return fmt.Errorf("store: card %d of %s: %w", id, personID, sekisho.ErrNotFound)
 	}
 	s.cardsDidChange()
 	return nil
 }
 
 // Credentials lists a person's cards, but not deleted ones.
-func (s *Store) Credentials(ctx context.Context, personID string) ([]Credential, error) {
+func (s *Store) Credentials(ctx context.Context, personID string) ([]sekisho.Credential, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, person_id, format, facility, number, raw_hex, enabled, valid_from, valid_until, pin_hash
 		FROM credentials WHERE person_id = ? AND deleted_at = '' ORDER BY id`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("store: credentials of %s: %w", personID, err)
 	}
 	defer rows.Close()
-	var out []Credential
+	var out []sekisho.Credential
 	for rows.Next() {
-		var c Credential
+		var c sekisho.Credential
 		if err := rows.Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash); err != nil {
 			return nil, fmt.Errorf("store: credentials of %s: %w", personID, err)
 		}
@@ -282,25 +236,25 @@ const selectCardHolder = `SELECT c.id, c.person_id, c.format, c.facility, c.numb
 // CardHolder finds the credential for a card and the person it belongs to:
 // from memory once the site has loaded the cards (LoadCards), otherwise
 // from the database.
-func (s *Store) CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (Credential, Person, error) {
+func (s *Store) CardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (sekisho.Credential, sekisho.Person, error) {
 	if h, found, ok := s.cards.lookup(cardKey{format, facility, number, rawHex}); ok {
 		if !found {
-			return Credential{}, Person{}, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, ErrNotFound)
+			return sekisho.Credential{}, sekisho.Person{}, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, sekisho.ErrNotFound)
 		}
-		return h.Credential, h.Person.clone(), nil
+		return h.Credential, h.Person.Clone(), nil
 	}
 	return s.cardHolder(ctx, format, facility, number, rawHex)
 }
 
-func (s *Store) cardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (Credential, Person, error) {
-	var c Credential
-	var p Person
+func (s *Store) cardHolder(ctx context.Context, format string, facility, number uint64, rawHex string) (sekisho.Credential, sekisho.Person, error) {
+	var c sekisho.Credential
+	var p sekisho.Person
 	var levels string
 	err := s.card.QueryRowContext(ctx, format, facility, number, rawHex).
 		Scan(&c.ID, &c.PersonID, &c.Format, &c.Facility, &c.Number, &c.RawHex, &c.Enabled, &c.ValidFrom, &c.ValidUntil, &c.PINHash,
 			&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.CreatedAt, &p.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, ErrNotFound)
+		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, sekisho.ErrNotFound)
 	}
 	if err != nil {
 		return c, p, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, err)
@@ -310,24 +264,9 @@ func (s *Store) cardHolder(ctx context.Context, format string, facility, number 
 	return c, p, nil
 }
 
-// ValidAt reports whether the credential is enabled and within its dates.
-func (c Credential) ValidAt(t time.Time) bool {
-	if !c.Enabled {
-		return false
-	}
-	stamp := t.UTC().Format(time.RFC3339)
-	return (c.ValidFrom == "" || stamp >= c.ValidFrom) && (c.ValidUntil == "" || stamp < c.ValidUntil)
-}
-
-// Cardholder is a card with the person who holds it.
-type Cardholder struct {
-	Credential
-	Person Person
-}
-
 // Cardholders lists every card with its holder, for the snapshots door Pis
 // decide from when they are cut off.
-func (s *Store) Cardholders(ctx context.Context) ([]Cardholder, error) {
+func (s *Store) Cardholders(ctx context.Context) ([]sekisho.Cardholder, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
 			p.id, p.name, p.kind, p.company, p.levels, p.disabled
 		FROM credentials c JOIN people p ON p.id = c.person_id WHERE c.raw_hex NOT LIKE 'retired:%' AND p.deleted_at = '' ORDER BY c.id`)
@@ -335,9 +274,9 @@ func (s *Store) Cardholders(ctx context.Context) ([]Cardholder, error) {
 		return nil, fmt.Errorf("store: cardholders: %w", err)
 	}
 	defer rows.Close()
-	var out []Cardholder
+	var out []sekisho.Cardholder
 	for rows.Next() {
-		var h Cardholder
+		var h sekisho.Cardholder
 		var levels string
 		if err := rows.Scan(&h.ID, &h.PersonID, &h.Format, &h.Facility, &h.Number, &h.RawHex, &h.Enabled, &h.ValidFrom, &h.ValidUntil, &h.PINHash,
 			&h.Person.ID, &h.Person.Name, &h.Person.Kind, &h.Person.Company, &levels, &h.Person.Disabled); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
@@ -20,9 +21,6 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
-
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
 
 // Store is one site's database.
 type Store struct {
@@ -339,4 +337,17 @@ func createPrivate(path string, exclusive bool) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Reason names, for a guard, why the log cannot be written.
+func Reason(err error) string {
+	msg := err.Error()
+	var se sqlite3.Error
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.As(err, &se) && se.Code == sqlite3.ErrFull:
+		return "disk full: " + msg
+	case errors.As(err, &se) && (se.Code == sqlite3.ErrLocked || se.Code == sqlite3.ErrBusy):
+		return "database locked: " + msg
+	}
+	return "database failing: " + msg
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 func openTest(t *testing.T) (*Store, string) {
@@ -163,22 +164,22 @@ func TestEventFilters(t *testing.T) {
 func TestCardHolderAndValidity(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
-	p := &Person{Name: "佐藤 健二", Kind: "employee", Levels: []string{"press-operators"}}
+	p := &sekisho.Person{Name: "佐藤 健二", Kind: "employee", Levels: []string{"press-operators"}}
 	if err := s.CreatePerson(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	c := &Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 345, Enabled: true}
+	c := &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 345, Enabled: true}
 	if err := s.AddCredential(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddCredential(ctx, &Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 345}); !errors.Is(err, ErrDuplicate) {
+	if err := s.AddCredential(ctx, &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: 12, Number: 345}); !errors.Is(err, sekisho.ErrDuplicate) {
 		t.Fatalf("duplicate card: %v", err)
 	}
 	got, who, err := s.CardHolder(ctx, "H10301", 12, 345, "")
 	if err != nil || who.Name != "佐藤 健二" || got.ID != c.ID || who.Levels[0] != "press-operators" {
 		t.Fatalf("CardHolder: %+v %+v %v", got, who, err)
 	}
-	if _, _, err := s.CardHolder(ctx, "H10301", 12, 999, ""); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.CardHolder(ctx, "H10301", 12, 999, ""); !errors.Is(err, sekisho.ErrNotFound) {
 		t.Fatalf("unknown card: %v", err)
 	}
 	c.ValidUntil = "2026-01-01T00:00:00Z"
@@ -190,17 +191,17 @@ func TestCardHolderAndValidity(t *testing.T) {
 func TestLoginSessionsAndTokens(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
-	if err := s.CreateUser(ctx, "yamada", RoleGuard, nil, "correct horse"); err != nil {
+	if err := s.CreateUser(ctx, "yamada", sekisho.RoleGuard, nil, "correct horse"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Login(ctx, "yamada", "wrong", time.Now(), time.Hour); !errors.Is(err, ErrBadLogin) {
+	if _, _, err := s.Login(ctx, "yamada", "wrong", time.Now(), time.Hour); !errors.Is(err, sekisho.ErrBadLogin) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	if _, _, err := s.Login(ctx, "nobody", "x", time.Now(), time.Hour); !errors.Is(err, ErrBadLogin) {
+	if _, _, err := s.Login(ctx, "nobody", "x", time.Now(), time.Hour); !errors.Is(err, sekisho.ErrBadLogin) {
 		t.Fatalf("unknown user: %v", err)
 	}
 	tok, p, err := s.Login(ctx, "yamada", "correct horse", time.Now(), time.Hour)
-	if err != nil || p.Role != RoleGuard {
+	if err != nil || p.Role != sekisho.RoleGuard {
 		t.Fatal(err)
 	}
 	if got, err := s.Session(ctx, tok, time.Now(), 15*time.Minute); err != nil || got.Name != "yamada" {
@@ -211,29 +212,29 @@ func TestLoginSessionsAndTokens(t *testing.T) {
 	if _, err := s.Session(ctx, tok, time.Now().Add(10*time.Minute), 15*time.Minute); err != nil {
 		t.Fatalf("session used within the idle limit: %v", err)
 	}
-	if _, err := s.Session(ctx, tok, time.Now().Add(26*time.Minute), 15*time.Minute); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Session(ctx, tok, time.Now().Add(26*time.Minute), 15*time.Minute); !errors.Is(err, sekisho.ErrNotFound) {
 		t.Fatalf("idle session: %v", err)
 	}
-	if _, err := s.Session(ctx, tok, time.Now(), 15*time.Minute); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Session(ctx, tok, time.Now(), 15*time.Minute); !errors.Is(err, sekisho.ErrNotFound) {
 		t.Fatalf("an idle session came back: %v", err)
 	}
 	expired, _, _ := s.Login(ctx, "yamada", "correct horse", time.Now(), -time.Minute)
-	if _, err := s.Session(ctx, expired, time.Now(), 0); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Session(ctx, expired, time.Now(), 0); !errors.Is(err, sekisho.ErrNotFound) {
 		t.Fatalf("expired session: %v", err)
 	}
-	api, _, err := s.CreateToken(ctx, RoleManager, []string{"die-press"}, "ci", time.Time{})
+	api, _, err := s.CreateToken(ctx, sekisho.RoleManager, []string{"die-press"}, "ci", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Token(ctx, api); err != nil || got.Role != RoleManager || got.Zones[0] != "die-press" {
+	if got, err := s.Token(ctx, api); err != nil || got.Role != sekisho.RoleManager || got.Zones[0] != "die-press" {
 		t.Fatalf("token: %+v %v", got, err)
 	}
 	// Revoked or past its end, a token opens nothing.
-	old, oldID, _ := s.CreateToken(ctx, RoleGuard, nil, "old", time.Now().Add(-time.Second))
-	if _, err := s.Token(ctx, old); !errors.Is(err, ErrNotFound) {
+	old, oldID, _ := s.CreateToken(ctx, sekisho.RoleGuard, nil, "old", time.Now().Add(-time.Second))
+	if _, err := s.Token(ctx, old); !errors.Is(err, sekisho.ErrNotFound) {
 		t.Fatalf("expired token: %v", err)
 	}
-	_, apiID, _ := s.CreateToken(ctx, RoleGuard, nil, "b", time.Time{})
+	_, apiID, _ := s.CreateToken(ctx, sekisho.RoleGuard, nil, "b", time.Time{})
 	if err := s.RevokeToken(ctx, apiID); err != nil {
 		t.Fatal(err)
 	}

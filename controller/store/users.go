@@ -13,33 +13,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"golang.org/x/crypto/bcrypt"
 )
 
 // Roles.
-const (
-	RoleGuard   = "guard"
-	RoleManager = "manager"
-	RoleAdmin   = "admin"
-)
-
-// ValidRole reports whether r is a role.
-func ValidRole(r string) bool { return r == RoleGuard || r == RoleManager || r == RoleAdmin }
-
-// Principal is who is making a request: a dashboard user or an API token.
-type Principal struct {
-	Name  string   `json:"name"`
-	Role  string   `json:"role"`
-	Zones []string `json:"zones,omitempty"` // a manager's zones; empty is all
-}
 
 var dummyHash = sync.OnceValue(func() []byte {
 	h, _ := bcrypt.GenerateFromPassword([]byte(NewSecret(16)), bcrypt.DefaultCost)
 	return h
 })
-
-// ErrBadLogin is returned for a wrong name or password, without saying which.
-var ErrBadLogin = errors.New("wrong name or password")
 
 // NewSecret returns a random URL-safe secret for passwords and tokens.
 func NewSecret(bytes int) string {
@@ -55,7 +38,7 @@ func secretHash(secret string) string {
 
 // CreateUser adds a dashboard user with a bcrypt-hashed password.
 func (s *Store) CreateUser(ctx context.Context, name, role string, zones []string, password string) error {
-	if !ValidRole(role) {
+	if !sekisho.ValidRole(role) {
 		return fmt.Errorf("store: user %s: role %q is not guard, manager or admin", name, role)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
@@ -66,7 +49,7 @@ func (s *Store) CreateUser(ctx context.Context, name, role string, zones []strin
 		name, role, strings.Join(zones, ","), string(hash), now())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("store: user %s: %w", name, ErrDuplicate)
+			return fmt.Errorf("store: user %s: %w", name, sekisho.ErrDuplicate)
 		}
 		return fmt.Errorf("store: user %s: %w", name, err)
 	}
@@ -83,22 +66,22 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 }
 
 // Login checks a password and opens a browser session lasting ttl.
-func (s *Store) Login(ctx context.Context, name, password string, at time.Time, ttl time.Duration) (string, Principal, error) {
+func (s *Store) Login(ctx context.Context, name, password string, at time.Time, ttl time.Duration) (string, sekisho.Principal, error) {
 	var id int64
 	var hash, zones string
-	var p Principal
+	var p sekisho.Principal
 	err := s.db.QueryRowContext(ctx, `SELECT id, name, role, zones, password_hash FROM users WHERE name = ? AND revoked_at = ''`, name).
 		Scan(&id, &p.Name, &p.Role, &zones, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check, so names can't be probed.
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return "", p, ErrBadLogin
+		return "", p, sekisho.ErrBadLogin
 	}
 	if err != nil {
 		return "", p, fmt.Errorf("store: login %s: %w", name, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return "", p, ErrBadLogin
+		return "", p, sekisho.ErrBadLogin
 	}
 	p.Zones = splitList(zones)
 	token := NewSecret(32)
@@ -113,8 +96,8 @@ func (s *Store) Login(ctx context.Context, name, password string, at time.Time, 
 // Session returns the user of a live session: before its end and used
 // within idle of now (no idle limit when zero). A use is noted at most once
 // a minute, so a busy board does not write on every request.
-func (s *Store) Session(ctx context.Context, token string, now time.Time, idle time.Duration) (Principal, error) {
-	var p Principal
+func (s *Store) Session(ctx context.Context, token string, now time.Time, idle time.Duration) (sekisho.Principal, error) {
+	var p sekisho.Principal
 	var zones, lastSeen string
 	hash := secretHash(token)
 	at := now.UTC().Format(time.RFC3339)
@@ -122,7 +105,7 @@ func (s *Store) Session(ctx context.Context, token string, now time.Time, idle t
 		WHERE s.token_hash = ? AND s.expires_at > ? AND u.revoked_at = ''`, hash, at).
 		Scan(&p.Name, &p.Role, &zones, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, ErrNotFound
+		return p, sekisho.ErrNotFound
 	}
 	if err != nil {
 		return p, fmt.Errorf("store: session: %w", err)
@@ -130,7 +113,7 @@ func (s *Store) Session(ctx context.Context, token string, now time.Time, idle t
 	if seen, err := time.Parse(time.RFC3339, lastSeen); err == nil {
 		if idle > 0 && now.Sub(seen) > idle {
 			s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
-			return p, ErrNotFound
+			return p, sekisho.ErrNotFound
 		}
 		if now.Sub(seen) < time.Minute {
 			p.Zones = splitList(zones)
@@ -211,7 +194,7 @@ func (s *Store) changeLiveUser(ctx context.Context, name, what, set string, valu
 		return fmt.Errorf("store: %s %s: %w", what, name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: user %s: %w (or revoked already)", name, ErrNotFound)
+		return fmt.Errorf("store: user %s: %w (or revoked already)", name, sekisho.ErrNotFound)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)`, name); err != nil {
 		return fmt.Errorf("store: %s %s: %w", what, name, err)
@@ -237,7 +220,7 @@ type TokenInfo struct {
 // CreateToken makes an API token valid until expires (never when zero);
 // only its hash is kept, so the returned secret is shown once.
 func (s *Store) CreateToken(ctx context.Context, role string, zones []string, label string, expires time.Time) (string, int64, error) {
-	if !ValidRole(role) {
+	if !sekisho.ValidRole(role) {
 		return "", 0, fmt.Errorf("store: token: role %q is not guard, manager or admin", role)
 	}
 	until := ""
@@ -281,28 +264,28 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 		return fmt.Errorf("store: revoke token %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: token %d: %w (or revoked already)", id, ErrNotFound)
+		return fmt.Errorf("store: token %d: %w (or revoked already)", id, sekisho.ErrNotFound)
 	}
 	return nil
 }
 
 // Token returns the principal of a live API token (not expired, not
 // revoked), and notes its use at most once a minute.
-func (s *Store) Token(ctx context.Context, token string) (Principal, error) {
-	var p Principal
+func (s *Store) Token(ctx context.Context, token string) (sekisho.Principal, error) {
+	var p sekisho.Principal
 	var zones, label, expires, revoked, lastUsed string
 	var id int64
 	err := s.db.QueryRowContext(ctx, `SELECT id, role, zones, label, expires_at, revoked_at, last_used FROM tokens WHERE token_hash = ?`, secretHash(token)).
 		Scan(&id, &p.Role, &zones, &label, &expires, &revoked, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, ErrNotFound
+		return p, sekisho.ErrNotFound
 	}
 	if err != nil {
 		return p, fmt.Errorf("store: token: %w", err)
 	}
 	at := time.Now().UTC()
 	if revoked != "" || (expires != "" && expires <= at.Format(time.RFC3339)) {
-		return p, ErrNotFound
+		return p, sekisho.ErrNotFound
 	}
 	if seen, err := time.Parse(time.RFC3339, lastUsed); err != nil || at.Sub(seen) > time.Minute {
 		s.db.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, at.Format(time.RFC3339), id)

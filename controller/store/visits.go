@@ -9,42 +9,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
-
-// Visit is one visitor's day at the site.
-type Visit struct {
-	ID          string   `json:"id"`
-	PersonID    string   `json:"person_id"`
-	Name        string   `json:"name"`
-	Company     string   `json:"company"`
-	HostID      string   `json:"host_id"`
-	HostName    string   `json:"host_name"`
-	Purpose     string   `json:"purpose"`
-	Day         string   `json:"day"`
-	Zones       []string `json:"zones"`
-	NDARef      string   `json:"nda_ref"`
-	BriefedBy   string   `json:"briefed_by"`
-	BriefedAt   string   `json:"briefed_at"`
-	PhoneLocker string   `json:"phone_locker"`
-	Status      string   `json:"status"`
-	Card        *uint64  `json:"card,omitempty"` // the day badge's number while checked in
-	CheckedIn   string   `json:"checked_in"`
-	CheckedOut  string   `json:"checked_out"`
-}
 
 // Visit statuses.
-const (
-	VisitRegistered = "registered"
-	VisitCheckedIn  = "checked_in"
-	VisitCheckedOut = "checked_out"
-)
-
-// ErrConflict is a change the visit's state does not allow.
-var ErrConflict = errors.New("not allowed now")
 
 // CreateVisit stores a visitor (a person of kind visitor) and their visit,
 // in one transaction.
-func (s *Store) CreateVisit(ctx context.Context, v *Visit) error {
+func (s *Store) CreateVisit(ctx context.Context, v *sekisho.Visit) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: visit: %w", err)
@@ -58,7 +30,7 @@ func (s *Store) CreateVisit(ctx context.Context, v *Visit) error {
 		}
 	}
 	v.ID = "v-" + uuid.NewString()[:8]
-	v.Status = VisitRegistered
+	v.Status = sekisho.VisitRegistered
 	if _, err := tx.ExecContext(ctx, `INSERT INTO visits (id, person_id, company, host_id, purpose, day, zones, nda_ref, briefed_by, briefed_at, phone_locker, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.ID, v.PersonID, v.Company, v.HostID, v.Purpose, v.Day, strings.Join(v.Zones, ","), v.NDARef, v.BriefedBy, v.BriefedAt, v.PhoneLocker, now()); err != nil {
@@ -76,14 +48,14 @@ const selectVisit = `SELECT v.id, v.person_id, p.name, v.company, v.host_id, COA
 	FROM visits v JOIN people p ON p.id = v.person_id LEFT JOIN people h ON h.id = v.host_id
 	LEFT JOIN credentials c ON c.id = v.credential AND c.enabled = 1`
 
-func scanVisit(row interface{ Scan(...any) error }) (Visit, error) {
-	var v Visit
+func scanVisit(row interface{ Scan(...any) error }) (sekisho.Visit, error) {
+	var v sekisho.Visit
 	var zones string
 	var card sql.NullInt64
 	err := row.Scan(&v.ID, &v.PersonID, &v.Name, &v.Company, &v.HostID, &v.HostName, &v.Purpose, &v.Day, &zones, &v.NDARef,
 		&v.BriefedBy, &v.BriefedAt, &v.PhoneLocker, &v.Status, &card, &v.CheckedIn, &v.CheckedOut)
 	v.Zones = splitList(zones)
-	if card.Valid && v.Status == VisitCheckedIn {
+	if card.Valid && v.Status == sekisho.VisitCheckedIn {
 		n := uint64(card.Int64)
 		v.Card = &n
 	}
@@ -91,25 +63,25 @@ func scanVisit(row interface{ Scan(...any) error }) (Visit, error) {
 }
 
 // GetVisit returns the visit id.
-func (s *Store) GetVisit(ctx context.Context, id string) (Visit, error) {
+func (s *Store) GetVisit(ctx context.Context, id string) (sekisho.Visit, error) {
 	v, err := scanVisit(s.db.QueryRowContext(ctx, selectVisit+` WHERE v.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("store: visit %s: %w", id, ErrNotFound)
+		return v, fmt.Errorf("store: visit %s: %w", id, sekisho.ErrNotFound)
 	}
 	return v, err
 }
 
 // VisitOf is a visitor's visit on day (the latest, if several).
-func (s *Store) VisitOf(ctx context.Context, personID, day string) (Visit, error) {
+func (s *Store) VisitOf(ctx context.Context, personID, day string) (sekisho.Visit, error) {
 	v, err := scanVisit(s.db.QueryRowContext(ctx, selectVisit+` WHERE v.person_id = ? AND v.day = ? ORDER BY v.created_at DESC LIMIT 1`, personID, day))
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("store: visit of %s on %s: %w", personID, day, ErrNotFound)
+		return v, fmt.Errorf("store: visit of %s on %s: %w", personID, day, sekisho.ErrNotFound)
 	}
 	return v, err
 }
 
 // Visits lists a day's visits, by time of registration.
-func (s *Store) Visits(ctx context.Context, day string) ([]Visit, error) {
+func (s *Store) Visits(ctx context.Context, day string) ([]sekisho.Visit, error) {
 	return s.SearchVisits(ctx, VisitQuery{From: day, To: day})
 }
 
@@ -123,12 +95,12 @@ func (s *Store) CheckIn(ctx context.Context, visitID, format string, facility, n
 	var personID, status string
 	if err := tx.QueryRowContext(ctx, `SELECT person_id, status FROM visits WHERE id = ?`, visitID).Scan(&personID, &status); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: visit %s: %w", visitID, ErrNotFound)
+			return fmt.Errorf("store: visit %s: %w", visitID, sekisho.ErrNotFound)
 		}
 		return err
 	}
-	if status != VisitRegistered {
-		return fmt.Errorf("store: visit %s is %s: %w", visitID, status, ErrConflict)
+	if status != sekisho.VisitRegistered {
+		return fmt.Errorf("store: visit %s is %s: %w", visitID, status, sekisho.ErrConflict)
 	}
 	var inUse int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credentials WHERE format = ? AND facility = ? AND number = ? AND enabled = 1`,
@@ -136,7 +108,7 @@ func (s *Store) CheckIn(ctx context.Context, visitID, format string, facility, n
 		return err
 	}
 	if inUse > 0 {
-		return fmt.Errorf("store: badge %d:%d: %w", facility, number, ErrDuplicate)
+		return fmt.Errorf("store: badge %d:%d: %w", facility, number, sekisho.ErrDuplicate)
 	}
 	// An earlier, disabled binding of the same badge steps aside (kept, for
 	// the visits that used it) so the new one can take its number.
@@ -171,12 +143,12 @@ func (s *Store) CheckOut(ctx context.Context, visitID string) error {
 	var cred sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT status, credential FROM visits WHERE id = ?`, visitID).Scan(&status, &cred); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("store: visit %s: %w", visitID, ErrNotFound)
+			return fmt.Errorf("store: visit %s: %w", visitID, sekisho.ErrNotFound)
 		}
 		return err
 	}
-	if status != VisitCheckedIn {
-		return fmt.Errorf("store: visit %s is %s, not checked in: %w", visitID, status, ErrConflict)
+	if status != sekisho.VisitCheckedIn {
+		return fmt.Errorf("store: visit %s is %s, not checked in: %w", visitID, status, sekisho.ErrConflict)
 	}
 	if cred.Valid {
 		if _, err := tx.ExecContext(ctx, `UPDATE credentials SET enabled = 0 WHERE id = ?`, cred.Int64); err != nil {
@@ -220,7 +192,7 @@ type VisitQuery struct {
 }
 
 // SearchVisits finds visits, newest day first.
-func (s *Store) SearchVisits(ctx context.Context, q VisitQuery) ([]Visit, error) {
+func (s *Store) SearchVisits(ctx context.Context, q VisitQuery) ([]sekisho.Visit, error) {
 	var where []string
 	var args []any
 	// What a desk types is looked for as written: % and _ are letters
@@ -256,7 +228,7 @@ func (s *Store) SearchVisits(ctx context.Context, q VisitQuery) ([]Visit, error)
 		return nil, fmt.Errorf("store: search visits: %w", err)
 	}
 	defer rows.Close()
-	out := []Visit{}
+	out := []sekisho.Visit{}
 	for rows.Next() {
 		v, err := scanVisit(rows)
 		if err != nil {
@@ -283,4 +255,22 @@ func (s *Store) BadgesInUse(ctx context.Context, format string, facility uint64)
 		out[n] = true
 	}
 	return out, rows.Err()
+}
+
+// CoveredZones are the zones where covers were confirmed for a visit.
+func (s *Store) CoveredZones(ctx context.Context, visitID string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT zone FROM visit_covers WHERE visit_id = ?`, visitID)
+	if err != nil {
+		return nil, fmt.Errorf("store: covers of %s: %w", visitID, err)
+	}
+	defer rows.Close()
+	var zones []string
+	for rows.Next() {
+		var z string
+		if err := rows.Scan(&z); err != nil {
+			return nil, fmt.Errorf("store: covers of %s: %w", visitID, err)
+		}
+		zones = append(zones, z)
+	}
+	return zones, rows.Err()
 }

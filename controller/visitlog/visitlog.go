@@ -15,12 +15,13 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
 // Row is one visit in the log.
 type Row struct {
-	store.Visit
+	sekisho.Visit
 	Badge      string   `json:"badge"`
 	TimeIn     string   `json:"time_in"`
 	TimeOut    string   `json:"time_out"`
