@@ -24,7 +24,6 @@ import (
 	"github.com/sekisho/sekisho/controller/journal"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/sitetime"
-	"github.com/sekisho/sekisho/controller/store"
 )
 
 // Store keeps the visitor book.
@@ -35,7 +34,7 @@ type Store interface {
 	CheckOut(ctx context.Context, visitID string) error
 	ConfirmCovers(ctx context.Context, visitID, zone string, assets []string, by string) error
 	CoveredZones(ctx context.Context, visitID string) ([]string, error)
-	SearchVisits(ctx context.Context, q store.VisitQuery) ([]sekisho.Visit, error)
+	SearchVisits(ctx context.Context, q sekisho.VisitQuery) ([]sekisho.Visit, error)
 }
 
 // Loop runs f on the door loop and waits for it and for the events it
@@ -73,7 +72,7 @@ func New(cfg *config.Config, st Store, j *journal.Journal, clock sitetime.Clock,
 // Load reads the visits now checked in, with their covers, before the
 // doors first ask.
 func (d *Desk) Load(ctx context.Context) error {
-	visits, err := d.store.SearchVisits(ctx, store.VisitQuery{Status: sekisho.VisitCheckedIn})
+	visits, err := d.store.SearchVisits(ctx, sekisho.VisitQuery{Status: sekisho.VisitCheckedIn})
 	if err != nil {
 		return fmt.Errorf("desk: visits checked in: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/sekisho/sekisho/controller/alarms"
 	"github.com/sekisho/sekisho/controller/sekisho"
-	"github.com/sekisho/sekisho/controller/store"
 )
 
 // Overstays raises an alarm for each visitor still checked in after the
@@ -25,7 +24,7 @@ func (d *Desk) Overstays(ctx context.Context, a *alarms.Alarms, every time.Durat
 		now := d.clock.Now()
 		today := d.clock.Day(now)
 		late := now.Hour()*60+now.Minute() >= pool.Overstay()
-		visits, err := d.store.SearchVisits(ctx, store.VisitQuery{To: today, Status: sekisho.VisitCheckedIn})
+		visits, err := d.store.SearchVisits(ctx, sekisho.VisitQuery{To: today, Status: sekisho.VisitCheckedIn})
 		if err != nil && ctx.Err() == nil {
 			d.log.Warn("overstay check", "err", err)
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
-	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/controller/visitlog"
 )
 
@@ -69,7 +68,7 @@ func (s *Server) day(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 func (s *Server) searchVisits(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	vq := store.VisitQuery{Company: q.Get("company"), Person: q.Get("person"), Host: q.Get("host"), From: q.Get("from"), To: q.Get("to"), Status: q.Get("status")}
+	vq := sekisho.VisitQuery{Company: q.Get("company"), Person: q.Get("person"), Host: q.Get("host"), From: q.Get("from"), To: q.Get("to"), Status: q.Get("status")}
 	for _, d := range []string{vq.From, vq.To} {
 		if d == "" {
 			continue

@@ -65,7 +65,7 @@ type Journal struct {
 	log      Log
 	faults   Faults
 	observer Observer
-	slog      *slog.Logger
+	slog     *slog.Logger
 
 	mu      sync.Mutex
 	entries []entry

@@ -33,3 +33,10 @@ const (
 func (v Visit) Visitor() Person {
 	return Person{ID: v.PersonID, Name: v.Name, Kind: KindVisitor, Company: v.Company}
 }
+
+// VisitQuery searches visits; empty fields match all.
+type VisitQuery struct {
+	Company, Person, Host string // substrings of the company, visitor's name, host's name or id
+	From, To              string // YYYY-MM-DD, inclusive
+	Status                string
+}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/journal"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
-	"github.com/sekisho/sekisho/controller/store"
 )
 
 // A full card: every event is held in memory, in order, and logged once
@@ -82,13 +82,13 @@ func TestFullDiskLosesNothingAndSaysSoAtOnce(t *testing.T) {
 		ts.swipe("r-press-out", 9, uint64(900+i))
 	}
 
-	health := func() (int, store.Health) {
+	health := func() (int, journal.Health) {
 		res, err := http.Get(ts.base + "/api/health")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer res.Body.Close()
-		var h struct{ Storage store.Health }
+		var h struct{ Storage journal.Health }
 		json.NewDecoder(res.Body).Decode(&h)
 		return res.StatusCode, h.Storage
 	}

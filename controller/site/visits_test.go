@@ -12,7 +12,6 @@ import (
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
-	"github.com/sekisho/sekisho/controller/store"
 )
 
 // register makes a briefed visit for today over the API.
@@ -42,7 +41,7 @@ func TestDeskBadInput(t *testing.T) {
 	var future sekisho.Visit
 	ts.call("POST", "/api/visits", map[string]any{"name": "Tomorrow", "company": "X", "host": "p-sato", "date": tomorrow, "briefed_by": "desk"}, &future)
 	yesterday := time.Now().In(ts.Config.Location).AddDate(0, 0, -1).Format("2006-01-02")
-	before, _ := ts.Store.SearchVisits(ctx, store.VisitQuery{})
+	before, _ := ts.Store.SearchVisits(ctx, sekisho.VisitQuery{})
 
 	tests := []struct {
 		name, method, path, body string
@@ -76,7 +75,7 @@ func TestDeskBadInput(t *testing.T) {
 			}
 		})
 	}
-	after, _ := ts.Store.SearchVisits(ctx, store.VisitQuery{})
+	after, _ := ts.Store.SearchVisits(ctx, sekisho.VisitQuery{})
 	if len(after) != len(before) {
 		t.Fatalf("refused requests wrote visits: %d before, %d after", len(before), len(after))
 	}

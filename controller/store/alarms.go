@@ -3,22 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/sekisho/sekisho/controller/sekisho"
 )
-
-// Health is whether the log is being written, as the site knows it (in
-// memory: it must be told while the database cannot take a word).
-type Health struct {
-	OK          bool      `json:"ok"`
-	Reason      string    `json:"reason,omitempty"`
-	Since       time.Time `json:"since,omitzero"`
-	Waiting     int       `json:"waiting"` // events held in memory, in order, until the store takes them
-	LowSpace    string    `json:"low_space,omitempty"`
-	FreeBytes   uint64    `json:"free_bytes,omitempty"`
-	FreePercent float64   `json:"free_percent,omitempty"`
-}
 
 // RaiseAlarm stores a new alarm.
 func (s *Store) RaiseAlarm(ctx context.Context, a *sekisho.Alarm) error {

@@ -13,6 +13,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/google/uuid"
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
@@ -52,7 +53,7 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
 	ev.Site = s.site
 	err := s.insertAt(ctx, s.insert, s.head, ev)
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: events.seq") {
+	if err != nil && sqliteCode(err) == sqlite3.ErrConstraintPrimaryKey {
 		// Another process (the CLI adding a user while the site runs)
 		// appended since this one read the head. Under the write lock, the
 		// head read now stays the head.
@@ -60,7 +61,7 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	}
 	if err != nil {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
-		if strings.Contains(err.Error(), "UNIQUE constraint failed: events.id") {
+		if isUnique(err) {
 			// A door Pi's replay of an event already logged.
 			return fmt.Errorf("store: event %s: %w", ev.ID, sekisho.ErrDuplicate)
 		}

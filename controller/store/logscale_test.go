@@ -428,7 +428,7 @@ func TestVisitSearchTakesWildcardsAsLetters(t *testing.T) {
 		}
 	}
 	for q, want := range map[string]int{"A_C": 1, "%": 1, "Kogyo": 2, "_": 1} {
-		got, err := s.SearchVisits(ctx, VisitQuery{Company: q})
+		got, err := s.SearchVisits(ctx, sekisho.VisitQuery{Company: q})
 		if err != nil || len(got) != want {
 			t.Errorf("company %q: %d visits, want %d (%v)", q, len(got), want, err)
 		}

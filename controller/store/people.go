@@ -32,7 +32,7 @@ func (s *Store) CreatePerson(ctx context.Context, p *sekisho.Person) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, photo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.Photo, p.CreatedAt)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("store: person %s: %w", p.ID, sekisho.ErrDuplicate)
 		}
 		return fmt.Errorf("store: create person %s: %w", p.ID, err)
@@ -153,7 +153,7 @@ func (s *Store) AddCredential(ctx context.Context, c *sekisho.Credential) error 
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.PersonID, c.Format, c.Facility, c.Number, c.RawHex, c.Enabled, c.ValidFrom, c.ValidUntil, c.PINHash, now())
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("store: card %s %d:%d: %w", c.Format, c.Facility, c.Number, sekisho.ErrDuplicate)
 		}
 		return fmt.Errorf("store: add credential for %s: %w", c.PersonID, err)

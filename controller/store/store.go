@@ -351,3 +351,16 @@ func Reason(err error) string {
 	}
 	return "database failing: " + msg
 }
+
+// sqliteCode is err's extended SQLite result code (0 when it is not
+// SQLite's): errors are matched by code, never by their text.
+func sqliteCode(err error) sqlite3.ErrNoExtended {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode
+	}
+	return 0
+}
+
+// isUnique says whether err is a UNIQUE constraint refusing a row.
+func isUnique(err error) bool { return sqliteCode(err) == sqlite3.ErrConstraintUnique }

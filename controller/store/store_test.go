@@ -248,3 +248,38 @@ func TestLoginSessionsAndTokens(t *testing.T) {
 		t.Fatal("token stored in plain text")
 	}
 }
+
+// Two processes append to one log (the site and the CLI adding a user):
+// the second's stale head is met by the first's row and it appends after
+// it; an event appended twice is a duplicate, matched by code.
+func TestAppendFromTwoStoresAndDuplicates(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "two.db")
+	a, err := Open(ctx, path, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, path, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	first := &event.Event{Type: event.SystemStarted}
+	if err := a.Append(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(ctx, &event.Event{Type: event.SystemStarted}); err != nil {
+		t.Fatalf("append after another store's: %v", err)
+	}
+	again := &event.Event{ID: first.ID, Type: event.SystemStarted}
+	if err := b.Append(ctx, again); !errors.Is(err, sekisho.ErrDuplicate) {
+		t.Fatalf("an event appended twice: %v, want ErrDuplicate", err)
+	}
+	if err := a.CreateUser(ctx, "guard", sekisho.RoleGuard, nil, "pw-12345678"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateUser(ctx, "guard", sekisho.RoleGuard, nil, "pw-12345678"); !errors.Is(err, sekisho.ErrDuplicate) {
+		t.Fatalf("a name taken twice: %v, want ErrDuplicate", err)
+	}
+}

@@ -48,7 +48,7 @@ func (s *Store) CreateUser(ctx context.Context, name, role string, zones []strin
 	_, err = s.db.ExecContext(ctx, `INSERT INTO users (name, role, zones, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 		name, role, strings.Join(zones, ","), string(hash), now())
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("store: user %s: %w", name, sekisho.ErrDuplicate)
 		}
 		return fmt.Errorf("store: user %s: %w", name, err)

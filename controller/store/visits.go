@@ -82,7 +82,7 @@ func (s *Store) VisitOf(ctx context.Context, personID, day string) (sekisho.Visi
 
 // Visits lists a day's visits, by time of registration.
 func (s *Store) Visits(ctx context.Context, day string) ([]sekisho.Visit, error) {
-	return s.SearchVisits(ctx, VisitQuery{From: day, To: day})
+	return s.SearchVisits(ctx, sekisho.VisitQuery{From: day, To: day})
 }
 
 // CheckIn binds a day badge to a registered visit until validUntil.
@@ -184,15 +184,8 @@ func (s *Store) CoversConfirmed(ctx context.Context, visitID, zone string) (bool
 	return n > 0, err
 }
 
-// VisitQuery searches visits; empty fields match all.
-type VisitQuery struct {
-	Company, Person, Host string // substrings of the company, visitor's name, host's name or id
-	From, To              string // YYYY-MM-DD, inclusive
-	Status                string
-}
-
 // SearchVisits finds visits, newest day first.
-func (s *Store) SearchVisits(ctx context.Context, q VisitQuery) ([]sekisho.Visit, error) {
+func (s *Store) SearchVisits(ctx context.Context, q sekisho.VisitQuery) ([]sekisho.Visit, error) {
 	var where []string
 	var args []any
 	// What a desk types is looked for as written: % and _ are letters
