@@ -2,13 +2,17 @@ package site_test
 
 import (
 	"context"
+	"database/sql"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"periph.io/x/conn/v3/gpio"
 
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -112,5 +116,81 @@ func TestDeskWalkInInTheBrowser(t *testing.T) {
 	evs, _ := ts.Store.Events(context.Background(), store.Filter{Type: event.AuditViewed})
 	if len(evs) == 0 || evs[0].Actor != "kimura" {
 		t.Fatal("viewing the visitor log was not logged")
+	}
+}
+
+// A visitor badging out while a backup holds the database stalls no door:
+// the press of the next card at another door moves its strike while the
+// lock is still held and nothing reached the log, and the checkout is
+// written once the lock goes, after its own event.
+func TestBadgeOutWhileDatabaseHeldStallsNoDoor(t *testing.T) {
+	ts := startSite(t, "")
+	ctx := context.Background()
+	v := ts.register("Leaving Early", "Hamana Gear", "lobby", "floor")
+	if code := ts.call("POST", "/api/visits/"+v.ID+"/checkin", map[string]any{"card": 21}, nil); code != http.StatusOK {
+		t.Fatalf("check in: %d", code)
+	}
+	strike := ts.Sim.Door("floor-door").Strike
+	backup, err := sql.Open("sqlite3", "file:"+ts.db+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backup.Close()
+	conn, err := backup.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	held := true
+	defer func() {
+		if held {
+			conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	var head int64
+	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM events").Scan(&head); err != nil {
+		t.Fatal(err)
+	}
+
+	ts.swipe("r-main-in", 200, 21) // the visitor hands the badge back at the main entrance
+	ts.swipe("r-floor-out", 12, 345)
+	waitFor(t, "the floor door's strike, with the database held", func() bool { return strike.Read() == gpio.High })
+	var now int64
+	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM events").Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	if now != head {
+		t.Fatalf("the log moved from %d to %d while it was held", head, now)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	held = false
+
+	waitFor(t, "the checkout written after the lock", func() bool {
+		got, err := ts.Store.GetVisit(ctx, v.ID)
+		return err == nil && got.Status == sekisho.VisitCheckedOut
+	})
+	evs, err := ts.Store.Events(ctx, store.Filter{Visit: v.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grantSeq, outSeq int64
+	for _, e := range evs {
+		switch {
+		case e.Type == event.AccessGranted && e.Door == "main-entrance":
+			grantSeq = e.Seq
+		case e.Type == event.VisitorCheckedOut:
+			outSeq = e.Seq
+		}
+	}
+	if grantSeq == 0 || outSeq <= grantSeq {
+		t.Fatalf("the badge back at the door (seq %d) and the checkout (seq %d): want both, in that order", grantSeq, outSeq)
+	}
+	if c, _, err := ts.Store.CardHolder(ctx, "H10301", 200, 21, ""); err != nil || c.Enabled {
+		t.Fatalf("the day badge after checkout: %+v %v", c, err)
 	}
 }

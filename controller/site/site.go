@@ -37,6 +37,7 @@ import (
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/journal"
 	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
@@ -224,7 +225,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.journal = journal.New(st, journal.Faults{Transient: store.Transient, Reason: store.Reason}, &s.afterLog, log)
 	s.alarms = alarms.New(st, s.journal, cfg.Site, s.notices, log)
 	s.afterLog.storage = &alarms.Storage{Alarms: s.alarms}
-	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: st})
+	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: heldCards{st}})
 	s.desk = desk.New(cfg, st, s.journal, s.clock, loopRunner(s.onLoop), s.engine, log)
 	// Visitors' badges are judged from the desk's memory, never from the
 	// database the log shares.
@@ -243,6 +244,12 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return nil, err
 	}
 
+	// The cards and the visitors checked in are in memory before a door
+	// first asks.
+	if err := st.LoadCards(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.desk.Load(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -552,48 +559,34 @@ func (s *Site) flushWAL(ctx context.Context) error {
 	})
 }
 
-// watchCards keeps every card in memory for the doors' decisions: loaded
-// at start and again after each change to people or cards, whether made
-// here or by another process (the controller CLI importing a CSV while the
-// site runs, noticed within a second). Until a reload is done, decisions
-// read the database, so a revoked card is refused at once.
+// watchCards keeps every card in memory for the doors' decisions. A change
+// made here is loaded by whoever made it; one made by another process (the
+// controller CLI importing a CSV while the site runs) is noticed within a
+// second and loaded then. Should a load fail, doors refuse every card and
+// this tries again each second.
 func (s *Site) watchCards(ctx context.Context) error {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var settle <-chan time.Time // running while a burst of changes settles
-	for {
-		changed := s.Store.CardsChanged() // taken before loading, so no change is missed
-		if settle == nil {
-			if err := s.Store.LoadCards(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("loading cards; doors read them from the database meanwhile", "err", err)
-			}
+	return every(ctx, time.Second, false, func(ctx context.Context) {
+		if err := s.Store.LoadCards(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("cards not in memory: doors refuse every card until they are", "err", err)
+			return
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-changed:
-			// An import or the desk often changes many cards in a row:
-			// load once after the burst, not once per card.
-			if settle == nil {
-				settle = time.After(cardsSettle)
-			}
-		case <-settle:
-			settle = nil
-		case <-t.C:
-			moved, err := s.Store.NoticeOutsideChanges(ctx)
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("checking for card changes", "err", err)
-			}
-			if moved {
-				s.log.Info("people or cards changed outside the controller; reloading the card list")
-			}
+		moved, err := s.Store.NoticeOutsideChanges(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("checking for card changes", "err", err)
 		}
-	}
+		if moved {
+			s.log.Info("people or cards changed outside the controller; the card list was loaded again")
+		}
+	})
 }
 
-// cardsSettle is how long a burst of card changes is let settle before the
-// cards are loaded again.
-const cardsSettle = 100 * time.Millisecond
+// heldCards answers the doors from the cards in memory alone: a door never
+// waits on the database.
+type heldCards struct{ st *store.Store }
+
+func (h heldCards) CardHolder(_ context.Context, format string, facility, number uint64, rawHex string) (sekisho.Credential, sekisho.Person, error) {
+	return h.st.HeldCard(format, facility, number, rawHex)
+}
 
 // Stop ends the site and waits for it.
 func (s *Site) Stop() error {

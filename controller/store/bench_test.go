@@ -46,7 +46,7 @@ func BenchmarkLoadCards(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		s.cards.drop(-1)
+		s.cards.drop()
 		if err := s.LoadCards(ctx); err != nil || !s.CardsLoaded() {
 			b.Fatal(err)
 		}

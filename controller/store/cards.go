@@ -10,19 +10,23 @@ import (
 )
 
 // cardIndex is every card with its holder, in memory, so that a door's
-// decision touches SQLite only to append its event: a lookup from the
-// database costs as much as the append itself and, on a busy controller,
-// doubles the time a door can be held up behind other work. Any change to
-// people or cards drops the index at once (lookups go to the database)
-// until the site has loaded it again.
+// decision never touches SQLite: a lookup from the database costs as much
+// as an append and waits on whoever holds the database (a backup, an
+// import). A change made here is loaded again by whoever made it, right
+// after its commit; a change made by another process is noticed within a
+// second and loaded then. Should a load after a change fail, the index is
+// dropped and doors refuse every card until it loads: never a revoked card
+// let in from a stale index.
 type cardIndex struct {
 	mu      sync.Mutex
-	gen     uint64 // moves with every change
 	entries map[cardKey]sekisho.Cardholder
-	loaded  bool  // entries hold generation gen
-	seen    int64 // cards_version as of the last change noticed
+	loaded  bool
+	seen    int64 // cards_version as of the last load
 	// reloaded is closed at the next load, and replaced.
 	reloaded chan struct{}
+	// loading serializes loads: each reads after every commit before it
+	// began, so the last installed is never older than one before it.
+	loading sync.Mutex
 }
 
 type cardKey struct {
@@ -42,16 +46,11 @@ func (c *cardIndex) lookup(k cardKey) (h sekisho.Cardholder, found, ok bool) {
 	return h, found, true
 }
 
-// drop forgets the index after a change; version is cards_version after
-// it, or -1 when unknown.
-func (c *cardIndex) drop(version int64) {
+// drop forgets the index: a change that could not be loaded.
+func (c *cardIndex) drop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
 	c.entries, c.loaded = nil, false
-	if version >= 0 {
-		c.seen = version
-	}
 }
 
 const selectAllCardHolders = `SELECT c.id, c.person_id, c.format, c.facility, c.number, c.raw_hex, c.enabled, c.valid_from, c.valid_until, c.pin_hash,
@@ -59,14 +58,21 @@ const selectAllCardHolders = `SELECT c.id, c.person_id, c.format, c.facility, c.
 	FROM credentials c JOIN people p ON p.id = c.person_id WHERE c.deleted_at = ''`
 
 // LoadCards reads every card into memory for the doors' decisions, unless
-// it is loaded already. A change made while it reads leaves it unloaded,
-// to be read again.
+// it is loaded already.
 func (s *Store) LoadCards(ctx context.Context) error {
-	s.cards.mu.Lock()
-	gen, loaded := s.cards.gen, s.cards.loaded
-	s.cards.mu.Unlock()
-	if loaded {
+	if s.CardsLoaded() {
 		return nil
+	}
+	return s.reloadCards(ctx)
+}
+
+// reloadCards reads every card into memory now.
+func (s *Store) reloadCards(ctx context.Context) error {
+	s.cards.loading.Lock()
+	defer s.cards.loading.Unlock()
+	version, err := s.cardsVersion(ctx)
+	if err != nil {
+		return err
 	}
 	rows, err := s.db.QueryContext(ctx, selectAllCardHolders)
 	if err != nil {
@@ -90,12 +96,10 @@ func (s *Store) LoadCards(ctx context.Context) error {
 	}
 	s.cards.mu.Lock()
 	defer s.cards.mu.Unlock()
-	if s.cards.gen == gen {
-		s.cards.entries, s.cards.loaded = entries, true
-		if s.cards.reloaded != nil {
-			close(s.cards.reloaded)
-			s.cards.reloaded = nil
-		}
+	s.cards.entries, s.cards.loaded, s.cards.seen = entries, true, version
+	if s.cards.reloaded != nil {
+		close(s.cards.reloaded)
+		s.cards.reloaded = nil
 	}
 	return nil
 }
@@ -147,8 +151,8 @@ func (s *Store) cardsVersion(ctx context.Context) (int64, error) {
 
 // NoticeOutsideChanges looks for changes to people or cards made by another
 // process, such as `controller import` while the site runs. If there were
-// any it drops the index and wakes CardsChanged, as a change made here
-// would.
+// any it loads the index again and wakes CardsChanged, as a change made
+// here would.
 func (s *Store) NoticeOutsideChanges(ctx context.Context) (bool, error) {
 	n, err := s.cardsVersion(ctx)
 	if err != nil {
@@ -158,7 +162,7 @@ func (s *Store) NoticeOutsideChanges(ctx context.Context) (bool, error) {
 	moved := n != s.cards.seen
 	s.cards.mu.Unlock()
 	if moved {
-		s.cardsDidChangeAt(n)
+		s.cardsDidChange()
 	}
 	return moved, nil
 }

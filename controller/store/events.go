@@ -69,8 +69,7 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	}
 	s.head = chainHead{seq: ev.Seq, hash: ev.Hash}
 	s.headSeq.Store(ev.Seq)
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.announce()
 	return nil
 }
 
@@ -116,11 +115,10 @@ func (s *Store) appendLocked(ctx context.Context, ev *event.Event) error {
 // Changed returns a channel that is closed at the next append. Readers that
 // follow the log (the outbox, live streams) wait on it, then read from the
 // store, so none of them can miss or reorder an event.
-func (s *Store) Changed() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
-}
+//
+// It never waits on an append (one may be waiting out a locked database),
+// so no stream or outbox queues behind a blocked append.
+func (s *Store) Changed() <-chan struct{} { return *s.changed.Load() }
 
 // Head is the seq of the newest event. It never waits on an append (one
 // may be waiting out a locked database).

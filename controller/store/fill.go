@@ -286,8 +286,7 @@ func (s *Store) fillWrite(ctx context.Context, rows []fillRow) error {
 	}
 	s.head = head
 	s.headSeq.Store(head.seq)
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.announce()
 	return nil
 }
 

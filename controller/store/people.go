@@ -233,6 +233,23 @@ const selectCardHolder = `SELECT c.id, c.person_id, c.format, c.facility, c.numb
 	FROM credentials c JOIN people p ON p.id = c.person_id
 	WHERE c.format = ? AND c.facility = ? AND c.number = ? AND c.raw_hex = ?`
 
+// ErrCardsNotLoaded is a door's question asked while the cards are not in
+// memory: the door stays locked rather than wait on the database.
+var ErrCardsNotLoaded = errors.New("store: the cards are not loaded")
+
+// HeldCard is CardHolder from memory alone, for the doors: it never touches
+// the database, and says ErrCardsNotLoaded while the index is not loaded.
+func (s *Store) HeldCard(format string, facility, number uint64, rawHex string) (sekisho.Credential, sekisho.Person, error) {
+	h, found, ok := s.cards.lookup(cardKey{format, facility, number, rawHex})
+	switch {
+	case !ok:
+		return sekisho.Credential{}, sekisho.Person{}, ErrCardsNotLoaded
+	case !found:
+		return sekisho.Credential{}, sekisho.Person{}, fmt.Errorf("store: card %s %d:%d: %w", format, facility, number, sekisho.ErrNotFound)
+	}
+	return h.Credential, h.Person.Clone(), nil
+}
+
 // CardHolder finds the credential for a card and the person it belongs to:
 // from memory once the site has loaded the cards (LoadCards), otherwise
 // from the database.

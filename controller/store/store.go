@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -34,8 +35,8 @@ type Store struct {
 	card      *sql.Stmt  // the card lookup every decision makes
 	published *sql.Stmt  // the outbox's read of the log
 	head      chainHead
-	headSeq   atomic.Int64  // head.seq, for readers that must not wait on an append
-	changed   chan struct{} // closed and replaced on every append
+	headSeq   atomic.Int64                  // head.seq, for readers that must not wait on an append
+	changed   atomic.Pointer[chan struct{}] // closed and replaced on every append; read without the append lock
 
 	cards cardIndex
 
@@ -51,17 +52,18 @@ func (s *Store) CardsChanged() <-chan struct{} {
 	return s.cardsChanged
 }
 
-// cardsDidChange follows every change to people or cards made here.
+// cardsDidChange follows every change to people or cards, once it is
+// committed: the doors' index is loaded again at once, by whoever changed
+// it, and CardsChanged wakes.
 func (s *Store) cardsDidChange() {
-	n, err := s.cardsVersion(context.Background())
-	if err != nil {
-		n = -1 // NoticeOutsideChanges will see the move and forget once more
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.reloadCards(ctx); err != nil {
+		// Refuse every card until a load succeeds, rather than let a
+		// revoked one in from the index as it was.
+		s.cards.drop()
+		slog.Error("cards changed but not loaded again: doors refuse every card until they are", "err", err)
 	}
-	s.cardsDidChangeAt(n)
-}
-
-func (s *Store) cardsDidChangeAt(version int64) {
-	s.cards.drop(version)
 	s.cardsMu.Lock()
 	close(s.cardsChanged)
 	s.cardsChanged = make(chan struct{})
@@ -113,7 +115,8 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	// Connections are kept: each new one opens the file again and starts
 	// with a cold page cache, and a verify's walkers use several at once.
 	db.SetMaxIdleConns(maxIdleConns)
-	s := &Store{db: db, site: site, path: path, changed: make(chan struct{}), cardsChanged: make(chan struct{})}
+	s := &Store{db: db, site: site, path: path, cardsChanged: make(chan struct{})}
+	s.announce()
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
@@ -364,3 +367,11 @@ func sqliteCode(err error) sqlite3.ErrNoExtended {
 
 // isUnique says whether err is a UNIQUE constraint refusing a row.
 func isUnique(err error) bool { return sqliteCode(err) == sqlite3.ErrConstraintUnique }
+
+// announce wakes every reader waiting on Changed.
+func (s *Store) announce() {
+	next := make(chan struct{})
+	if old := s.changed.Swap(&next); old != nil {
+		close(*old)
+	}
+}
