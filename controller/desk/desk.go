@@ -186,7 +186,12 @@ func (d *Desk) CheckOutAtDesk(ctx context.Context, visitID, by string) error {
 		return sekisho.Refuse("not_checked_in", "visit "+visitID+" is "+v.Status)
 	}
 	return d.loop.OnLoop(ctx, func(context.Context) ([]<-chan error, error) {
-		return []<-chan error{d.Left(v, by)}, nil
+		done := d.Left(v, by)
+		if done == nil {
+			// Gone a moment ago at a door; the database is still catching up.
+			return nil, sekisho.Refuse("not_checked_in", "visit "+visitID+" was checked out a moment ago")
+		}
+		return []<-chan error{done}, nil
 	})
 }
 
@@ -194,11 +199,15 @@ func (d *Desk) CheckOutAtDesk(ctx context.Context, visitID, by string) error {
 // inside reader of an inside-only door. It runs on the door loop and
 // touches memory only: the badge opens nothing from now, the visitor is
 // counted out, and the database's checkout follows its event in the log.
+// A visit not checked in (gone a moment ago) is left alone: nil.
 func (d *Desk) Left(v sekisho.Visit, by string) <-chan error {
 	d.mu.Lock()
-	if in, ok := d.inside[v.PersonID]; ok && in.ID == v.ID {
-		delete(d.inside, v.PersonID)
+	in, ok := d.inside[v.PersonID]
+	if !ok || in.ID != v.ID {
+		d.mu.Unlock()
+		return nil
 	}
+	delete(d.inside, v.PersonID)
 	delete(d.covers, v.ID)
 	d.mu.Unlock()
 	d.presence.Left(v.PersonID)

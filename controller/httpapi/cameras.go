@@ -87,7 +87,7 @@ func (s *Server) startVerify(w http.ResponseWriter, r *http.Request) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	go s.runVerify(ctx)
+	s.jobs.Go(func() { s.runVerify(ctx) })
 	writeJSON(w, http.StatusAccepted, v)
 }
 

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
@@ -470,23 +469,7 @@ func (s *Server) levels(w http.ResponseWriter, r *http.Request) {
 
 // importRules checks rows against the site's levels and card formats.
 func (s *Server) importRules() sekisho.Rules {
-	return ImportRules(s.Config)
-}
-
-// ImportRules are a site's checks for a people CSV.
-func ImportRules(cfg *config.Config) sekisho.Rules {
-	return sekisho.Rules{
-		Level: func(id string) bool { _, ok := cfg.Level(id); return ok },
-		CheckCard: func(format string, facility, number uint64) error {
-			for _, f := range cfg.Decoder.Formats {
-				if f.Name == format {
-					_, err := f.Encode(facility, number)
-					return err
-				}
-			}
-			return fmt.Errorf("format %q is not one the site's readers send", format)
-		},
-	}
+	return sekisho.RulesOf(s.Config)
 }
 
 // importPeople takes a CSV: every row is written, or none, with every bad

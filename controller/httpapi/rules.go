@@ -42,10 +42,12 @@ type Alarms interface {
 }
 
 // Journal is the one line of the log: Logged puts an event of the API's own
-// (an audit, an acknowledgement) there and returns once it is; Health says
-// whether the log is being written.
+// (an acknowledgement, a change) there and returns once it is; Record hands
+// one over without waiting (an audit); Health says whether the log is being
+// written.
 type Journal interface {
 	Logged(ctx context.Context, ev *event.Event) error
+	Record(ev *event.Event) <-chan error
 	Health() journal.Health
 }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,9 +76,15 @@ type Server struct {
 	Metrics http.Handler
 
 	shiftRunning atomic.Bool
+	jobs         sync.WaitGroup // work that outlives its request: a verify, the demo shift
 	verifying    verification
 	logins       loginLimits
 }
+
+// Wait waits for the work requests started in the background (a verify,
+// the demo shift); they end with Background. A stopping site waits for
+// them before it closes the log they write to.
+func (s *Server) Wait() { s.jobs.Wait() }
 
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
@@ -226,6 +233,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		// The request was cut off: the client went, or the site is stopping.
+		s.Log.Info("request ended before its answer", "what", what)
+		writeError(w, http.StatusServiceUnavailable, "stopping", what+" was cut off (the site is stopping or the client left)")
+		return
+	}
 	s.Log.Error("api failure", "what", what, "err", err)
 	writeError(w, http.StatusInternalServerError, "internal", what+" failed; see the controller log")
 }

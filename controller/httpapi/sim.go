@@ -146,14 +146,14 @@ func (s *Server) simShift(w http.ResponseWriter, r *http.Request) {
 	if base == nil {
 		base = context.Background()
 	}
-	go func() {
+	s.jobs.Go(func() {
 		defer s.shiftRunning.Store(false)
 		ctx, cancel := context.WithTimeout(base, 2*time.Minute)
 		defer cancel()
 		if err := s.Sim.Shift(ctx); err != nil {
 			s.Log.Warn("demo shift stopped", "err", err)
 		}
-	}()
+	})
 	writeJSON(w, http.StatusAccepted, map[string]any{"shift": "started"})
 }
 

@@ -68,13 +68,19 @@ func startSiteWith(t *testing.T, options func(*site.Options), tweaks ...func(*co
 		}
 	})
 	ts := &testSite{Site: s, t: t, base: "http://" + s.HTTPAddr(), db: site.DBPath(opts.DataDir, cfg.Site)}
-	// The token comes from the command line, as an installer would make it.
+	ts.token = adminToken(t, ts.db)
+	return ts
+}
+
+// adminToken is an admin's API token, made from the command line as an
+// installer would make it.
+func adminToken(t *testing.T, db string) string {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	if code := cli.Run(context.Background(), []string{"token", "create", "--role", "admin", "--db", ts.db}, &out, &errOut); code != 0 {
+	if code := cli.Run(context.Background(), []string{"token", "create", "--role", "admin", "--db", db}, &out, &errOut); code != 0 {
 		t.Fatalf("token create: %d %s", code, errOut.String())
 	}
-	ts.token = strings.TrimSpace(out.String())
-	return ts
+	return strings.TrimSpace(out.String())
 }
 
 // call sends a JSON request with the admin token and decodes the answer.

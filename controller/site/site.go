@@ -131,6 +131,7 @@ type Site struct {
 	onBridgeAnswer func(took time.Duration)
 
 	broker   *broker.Broker // nil with an external broker
+	api      *httpapi.Server
 	httpAddr string
 	httpsOn  bool
 	mqttURL  string
@@ -419,16 +420,27 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		// Requests end with the site, so live streams don't hold up Shutdown.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
+	s.api = api
 	s.goRun("http", func(ctx context.Context) error {
-		go func() {
-			<-ctx.Done()
-			shut, done := context.WithTimeout(context.Background(), 3*time.Second)
-			defer done()
-			_ = srv.Shutdown(shut)
-		}()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			if !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		case <-ctx.Done():
 		}
+		// Every request is answered or ended before the log closes: a late
+		// audit must find the journal open.
+		shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		if err := srv.Shutdown(shut); err != nil {
+			s.log.Warn("requests still open at stop; closed", "err", err)
+			srv.Close()
+		}
+		<-served
 		return nil
 	}, ctx)
 	log.Info("dashboard and API listening", "addr", s.httpAddr, "hardware", cfg.Hardware)
@@ -607,7 +619,13 @@ const journalGrace = 10 * time.Second
 
 func (s *Site) finish() error {
 	s.notifySystemd(daemon.SdNotifyStopping)
+	// In order: the parts and the API drained, the work requests started
+	// (a verify, the demo shift) ended, then the log's last words written,
+	// then the store closed.
 	s.wg.Wait()
+	if s.api != nil {
+		s.api.Wait()
+	}
 	s.journal.Record(&event.Event{Type: event.SystemStopped})
 	s.journal.Close(journalGrace)
 	// The last word of this run, signed: a log cut after a clean stop is
