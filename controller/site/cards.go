@@ -8,6 +8,7 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
+	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 )
 
@@ -110,4 +111,33 @@ func personOf(p sekisho.Person) *event.Person {
 // engineAlarm is an alarm the access engine asks for.
 func engineAlarm(a access.Alarm) sekisho.Alarm {
 	return sekisho.Alarm{Kind: a.Kind, Severity: a.Severity, Door: a.Door, Reader: a.Reader, PersonID: a.PersonID, Detail: a.Detail}
+}
+
+// watchCards keeps every card in memory for the doors' decisions. A change
+// made here is loaded by whoever made it; one made by another process (the
+// controller CLI importing a CSV while the site runs) is noticed within a
+// second and loaded then. Should a load fail, doors refuse every card and
+// this tries again each second.
+func (s *Site) watchCards(ctx context.Context) error {
+	return every(ctx, time.Second, false, func(ctx context.Context) {
+		if err := s.Store.LoadCards(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("cards not in memory: doors refuse every card until they are", "err", err)
+			return
+		}
+		moved, err := s.Store.NoticeOutsideChanges(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("checking for card changes", "err", err)
+		}
+		if moved {
+			s.log.Info("people or cards changed outside the controller; the card list was loaded again")
+		}
+	})
+}
+
+// heldCards answers the doors from the cards in memory alone: a door never
+// waits on the database.
+type heldCards struct{ st *store.Store }
+
+func (h heldCards) CardHolder(_ context.Context, format string, facility, number uint64, rawHex string) (sekisho.Credential, sekisho.Person, error) {
+	return h.st.HeldCard(format, facility, number, rawHex)
 }

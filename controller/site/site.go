@@ -12,13 +12,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,13 +34,10 @@ import (
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/journal"
 	"github.com/sekisho/sekisho/controller/outbox"
-	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
-	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
-	"github.com/sekisho/sekisho/firmware-bridge/doorio"
 	"github.com/sekisho/sekisho/firmware-bridge/release"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
@@ -58,32 +52,6 @@ const GCPercent = 400
 // 10,000 cards that was 900 MB on a 2 GB Pi. Near the limit the collector
 // runs more often instead; GOMEMLIMIT in the environment still wins.
 const MemoryLimit = 200 << 20
-
-// Options override the config for one run, so two sites can run side by side.
-type Options struct {
-	DataDir    string
-	HTTPListen string
-	MQTTListen string
-	Out        io.Writer // first-start accounts are printed here; os.Stdout when nil
-	Log        *slog.Logger
-	// OverstayEvery is how often checked-in visitors are checked against
-	// the overstay time (30 s when zero).
-	OverstayEvery time.Duration
-	// EscalateEvery is how often unacknowledged alarms are checked against
-	// access.escalate_after (5 s when zero).
-	EscalateEvery time.Duration
-	// FreeSpace reads the data dir's disk (DiskSpace when nil); tests give
-	// a card as full as they need.
-	FreeSpace func(dir string) (free, total uint64, err error)
-	// FreeSpaceEvery is how often free space is checked (10 s when zero).
-	FreeSpaceEvery time.Duration
-	// Now is the clock the desk and the day's work read (time.Now when
-	// nil); tests move it across the site's midnight.
-	Now func() time.Time
-	// BridgeAnswered, when set, also hears how long the controller took
-	// over each live card from a door Pi (the fleet benchmark).
-	BridgeAnswered func(took time.Duration)
-}
 
 // Site is a running site.
 type Site struct {
@@ -141,22 +109,6 @@ type Site struct {
 	waitErr  error
 	errMu    sync.Mutex
 	err      error
-}
-
-// DBPath is where a site keeps its database.
-func DBPath(dataDir, site string) string { return filepath.Join(dataDir, site+".db") }
-
-// Run runs a site until ctx ends.
-func Run(ctx context.Context, cfg *config.Config, opts Options) error {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(MemoryLimit)
-	}
-	s, err := Start(ctx, cfg, opts)
-	if err != nil {
-		return err
-	}
-	<-ctx.Done()
-	return s.Wait()
 }
 
 // Start brings a site up and returns once its doors are locked, its readers
@@ -269,44 +221,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return nil, err
 	}
 
-	var brokerURL outbox.Broker
-	if e := cfg.MQTT.Embedded; e != nil {
-		var access *broker.Access
-		self := broker.User{Username: "sekisho-controller"}
-		if len(e.Users) > 0 {
-			// The controller's own login lives only in this process.
-			self.Password = store.NewSecret(24)
-			access = &broker.Access{Prefix: cfg.MQTT.TopicPrefix, Controller: self, DiscoveryPrefix: cfg.MQTT.DiscoveryPrefix,
-				Command: s.heardCommand}
-			bridges := cfg.Bridges()
-			for _, u := range e.Users {
-				_, isBridge := bridges[u.Username]
-				bu := broker.User{Username: u.Username, Password: u.Password, Bridge: isBridge, Commands: u.HomeAssistant}
-				if u.Frigate {
-					bu.Writes = []string{cfg.Frigate.TopicRoot() + "/#"}
-				}
-				access.Users = append(access.Users, bu)
-			}
-		}
-		// The --mqtt-listen override is held to the config's rule.
-		if err := config.CheckBrokerExposure(e.Listen, len(e.Users)); err != nil {
-			return fail(fmt.Errorf("site: mqtt.embedded.listen: %w", err))
-		}
-		tlsConfig, err := s.brokerTLS(e, opts.Out)
-		if err != nil {
-			return fail(err)
-		}
-		b, err := broker.Start(e.Listen, access, tlsConfig, filepath.Join(cfg.DataDir, "mqtt-sessions.db"), log)
-		if err != nil {
-			return fail(err)
-		}
-		// Closed in Wait, after the outbox has said offline through it.
-		s.broker = b
-		brokerURL = outbox.Broker{URL: b.URL(), Username: self.Username, Password: self.Password}
-		log.Info("embedded MQTT broker listening", "addr", b.Addr())
-	} else {
-		e := cfg.MQTT.External
-		brokerURL = outbox.Broker{URL: e.URL, Username: e.Username, Password: e.Password, CAFile: e.CAFile}
+	brokerURL, err := s.startBroker(opts.Out)
+	if err != nil {
+		return fail(err)
 	}
 	s.mqttURL = brokerURL.URL
 	if len(cfg.Bridges()) > 0 {
@@ -456,86 +373,6 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	return s, nil
 }
 
-func (s *Site) startHardware() (*bridge.Local, error) {
-	multi := bridge.NewMulti()
-	s.link, s.multi = multi, multi
-	layout := Layout(s.Config)
-	if len(layout.Doors) == 0 {
-		return nil, nil // every door is on a door Pi
-	}
-	var hw bridge.Hardware
-	switch s.Config.Hardware {
-	case "sim":
-		s.Sim = simhw.NewBoard()
-		hw = s.Sim
-	case "periph":
-		f, err := board.Load(s.Config.Board)
-		if err != nil {
-			return nil, err
-		}
-		open, err := board.Periph(s.log)
-		if err != nil {
-			return nil, err
-		}
-		hw = &board.Hardware{File: f, Open: open, Binding: Binding(s.Config)}
-	default:
-		return nil, fmt.Errorf("site: hardware %q: want sim or periph", s.Config.Hardware)
-	}
-	local, err := bridge.NewLocal(layout, hw)
-	if err != nil {
-		return nil, err
-	}
-	local.Log = s.log
-	var doors, readers []string
-	for _, d := range layout.Doors {
-		doors = append(doors, d.ID)
-	}
-	for _, r := range layout.Readers {
-		readers = append(readers, r.ID)
-	}
-	multi.Add(local, doors, readers)
-	return local, nil
-}
-
-// brokerTLS is the embedded broker's certificate, if it speaks TLS.
-func (s *Site) brokerTLS(e *config.EmbeddedBroker, out io.Writer) (*tls.Config, error) {
-	return s.listenerTLS("mqtt.embedded.tls", "MQTT broker", e.TLS, sitekeys.BrokerCert, out,
-		"Door Pis get it in their enrolment file (controller bridge enroll).")
-}
-
-// listenerTLS loads a listener's certificate from its files, or makes one
-// at first start (self_signed) and prints its fingerprint to compare.
-func (s *Site) listenerTLS(key, what string, t *config.TLS, make func(string, []string) ([]byte, []byte, bool, error), out io.Writer, hint string) (*tls.Config, error) {
-	if t == nil {
-		return nil, nil
-	}
-	var certPEM, keyPEM []byte
-	var err error
-	if t.SelfSigned {
-		var created bool
-		certPEM, keyPEM, created, err = make(s.Config.DataDir, t.Hosts)
-		if err != nil {
-			return nil, err
-		}
-		if created {
-			fmt.Fprintf(out, "%s: made a self-signed TLS certificate, SHA-256 fingerprint\n  %s\n%s\n", what, sitekeys.CertFingerprint(certPEM), hint)
-		}
-	} else {
-		if certPEM, err = os.ReadFile(t.CertFile); err != nil {
-			return nil, fmt.Errorf("site: %s.cert_file: %w", key, err)
-		}
-		if keyPEM, err = os.ReadFile(t.KeyFile); err != nil {
-			return nil, fmt.Errorf("site: %s.key_file: %w", key, err)
-		}
-	}
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("site: %s: %w", key, err)
-	}
-	s.log.Info(what+" speaks TLS", "sha256", sitekeys.CertFingerprint(certPEM))
-	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
-}
-
 func (s *Site) goRun(name string, f func(context.Context) error, ctx context.Context) {
 	s.wg.Add(1)
 	go func() {
@@ -569,35 +406,6 @@ func (s *Site) flushWAL(ctx context.Context) error {
 			s.journal.FlushResumed()
 		}
 	})
-}
-
-// watchCards keeps every card in memory for the doors' decisions. A change
-// made here is loaded by whoever made it; one made by another process (the
-// controller CLI importing a CSV while the site runs) is noticed within a
-// second and loaded then. Should a load fail, doors refuse every card and
-// this tries again each second.
-func (s *Site) watchCards(ctx context.Context) error {
-	return every(ctx, time.Second, false, func(ctx context.Context) {
-		if err := s.Store.LoadCards(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("cards not in memory: doors refuse every card until they are", "err", err)
-			return
-		}
-		moved, err := s.Store.NoticeOutsideChanges(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("checking for card changes", "err", err)
-		}
-		if moved {
-			s.log.Info("people or cards changed outside the controller; the card list was loaded again")
-		}
-	})
-}
-
-// heldCards answers the doors from the cards in memory alone: a door never
-// waits on the database.
-type heldCards struct{ st *store.Store }
-
-func (h heldCards) CardHolder(_ context.Context, format string, facility, number uint64, rawHex string) (sekisho.Credential, sekisho.Person, error) {
-	return h.st.HeldCard(format, facility, number, rawHex)
 }
 
 // Stop ends the site and waits for it.
@@ -656,42 +464,4 @@ func (s *Site) BrokerAddr() string {
 		return ""
 	}
 	return s.broker.Addr()
-}
-
-// Binding maps a site's doors to board slots and its readers to sides.
-func Binding(cfg *config.Config) board.Binding {
-	b := board.Binding{DoorSlots: map[string]string{}, Readers: map[string]board.ReaderPlace{}}
-	for _, d := range cfg.Doors {
-		b.DoorSlots[d.ID] = d.Slot
-		if d.Readers.Outside != "" {
-			b.Readers[d.Readers.Outside] = board.ReaderPlace{Door: d.ID}
-		}
-		if d.Readers.Inside != "" {
-			b.Readers[d.Readers.Inside] = board.ReaderPlace{Door: d.ID, Inside: true}
-		}
-	}
-	return b
-}
-
-// Layout is what the bridge needs to know of a site's doors and readers.
-func Layout(cfg *config.Config) bridge.Layout {
-	layout := bridge.Layout{Decoder: cfg.Decoder, FrameGap: cfg.Wiegand.FrameGap}
-	for _, d := range cfg.LocalDoors() {
-		layout.Doors = append(layout.Doors, bridge.DoorLayout{
-			ID:                  d.ID,
-			Strike:              doorio.StrikeConfig{ActiveLow: d.Strike.ActiveLow, FailSafe: d.Strike.Fail == "safe"},
-			ContactNormallyOpen: d.Contact.Normally == "open",
-			Debounce:            d.Contact.Debounce,
-		})
-		for _, side := range []config.Side{config.Outside, config.Inside} {
-			id := d.Readers.Outside
-			if side == config.Inside {
-				id = d.Readers.Inside
-			}
-			if id != "" {
-				layout.Readers = append(layout.Readers, bridge.ReaderLayout{ID: id, Door: d.ID, CardAndPIN: d.WantsPIN(side), PINTimeout: d.PINTimeout})
-			}
-		}
-	}
-	return layout
 }
