@@ -130,7 +130,7 @@ func (d *Desk) Register(ctx context.Context, v *sekisho.Visit, by string) error 
 	}
 	visitor := v.Visitor()
 	return d.journal.Logged(ctx, &event.Event{Type: event.VisitorRegistered, Visit: v.ID, Actor: by,
-		Person: eventPerson(visitor),
+		Person: visitor.Logged(),
 		Detail: map[string]string{"host": v.HostID, "zones": strings.Join(v.Zones, ","), "nda": v.NDARef, "briefed_by": v.BriefedBy}})
 }
 
@@ -171,7 +171,7 @@ func (d *Desk) CheckIn(ctx context.Context, visitID string, card uint64, by stri
 		d.log.Error("visit checked in but not read back: the badge opens nothing until the site restarts", "visit", visitID, "err", err)
 	}
 	return d.journal.Logged(ctx, &event.Event{Type: event.VisitorCheckedIn, Visit: visitID, Actor: by,
-		Person:     eventPerson(v.Visitor()),
+		Person:     v.Visitor().Logged(),
 		Credential: &event.Credential{Format: pool.Format, Facility: pool.Facility, Number: card},
 		Detail:     map[string]string{"host": v.HostID, "host_name": v.HostName}})
 }
@@ -211,7 +211,7 @@ func (d *Desk) Left(v sekisho.Visit, by string) <-chan error {
 	delete(d.covers, v.ID)
 	d.mu.Unlock()
 	d.presence.Left(v.PersonID)
-	return d.journal.RecordThen(&event.Event{Type: event.VisitorCheckedOut, Visit: v.ID, Person: eventPerson(v.Visitor()), Actor: by},
+	return d.journal.RecordThen(&event.Event{Type: event.VisitorCheckedOut, Visit: v.ID, Person: v.Visitor().Logged(), Actor: by},
 		func(ctx context.Context) error {
 			err := d.store.CheckOut(ctx, v.ID)
 			if errors.Is(err, sekisho.ErrConflict) {
@@ -246,10 +246,6 @@ func (d *Desk) ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]c
 	d.covers[visitID][zone] = true
 	d.mu.Unlock()
 	return assets, d.journal.Logged(ctx, &event.Event{Type: event.CoverConfirmed, Visit: visitID, ZoneTo: zone, Actor: by,
-		Person: eventPerson(v.Visitor()),
+		Person: v.Visitor().Logged(),
 		Detail: map[string]string{"assets": strings.Join(ids, ","), "company": v.Company}})
-}
-
-func eventPerson(p sekisho.Person) *event.Person {
-	return &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
 }

@@ -78,7 +78,7 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "creating a person", err)
 		return
 	}
-	s.logChange(r, &event.Event{Type: event.PersonAdded, Person: eventPerson(*p),
+	s.logChange(r, &event.Event{Type: event.PersonAdded, Person: p.Logged(),
 		Detail: map[string]string{"levels": strings.Join(p.Levels, ",")}})
 	writeJSON(w, http.StatusCreated, p)
 }
@@ -134,7 +134,7 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) {
 		s.personError(w, before.ID, err)
 		return
 	}
-	s.logChange(r, &event.Event{Type: event.PersonChanged, Person: eventPerson(after), Detail: changes})
+	s.logChange(r, &event.Event{Type: event.PersonChanged, Person: after.Logged(), Detail: changes})
 	writeJSON(w, http.StatusOK, after)
 }
 
@@ -164,7 +164,7 @@ func (s *Server) setPersonDisabled(disabled bool) http.HandlerFunc {
 			if disabled {
 				typ = event.PersonDisabled
 			}
-			s.logChange(r, &event.Event{Type: typ, Person: eventPerson(p)})
+			s.logChange(r, &event.Event{Type: typ, Person: p.Logged()})
 			p.Disabled = disabled
 		}
 		writeJSON(w, http.StatusOK, p)
@@ -187,7 +187,7 @@ func (s *Server) deletePerson(w http.ResponseWriter, r *http.Request) {
 	for i, c := range cards {
 		printed[i] = printedCard(c)
 	}
-	s.logChange(r, &event.Event{Type: event.PersonDeleted, Person: eventPerson(p),
+	s.logChange(r, &event.Event{Type: event.PersonDeleted, Person: p.Logged(),
 		Detail: map[string]string{"cards": strings.Join(printed, ",")}})
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": p.ID, "cards": len(cards)})
 }
@@ -261,7 +261,7 @@ func (s *Server) addCredential(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "adding a card", err)
 		return
 	}
-	s.logChange(r, &event.Event{Type: event.CredentialAdded, Person: eventPerson(holder), Credential: eventCard(*c)})
+	s.logChange(r, &event.Event{Type: event.CredentialAdded, Person: holder.Logged(), Credential: eventCard(*c)})
 	writeJSON(w, http.StatusCreated, c)
 }
 
@@ -332,7 +332,7 @@ func (s *Server) updateCredential(w http.ResponseWriter, r *http.Request) {
 			typ = event.CredentialDisabled
 		}
 	}
-	s.logChange(r, &event.Event{Type: typ, Person: eventPerson(holder), Credential: eventCard(after), Detail: changes})
+	s.logChange(r, &event.Event{Type: typ, Person: holder.Logged(), Credential: eventCard(after), Detail: changes})
 	writeJSON(w, http.StatusOK, after)
 }
 
@@ -347,7 +347,7 @@ func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) {
 		s.cardError(w, c.ID, err)
 		return
 	}
-	s.logChange(r, &event.Event{Type: event.CredentialDeleted, Person: eventPerson(holder), Credential: eventCard(c)})
+	s.logChange(r, &event.Event{Type: event.CredentialDeleted, Person: holder.Logged(), Credential: eventCard(c)})
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": c.ID})
 }
 
@@ -412,10 +412,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func eventPerson(p sekisho.Person) *event.Person {
-	return &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
 }
 
 func eventCard(c sekisho.Credential) *event.Credential {

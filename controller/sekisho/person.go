@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/firmware-bridge/rules"
 )
 
@@ -161,4 +162,10 @@ func CheckCard(c *Credential, pin string, rules Rules) []string {
 		problems = append(problems, "a PIN is 4 to 12 digits")
 	}
 	return problems
+}
+
+// Logged is the person as the log names them: who they were when it
+// happened, kept in the event whatever later becomes of the person.
+func (p Person) Logged() *event.Person {
+	return &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
 }

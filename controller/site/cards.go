@@ -79,7 +79,7 @@ func (s *Site) logDecision(ctx context.Context, sig bridge.Signal, dec access.De
 	ev.Type, ev.Reason = dec.Type, dec.Reason
 	ev.ZoneFrom, ev.ZoneTo = dec.From, dec.To
 	if p := dec.Person; p != nil {
-		ev.Person = personOf(*p)
+		ev.Person = p.Logged()
 		if dec.Credential != nil && sig.Card != nil && (sig.Card.Number != dec.Credential.Number || sig.Card.Facility != dec.Credential.Facility) {
 			// A partner's decision: its own card, not this signal's.
 			ev.Credential = &event.Credential{Format: dec.Credential.Format, Facility: dec.Credential.Facility, Number: dec.Credential.Number}
@@ -102,10 +102,6 @@ func (s *Site) logDecision(ctx context.Context, sig bridge.Signal, dec access.De
 		}
 	}
 	s.lastDecision = s.journal.Record(ev)
-}
-
-func personOf(p sekisho.Person) *event.Person {
-	return &event.Person{ID: p.ID, Name: p.Name, Kind: p.Kind, Company: p.Company}
 }
 
 // engineAlarm is an alarm the access engine asks for.

@@ -76,7 +76,7 @@ func (c *console) Forgive(ctx context.Context, personID, by string) error {
 	}
 	return c.onLoop(ctx, func(context.Context) ([]<-chan error, error) {
 		c.engine.Forgive(personID)
-		return []<-chan error{c.journal.Record(&event.Event{Type: event.PersonForgiven, Person: personOf(p), Actor: by})}, nil
+		return []<-chan error{c.journal.Record(&event.Event{Type: event.PersonForgiven, Person: p.Logged(), Actor: by})}, nil
 	})
 }
 
