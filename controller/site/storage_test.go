@@ -117,6 +117,16 @@ func TestFullDiskLosesNothingAndSaysSoAtOnce(t *testing.T) {
 		return kinds["storage"] && kinds["forced"]
 	})
 
+	// The manager's log answers while the card is full: its own audit
+	// waits in memory with the rest instead of holding the page.
+	var page []event.Event
+	if code := ts.call("GET", "/api/events?door=press-door&limit=5", nil, &page); code != http.StatusOK {
+		t.Fatalf("the manager's log while the card is full: %d", code)
+	}
+	if code, _ := health(); code != http.StatusServiceUnavailable {
+		t.Fatal("the card had room again before the page answered: the test proved nothing")
+	}
+
 	// Room again.
 	if mounted {
 		os.Remove(filler)
@@ -139,6 +149,16 @@ func TestFullDiskLosesNothingAndSaysSoAtOnce(t *testing.T) {
 			t.Fatalf("held events out of order: %d then %d", swipes[i].Seq, swipes[i-1].Seq)
 		}
 	}
+	waitFor(t, "the full card's page view audited", func() bool {
+		var audits []event.Event
+		ts.call("GET", "/api/events?type=audit.viewed", nil, &audits)
+		for _, a := range audits {
+			if a.Detail["query"] == "door=press-door&limit=5" {
+				return true
+			}
+		}
+		return false
+	})
 	kinds := map[string]int{}
 	for _, ev := range storage {
 		if ev.Detail["kind"] == "storage" {
