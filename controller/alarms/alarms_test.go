@@ -89,7 +89,12 @@ func TestDoorAlarmsClearWithTheDoor(t *testing.T) {
 		}
 		return cleared["al-1"] && !cleared["al-2"]
 	})
-	cleared, _ := st.Events(t.Context(), store.Filter{Type: event.AlarmCleared})
+	// alarm.cleared follows the clearing, in the log's order.
+	var cleared []event.Event
+	testtool.WaitFor(t, 10*time.Second, "alarm.cleared in the log", func() bool {
+		cleared, _ = st.Events(t.Context(), store.Filter{Type: event.AlarmCleared})
+		return len(cleared) > 0
+	})
 	if len(cleared) != 1 || cleared[0].Alarm.ID != "al-1" {
 		t.Fatalf("alarm.cleared: %+v", cleared)
 	}
