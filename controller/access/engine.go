@@ -41,6 +41,9 @@ type Presence struct {
 	Door     string    `json:"door"`
 	At       time.Time `json:"at"`
 	Visit    string    `json:"visit,omitempty"`
+	// Where is "desk" for a visitor checked in and not yet through a door:
+	// last seen at the desk, At being the check-in.
+	Where string `json:"where,omitempty"`
 }
 
 type held struct {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -123,15 +124,47 @@ func (d *Desk) CoversConfirmed(_ context.Context, visitID, zone string) (bool, e
 
 var _ access.Visits = (*Desk)(nil)
 
-// Register records a visit (and its visitor).
-func (d *Desk) Register(ctx context.Context, v *sekisho.Visit, by string) error {
-	if err := d.store.CreateVisit(ctx, v); err != nil {
-		return err
+// Inside are the visits checked in now, oldest check-in first.
+func (d *Desk) Inside() []sekisho.Visit {
+	d.mu.Lock()
+	out := make([]sekisho.Visit, 0, len(d.inside))
+	for _, v := range d.inside {
+		out = append(out, v)
 	}
-	visitor := v.Visitor()
-	return d.journal.Logged(ctx, &event.Event{Type: event.VisitorRegistered, Visit: v.ID, Actor: by,
-		Person: visitor.Logged(),
-		Detail: map[string]string{"host": v.HostID, "zones": strings.Join(v.Zones, ","), "nda": v.NDARef, "briefed_by": v.BriefedBy}})
+	d.mu.Unlock()
+	slices.SortFunc(out, func(a, b sekisho.Visit) int { return strings.Compare(a.CheckedIn, b.CheckedIn) })
+	return out
+}
+
+// Register records a visit (and its visitor). The zones on the way to
+// those chosen are added, so a badge for the press opens the doors before
+// it; added names them for the clerk. A zone no door leads to is refused.
+func (d *Desk) Register(ctx context.Context, v *sekisho.Visit, by string) (added []string, err error) {
+	zones := []string{}
+	for _, z := range v.Zones {
+		path, ok := d.config.PathTo(z)
+		if !ok {
+			return nil, sekisho.Refuse("zone_unreachable", "no door leads from the entrance to "+z)
+		}
+		for _, p := range path {
+			if !slices.Contains(zones, p) {
+				zones = append(zones, p)
+				if !slices.Contains(v.Zones, p) {
+					added = append(added, p)
+				}
+			}
+		}
+	}
+	v.Zones = zones
+	if err := d.store.CreateVisit(ctx, v); err != nil {
+		return nil, err
+	}
+	detail := map[string]string{"host": v.HostID, "zones": strings.Join(v.Zones, ","), "nda": v.NDARef, "briefed_by": v.BriefedBy}
+	if len(added) > 0 {
+		detail["path_added"] = strings.Join(added, ",")
+	}
+	return added, d.journal.Logged(ctx, &event.Event{Type: event.VisitorRegistered, Visit: v.ID, Actor: by,
+		Person: v.Visitor().Logged(), Detail: detail})
 }
 
 // CheckIn issues a day badge from the site's pool to a briefed visitor,

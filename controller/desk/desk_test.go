@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -85,7 +86,7 @@ func (f *fixture) visit(t *testing.T, day string, briefed bool) sekisho.Visit {
 	if briefed {
 		v.BriefedBy = "desk"
 	}
-	if err := f.desk.Register(t.Context(), &v, "desk"); err != nil {
+	if _, err := f.desk.Register(t.Context(), &v, "desk"); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -200,5 +201,32 @@ func TestLeftAtTheDoor(t *testing.T) {
 	}
 	if evs, _ := f.store.Events(t.Context(), store.Filter{Type: event.VisitorCheckedOut}); len(evs) != 1 {
 		t.Fatalf("%d checkouts logged", len(evs))
+	}
+}
+
+// A visitor for the press gets the lobby and the floor on the way, and the
+// clerk is told; a zone no door leads to is refused and nothing written.
+func TestRegisterAddsThePath(t *testing.T) {
+	f := newFixture(t)
+	v := sekisho.Visit{Name: "Press Visitor", Company: "Toyo Auto", HostID: "p-host", Day: f.clock.Day(f.clock.Now()), Zones: []string{"die-press"}}
+	added, err := f.desk.Register(t.Context(), &v, "desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(added, []string{"lobby", "floor"}) || !slices.Equal(v.Zones, []string{"lobby", "floor", "die-press"}) {
+		t.Fatalf("added %v, zones %v", added, v.Zones)
+	}
+	stored, _ := f.store.GetVisit(t.Context(), v.ID)
+	if !slices.Equal(stored.Zones, v.Zones) {
+		t.Fatalf("stored zones %v", stored.Zones)
+	}
+	before, _ := f.store.SearchVisits(t.Context(), sekisho.VisitQuery{})
+	bad := sekisho.Visit{Name: "Nowhere", Company: "X", HostID: "p-host", Day: v.Day, Zones: []string{"no-such-zone"}}
+	var r *sekisho.Refusal
+	if _, err := f.desk.Register(t.Context(), &bad, "desk"); !errors.As(err, &r) || r.Code != "zone_unreachable" {
+		t.Fatalf("unreachable zone: %v", err)
+	}
+	if after, _ := f.store.SearchVisits(t.Context(), sekisho.VisitQuery{}); len(after) != len(before) {
+		t.Fatal("a refused registration wrote a visit")
 	}
 }

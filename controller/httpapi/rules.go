@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ type Console interface {
 
 // Desk is the visitor desk.
 type Desk interface {
-	Register(ctx context.Context, v *sekisho.Visit, by string) error
+	Register(ctx context.Context, v *sekisho.Visit, by string) (pathAdded []string, err error)
 	CheckIn(ctx context.Context, visitID string, card uint64, by string) error
 	CheckOutAtDesk(ctx context.Context, visitID, by string) error
 	ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]config.Asset, error)
@@ -187,6 +188,25 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) {
+	if up := r.URL.Query().Get("upcoming"); up != "" {
+		// The visits registered for the days after today, for the desk to
+		// see who is coming.
+		days, err := strconv.Atoi(up)
+		if err != nil || days < 1 || days > 31 {
+			writeError(w, http.StatusBadRequest, "bad_parameter", "upcoming: a number of days, 1 to 31")
+			return
+		}
+		now := s.Clock.Now()
+		from, to := s.Clock.Day(now.AddDate(0, 0, 1)), s.Clock.Day(now.AddDate(0, 0, days))
+		visits, err := s.Store.SearchVisits(r.Context(), sekisho.VisitQuery{From: from, To: to})
+		if err != nil {
+			s.internal(w, "visits", err)
+			return
+		}
+		slices.SortStableFunc(visits, func(a, b sekisho.Visit) int { return strings.Compare(a.Day, b.Day) })
+		writeJSON(w, http.StatusOK, append([]sekisho.Visit{}, visits...))
+		return
+	}
 	day, ok := s.day(w, r)
 	if !ok {
 		return
@@ -233,7 +253,8 @@ func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
 	} else if req.Date < today {
 		problem("date_past", "date "+req.Date+" is in the past")
 	}
-	if host, err := s.Store.Person(r.Context(), req.Host); err != nil || host.Kind != "employee" {
+	host, err := s.Store.Person(r.Context(), req.Host)
+	if err != nil || host.Kind != sekisho.KindEmployee {
 		problem("host_unknown", fmt.Sprintf("host %q is not an employee on file", req.Host))
 	}
 	phones := false
@@ -241,6 +262,8 @@ func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
 		zone, ok := s.Config.Zone(z)
 		if !ok {
 			problem("zone_unknown", "no zone "+z)
+		} else if _, reachable := s.Config.PathTo(z); !reachable {
+			problem("zone_unreachable", "no door leads from the entrance to "+z)
 		}
 		phones = phones || zone.NoPhones
 	}
@@ -251,16 +274,21 @@ func (s *Server) registerVisit(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "invalid_visit", Detail: strings.Join(problems, "; "), Problems: words})
 		return
 	}
-	v := &sekisho.Visit{Name: strings.TrimSpace(req.Name), Company: strings.TrimSpace(req.Company), HostID: req.Host, Purpose: req.Purpose,
+	v := &sekisho.Visit{Name: strings.TrimSpace(req.Name), Company: strings.TrimSpace(req.Company), HostID: req.Host, HostName: host.Name, Purpose: req.Purpose,
 		Day: req.Date, Zones: req.Zones, NDARef: req.NDARef, BriefedBy: req.BriefedBy, PhoneLocker: req.PhoneLocker}
 	if req.BriefedBy != "" {
 		v.BriefedAt = s.Clock.Now().UTC().Format(time.RFC3339)
 	}
-	if err := s.Desk.Register(r.Context(), v, principal(r).Name); err != nil {
+	added, err := s.Desk.Register(r.Context(), v, principal(r).Name)
+	if err != nil {
 		s.siteError(w, "register visit", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, v)
+	// The zones on the way were added to the badge: the clerk is shown which.
+	writeJSON(w, http.StatusCreated, struct {
+		*sekisho.Visit
+		PathAdded []string `json:"path_added"`
+	}{v, append([]string{}, added...)})
 }
 
 func (s *Server) checkIn(w http.ResponseWriter, r *http.Request) {

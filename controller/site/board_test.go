@@ -129,6 +129,8 @@ func TestBoardShowsSwipeWithoutReload(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "shift-a-2026"),
 		chromedp.Click(chromedp.ID("login-button")),
 		chromedp.WaitVisible(chromedp.CSS(`#doors .door[data-door="press-door"]`)),
+		// The simulator is folded away until someone opens it.
+		chromedp.Click(chromedp.CSS(`#sim-panel > summary`)),
 		chromedp.WaitVisible(chromedp.ID("swipe-button")),
 	)
 	if err != nil {
@@ -298,4 +300,12 @@ func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
 	if err != nil || rows != 0 {
 		t.Fatalf("camera events got rows of their own: %d %v", rows, err)
 	}
+}
+
+// language has the dashboard speak lang from the next page loaded.
+func language(lang string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](`localStorage.setItem("sekisho.lang", "`+lang+`")`)(ctx, tg)
+		return err
+	})
 }

@@ -3,6 +3,8 @@ package site
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/config"
@@ -22,6 +24,7 @@ type console struct {
 		Person(context.Context, string) (sekisho.Person, error)
 	}
 	engine  *access.Engine
+	desk    interface{ Inside() []sekisho.Visit }
 	link    bridge.Link
 	journal *journal.Journal
 	onLoop  func(ctx context.Context, f func(ctx context.Context) ([]<-chan error, error)) error
@@ -80,8 +83,21 @@ func (c *console) Forgive(ctx context.Context, personID, by string) error {
 	})
 }
 
-// Muster is everyone on site, for an evacuation.
-func (c *console) Muster() []access.Presence { return c.engine.Muster() }
+// Muster is everyone on site, for an evacuation: everyone let in at a
+// door, and every visitor checked in at the desk from that moment, even
+// one not yet through a door (last seen at the desk).
+func (c *console) Muster() []access.Presence {
+	list := c.engine.Muster()
+	for _, v := range c.desk.Inside() {
+		if slices.ContainsFunc(list, func(p access.Presence) bool { return p.PersonID == v.PersonID }) {
+			continue
+		}
+		at, _ := time.Parse(time.RFC3339Nano, v.CheckedIn)
+		list = append(list, access.Presence{PersonID: v.PersonID, Name: v.Name, Kind: sekisho.KindVisitor, Company: v.Company,
+			At: at, Visit: v.ID, Where: "desk"})
+	}
+	return list
+}
 
 // Occupancy counts people per zone.
 func (c *console) Occupancy() map[string]int { return c.engine.Occupancy() }

@@ -183,7 +183,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	// Visitors' badges are judged from the desk's memory, never from the
 	// database the log shares.
 	s.engine.Visits = s.desk
-	s.console = &console{config: cfg, people: st, engine: s.engine, link: s.link, journal: s.journal, onLoop: s.onLoop}
+	s.console = &console{config: cfg, people: st, engine: s.engine, desk: s.desk, link: s.link, journal: s.journal, onLoop: s.onLoop}
 	// Who is where, from the log: a restart forgets nobody inside.
 	recent, err := st.Since(ctx, time.Now().Add(-cfg.Access.AntiPassbackReset),
 		event.AccessGranted, event.VisitorCheckedOut, event.PersonForgiven)

@@ -10,6 +10,9 @@
   // the entry that caused them: a guard reads who went where, and opens the
   // mechanics when they matter.
   const MECHANICS = new Set(["door.unlocked", "door.locked", "door.opened", "door.closed"]);
+  // The board is what happens at doors and alarms: accounts, audits and
+  // changes to people are the manager's log, not the guard's.
+  const NOT_ON_BOARD = ["auth.", "audit.", "token.", "user.", "person.", "credential.", "people.", "config."];
   const CAUSE_WINDOW_MS = 5 * 60 * 1000;
   const children = new Map(); // parent seq -> its mechanics events
   const parentOf = new Map(); // mechanics seq -> parent seq
@@ -40,7 +43,9 @@
     if ((ev.type === "alarm.raised" || ev.type === "alarm.escalated") && d.kind) what += ` · ${I18N.t("alarm." + d.kind, d.kind)}`;
     if (ev.type === "camera.detection") what += ` · ${I18N.t("label." + d.label, d.label)}`;
     if (ev.type === "visitor.checked_in" && d.host_name) what += ` · ${I18N.t("board.host")}: ${d.host_name}`;
-    let where = ev.door ? doorName(ev.door) + (ev.side ? ` (${ev.side === "outside" ? "→" : "←"})` : "") : "";
+    // In or out, and to where: "(→)" said nothing to a guard.
+    const dir = ev.side ? ` (${I18N.t(ev.side === "outside" ? "dir.in" : "dir.out")}${ev.zone_to ? " " + zoneName(ev.zone_to) : ""})` : "";
+    let where = ev.door ? doorName(ev.door) + dir : "";
     if (!where && ev.camera) where = [zoneName(ev.zone_to), ev.camera.id].filter(Boolean).join(" · ");
     for (const text of [clock(ev.time), where, who(ev), what]) {
       const td = document.createElement("td");
@@ -119,7 +124,7 @@
       attachStill(ev);
       return;
     }
-    if (seen.has(ev.seq)) return;
+    if (seen.has(ev.seq) || NOT_ON_BOARD.some(p => ev.type.startsWith(p))) return;
     seen.set(ev.seq, ev);
     rows.querySelector("tr.empty")?.remove();
     const parent = cause(ev);

@@ -6,6 +6,7 @@
   const today = () => Site.today();
   const api = Site.api;
   let zones = [];
+  const zoneName = id => (zones.find(z => z.id === id) || {}).name || id;
 
   function say(text, bad) {
     const m = $("#desk-msg");
@@ -37,9 +38,23 @@
 
   async function refresh() {
     $("#today").textContent = today();
-    const [visits, badges] = await Promise.all([api("/api/visits?date=" + today()), api("/api/visits/badges").catch(() => ({ free: [] }))]);
+    const [visits, badges, coming] = await Promise.all([api("/api/visits?date=" + today()),
+      api("/api/visits/badges").catch(() => ({ free: [] })), api("/api/visits?upcoming=7")]);
     $("#visits tbody").replaceChildren(...visits.map(v => row(v, badges.free)));
     if (!visits.length) Site.empty($("#visits tbody"), "empty.visits");
+    // Who is coming on the next days: on their day they are in the list above,
+    // a click from their badge.
+    $("#upcoming tbody").replaceChildren(...coming.map(v => {
+      const tr = document.createElement("tr");
+      tr.dataset.visit = v.id;
+      for (const text of [v.day, v.name, v.company, v.host_name, (v.zones || []).map(zoneName).join(", ")]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      return tr;
+    }));
+    if (!coming.length) Site.empty($("#upcoming tbody"), "empty.upcoming");
     // Badges not yet back at the desk, today's or left over from earlier days.
     $("#badges-out-list").textContent = (badges.out || []).join(", ") || "—";
   }
@@ -112,7 +127,9 @@
     };
     try {
       const v = await api("/api/visits", { method: "POST", body: JSON.stringify(body) });
-      say(`${v.name}: ${I18N.t("desk.registered")}`);
+      // The badge also opens the zones on the way: the clerk sees which.
+      const path = (v.path_added || []).map(zoneName).join(", ");
+      say(`${v.name}: ${I18N.t("desk.registered")}` + (path ? ` · ${I18N.t("desk.path_added")}: ${path}` : ""));
       $("#register").reset();
       $("#v-date").value = today();
       refresh();

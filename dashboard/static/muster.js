@@ -13,7 +13,12 @@
   $("#at").textContent = `${Site.longDate(m.at)} ${Site.time(m.at)}`;
   $("#muster tbody").replaceChildren(...m.people.map(p => {
     const tr = document.createElement("tr");
-    for (const text of [zoneName(p.zone), p.name, p.company, I18N.t("kind." + p.kind, p.kind), doorName(p.door), Site.time(p.at), "☐"]) {
+    // A visitor checked in and not yet through a door was last seen at the desk.
+    const desk = p.where === "desk";
+    const zone = desk ? I18N.t("muster.at_desk") : zoneName(p.zone);
+    const door = desk ? I18N.t("muster.desk") : doorName(p.door);
+    tr.dataset.where = p.where || "door";
+    for (const text of [zone, p.name, p.company, I18N.t("kind." + p.kind, p.kind), door, Site.time(p.at), "☐"]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.appendChild(td);
