@@ -126,4 +126,28 @@ func TestDeskPathMusterAndComingVisits(t *testing.T) {
 	if in.Type != event.AccessGranted {
 		t.Fatalf("the press door after the covers: %s %s", in.Type, in.Reason)
 	}
+
+	// The visitor log's row names the door that said no, and why.
+	var report struct {
+		Rows []struct {
+			ID       string
+			Refusals []struct{ Door, Reason string }
+		}
+	}
+	if code := ts.call("GET", "/api/reports/visitors", nil, &report); code != http.StatusOK {
+		t.Fatalf("visitor log: %d", code)
+	}
+	rows := 0
+	for _, r := range report.Rows {
+		if r.ID != v.ID {
+			continue
+		}
+		rows++
+		if len(r.Refusals) != 1 || r.Refusals[0].Door != "press-door" || r.Refusals[0].Reason != event.ReasonCoverCheckPending {
+			t.Fatalf("the row's refusals: %+v", r.Refusals)
+		}
+	}
+	if rows != 1 {
+		t.Fatalf("the visit has %d rows in the visitor log", rows)
+	}
 }

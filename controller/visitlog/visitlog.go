@@ -27,6 +27,17 @@ type Row struct {
 	TimeOut    string   `json:"time_out"`
 	Restricted []Stay   `json:"restricted"`
 	Covers     []string `json:"covers"` // zones whose covers were confirmed, with who confirmed
+	// Refusals are the doors that said no to the visitor's badge, and why:
+	// a badge short of a zone, covers not yet confirmed, no escort.
+	Refusals []Refusal `json:"refusals"`
+}
+
+// Refusal is one door that refused the visitor's badge.
+type Refusal struct {
+	At     string `json:"at"`
+	Door   string `json:"door"`
+	Zone   string `json:"zone"` // where the visitor wanted to go
+	Reason string `json:"reason"`
 }
 
 // Stay is a time inside a restricted zone, with the stills of the entry.
@@ -61,7 +72,7 @@ func Build(ctx context.Context, st *store.Store, cfg *config.Config, day string)
 	}
 	rows := make([]Row, 0, len(visits))
 	for _, v := range visits {
-		r := Row{Visit: v, TimeIn: stamp(v.CheckedIn), TimeOut: stamp(v.CheckedOut)}
+		r := Row{Visit: v, TimeIn: stamp(v.CheckedIn), TimeOut: stamp(v.CheckedOut), Refusals: []Refusal{}}
 		evs, err := st.Events(ctx, store.Filter{Visit: v.ID, Limit: store.MaxLimit})
 		if err != nil {
 			return nil, err
@@ -82,6 +93,8 @@ func Build(ctx context.Context, st *store.Store, cfg *config.Config, day string)
 					r.Restricted[j].Stills = append(r.Restricted[j].Stills, Still{Camera: ev.Camera.ID, File: ev.Detail["file"],
 						SHA256: ev.Camera.SnapshotSHA256, FrigateURL: ev.Detail["frigate_url"]})
 				}
+			case event.AccessDenied:
+				r.Refusals = append(r.Refusals, Refusal{At: clock(ev.Time), Door: ev.Door, Zone: ev.ZoneTo, Reason: ev.Reason})
 			case event.AccessGranted:
 				if z, ok := cfg.Zone(ev.ZoneTo); ok && z.Restricted {
 					open[ev.ZoneTo], entry[ev.ID] = len(r.Restricted), len(r.Restricted)
@@ -103,7 +116,7 @@ func Build(ctx context.Context, st *store.Store, cfg *config.Config, day string)
 // WriteCSV writes the log as CSV, one row per visit, restricted stays joined.
 func WriteCSV(w io.Writer, day string, rows []Row) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"date", "name", "company", "host", "purpose", "nda_ref", "briefed_by", "phone_locker", "badge", "time_in", "restricted_zones", "covers", "time_out", "status"})
+	cw.Write([]string{"date", "name", "company", "host", "purpose", "nda_ref", "briefed_by", "phone_locker", "badge", "time_in", "restricted_zones", "covers", "time_out", "status", "refusals"})
 	for _, r := range rows {
 		var stays []string
 		for _, s := range r.Restricted {
@@ -116,8 +129,12 @@ func WriteCSV(w io.Writer, day string, rows []Row) error {
 			}
 			stays = append(stays, part)
 		}
+		var refusals []string
+		for _, f := range r.Refusals {
+			refusals = append(refusals, f.At+" "+f.Door+" "+f.Reason)
+		}
 		cw.Write([]string{day, r.Name, r.Company, r.HostName, r.Purpose, r.NDARef, r.BriefedBy, r.PhoneLocker, r.Badge,
-			r.TimeIn, strings.Join(stays, "; "), strings.Join(r.Covers, "; "), r.TimeOut, r.Status})
+			r.TimeIn, strings.Join(stays, "; "), strings.Join(r.Covers, "; "), r.TimeOut, r.Status, strings.Join(refusals, "; ")})
 	}
 	cw.Flush()
 	return cw.Error()

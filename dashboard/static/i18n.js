@@ -46,7 +46,7 @@ const I18N = (() => {
       "board.lockdown_on": "ロックダウン中", "board.confirm_lockdown": "制限エリアをすべて施錠しますか？",
       "muster.title": "避難点呼リスト", "muster.print": "印刷", "muster.zone": "エリア", "muster.name": "氏名",
       "muster.company": "会社", "muster.kind": "区分", "muster.door": "最後の扉", "muster.time": "時刻", "muster.check": "確認",
-      "muster.count": "構内の人数", "desk.path_added": "経路として追加したエリア", "desk.upcoming": "今後の来訪予定（7日間）", "empty.upcoming": "予定された来訪はありません", "dir.in": "入→", "dir.out": "出→", "muster.at_desk": "受付（扉の通過前）", "muster.desk": "受付で入館", "type.alarm.raised": "警報", "type.alarm.cleared": "警報解除", "type.alarm.acknowledged": "警報確認", "type.alarm.escalated": "上長へ通報", "board.escalated": "未確認のため上長へ通報済み",
+      "muster.count": "構内の人数", "report.refusals": "入れなかった扉", "log.from": "開始日", "log.to": "終了日", "desk.path_added": "経路として追加したエリア", "desk.upcoming": "今後の来訪予定（7日間）", "empty.upcoming": "予定された来訪はありません", "dir.in": "入→", "dir.out": "出→", "muster.at_desk": "受付（扉の通過前）", "muster.desk": "受付で入館", "type.alarm.raised": "警報", "type.alarm.cleared": "警報解除", "type.alarm.acknowledged": "警報確認", "type.alarm.escalated": "上長へ通報", "board.escalated": "未確認のため上長へ通報済み",
       "type.visitor.registered": "来訪者登録", "type.visitor.checked_in": "来訪者入館", "type.visitor.checked_out": "来訪者退館",
       "type.visitor.cover_confirmed": "目隠し確認", "type.lockdown.started": "ロックダウン開始", "type.lockdown.lifted": "ロックダウン解除",
       "type.access.forgiven": "アンチパスバック解除", "reason.reader_locked_out": "リーダー停止中",
@@ -145,7 +145,7 @@ const I18N = (() => {
       "board.lockdown_on": "LOCKDOWN", "board.confirm_lockdown": "Lock every restricted zone?",
       "muster.title": "Muster list", "muster.print": "Print", "muster.zone": "Zone", "muster.name": "Name",
       "muster.company": "Company", "muster.kind": "Kind", "muster.door": "Last door", "muster.time": "Time", "muster.check": "Present",
-      "muster.count": "People on site", "desk.path_added": "zones added on the way", "desk.upcoming": "Coming visits (next 7 days)", "empty.upcoming": "No visits planned", "dir.in": "in →", "dir.out": "out →", "muster.at_desk": "At the desk (no door yet)", "muster.desk": "checked in at the desk", "type.alarm.raised": "Alarm", "type.alarm.cleared": "Alarm cleared", "type.alarm.acknowledged": "Alarm acknowledged", "type.alarm.escalated": "Alarm escalated", "board.escalated": "not acknowledged in time: passed to the supervisor",
+      "muster.count": "People on site", "report.refusals": "Refused at", "log.from": "From", "log.to": "To", "desk.path_added": "zones added on the way", "desk.upcoming": "Coming visits (next 7 days)", "empty.upcoming": "No visits planned", "dir.in": "in →", "dir.out": "out →", "muster.at_desk": "At the desk (no door yet)", "muster.desk": "checked in at the desk", "type.alarm.raised": "Alarm", "type.alarm.cleared": "Alarm cleared", "type.alarm.acknowledged": "Alarm acknowledged", "type.alarm.escalated": "Alarm escalated", "board.escalated": "not acknowledged in time: passed to the supervisor",
       "type.visitor.registered": "Visitor registered", "type.visitor.checked_in": "Visitor checked in", "type.visitor.checked_out": "Visitor checked out",
       "type.visitor.cover_confirmed": "Covers confirmed", "type.lockdown.started": "Lockdown started", "type.lockdown.lifted": "Lockdown lifted",
       "type.access.forgiven": "Anti-passback forgiven", "reason.reader_locked_out": "reader locked out",
@@ -225,5 +225,8 @@ const I18N = (() => {
     localStorage.setItem("sekisho.lang", lang);
     apply();
   });
-  return { t, has, apply, missing, onChange: f => listeners.push(f), get lang() { return lang; } };
+  // other is the dictionary of the language not shown: a test looks for its
+  // words on a page, which would be a string left untranslated.
+  const other = () => words[lang === "ja" ? "en" : "ja"];
+  return { t, has, apply, missing, other, onChange: f => listeners.push(f), get lang() { return lang; } };
 })();

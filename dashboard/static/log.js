@@ -34,11 +34,13 @@
         list.push(s);
         byEvent.set(s.detail.for, list);
       }
-      $("#l-what").textContent = [$("#l-zone").value, $("#l-from").value, $("#l-to").value].filter(Boolean).join(" · ");
+      $("#l-what").textContent = [zoneName($("#l-zone").value), $("#l-from").value, $("#l-to").value].filter(Boolean).join(" · ");
       $("#log tbody").replaceChildren(...evs.map(ev => {
         const tr = document.createElement("tr");
         tr.dataset.seq = ev.seq;
         tr.dataset.type = ev.type;
+        // A refusal is red here as on the board.
+        tr.className = "ev " + ev.type.replace(".", "-");
         const who = ev.person ? (ev.person.company ? `${ev.person.name} — ${ev.person.company}` : ev.person.name)
           : ev.credential ? `${ev.credential.facility}:${ev.credential.number}` : Site.actor(ev.actor);
         const dir = ev.side ? ` (${zoneName(ev.zone_from)} → ${zoneName(ev.zone_to)})` : "";

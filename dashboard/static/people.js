@@ -203,6 +203,7 @@
   }
 
   (async () => {
+    I18N.apply();
     try { await Site.start("admin"); } catch { return; }
     try {
       ({ levels, formats } = await Site.api("/api/levels"));

@@ -1,8 +1,9 @@
 // The daily visitor log, as the casebook's paper form: printable, and CSV.
 (() => {
   const $ = sel => document.querySelector(sel);
-  let zones = [];
+  let zones = [], doors = [];
   const zoneName = id => (zones.find(z => z.id === id) || {}).name || id;
+  const doorName = id => (doors.find(d => d.id === id) || {}).name || id;
   async function show(day) {
     let body;
     try { body = await Site.api("/api/reports/visitors?date=" + day); }
@@ -21,10 +22,13 @@
           detail: { file: st.file, frigate_url: st.frigate_url } })), { time: `${body.date} ${s.in}`, door: zoneName(s.zone), who: `${r.name} — ${r.company}` }));
         return div;
       });
+      // Every door that said no, and why, in the visitor's row.
+      const refusals = (r.refusals || []).map(f => `${f.at} ${doorName(f.door)} · ${I18N.t("reason." + f.reason, f.reason)}`).join("\n");
       for (const text of [r.name, r.company, r.host_name, r.purpose, r.nda_ref || "—", r.briefed_by || "—", r.badge,
-        r.time_in, null, (r.covers || []).join("\n"), r.time_out]) {
+        r.time_in, null, (r.covers || []).join("\n"), r.time_out, refusals]) {
         const td = document.createElement("td");
         if (text === null) td.append(...stays); else td.textContent = text || "";
+        if (text === refusals && refusals) td.className = "refused";
         tr.appendChild(td);
       }
       return tr;
@@ -66,7 +70,7 @@
   $("#r-print").addEventListener("click", () => window.print());
   I18N.apply();
   Site.start("manager").then(async () => {
-    zones = (await Site.api("/api/zones")).zones;
+    [zones, doors] = await Promise.all([Site.api("/api/zones").then(z => z.zones), Site.api("/api/doors")]);
     const day = new URLSearchParams(location.search).get("date") || Site.today();
     $("#r-date").value = day;
     show(day);
