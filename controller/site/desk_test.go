@@ -93,7 +93,7 @@ func TestDeskWalkInInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cells) != 11 || cells[0] != "Walk In" || cells[1] != "Hamana Gear" || !strings.Contains(cells[2], "Sato") ||
+	if len(cells) != 12 || cells[0] != "Walk In" || cells[1] != "Hamana Gear" || !strings.Contains(cells[2], "Sato") ||
 		cells[3] != "quote" || cells[5] != "desk" || cells[6] != "7" || cells[7] == "" || cells[10] == "" {
 		t.Fatalf("report row: %q", cells)
 	}

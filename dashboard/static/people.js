@@ -103,7 +103,7 @@
       tr.dataset.card = c.id;
       tr.append(el("td", {}, `${printed(c)} (${c.format})`),
         el("td", {}, el("input", { type: "checkbox", className: "c-enabled", checked: c.enabled })),
-        el("td", {}, el("input", { type: "date", className: "c-until", value: lastDay(c.valid_until) })),
+        el("td", {}, el("input", { type: "text", inputMode: "numeric", pattern: "\\d{4}-\\d{2}-\\d{2}", placeholder: "YYYY-MM-DD", size: 10, className: "c-until", value: lastDay(c.valid_until) })),
         el("td", {}, el("input", { type: "password", className: "c-pin", inputMode: "numeric", size: 6, autocomplete: "new-password",
           placeholder: I18N.t(c.has_pin ? "people.pin_keep" : "people.pin_none") })),
         el("td", {}, twoStep("c-delete", "people.delete", "people.delete_sure", () => removeCard(c))));
