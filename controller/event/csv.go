@@ -1,12 +1,13 @@
 package event
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/sekisho/sekisho/controller/sheet"
 )
 
 // CSVHeader names the columns of an event log export.
@@ -15,13 +16,13 @@ var CSVHeader = []string{"seq", "time", "type", "door", "side", "zone_from", "zo
 
 // CSV writes events as rows a spreadsheet opens; times in the site's zone.
 type CSV struct {
-	w   *csv.Writer
+	w   *sheet.Writer // a name typed as =HYPERLINK(…) stays text in Excel
 	loc *time.Location
 }
 
 // NewCSV starts an export on w with its header row.
 func NewCSV(w io.Writer, loc *time.Location) (*CSV, error) {
-	c := &CSV{w: csv.NewWriter(w), loc: loc}
+	c := &CSV{w: sheet.NewWriter(w), loc: loc}
 	return c, c.w.Write(CSVHeader)
 }
 
@@ -57,6 +58,5 @@ func (c *CSV) Write(e *Event) error {
 
 // Flush sends what is buffered and reports a write error.
 func (c *CSV) Flush() error {
-	c.w.Flush()
-	return c.w.Error()
+	return c.w.Flush()
 }

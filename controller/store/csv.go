@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sekisho/sekisho/controller/sekisho"
+	"github.com/sekisho/sekisho/controller/sheet"
 )
 
 // CSVHeader is the people file's columns: one row per card; a person with
@@ -109,7 +110,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules sekisho.Rules)
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
+				return strings.TrimSpace(sheet.Plain(rec[i]))
 			}
 			return ""
 		}
@@ -243,7 +244,9 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	// Cells a spreadsheet would run as formulas are written as text, and
+	// ImportCSV reads them back as they were.
+	cw := sheet.NewWriter(w)
 	cw.Write(CSVHeader)
 	hasCard := map[string]bool{}
 	for _, h := range holders {
@@ -257,6 +260,5 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
 			cw.Write([]string{p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ";"), "", "", "", "", "", "", "", ""})
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

@@ -7,7 +7,6 @@ package visitlog
 
 import (
 	"context"
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
+	"github.com/sekisho/sekisho/controller/sheet"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -115,7 +115,7 @@ func Build(ctx context.Context, st *store.Store, cfg *config.Config, day string)
 
 // WriteCSV writes the log as CSV, one row per visit, restricted stays joined.
 func WriteCSV(w io.Writer, day string, rows []Row) error {
-	cw := csv.NewWriter(w)
+	cw := sheet.NewWriter(w) // what the desk typed stays text in a spreadsheet
 	cw.Write([]string{"date", "name", "company", "host", "purpose", "nda_ref", "briefed_by", "phone_locker", "badge", "time_in", "restricted_zones", "covers", "time_out", "status", "refusals"})
 	for _, r := range rows {
 		var stays []string
@@ -136,6 +136,5 @@ func WriteCSV(w io.Writer, day string, rows []Row) error {
 		cw.Write([]string{day, r.Name, r.Company, r.HostName, r.Purpose, r.NDARef, r.BriefedBy, r.PhoneLocker, r.Badge,
 			r.TimeIn, strings.Join(stays, "; "), strings.Join(r.Covers, "; "), r.TimeOut, r.Status, strings.Join(refusals, "; ")})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
