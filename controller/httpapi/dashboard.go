@@ -53,7 +53,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ttl := cmp.Or(s.SessionTTL, s.Config.HTTP.SessionMax, 12*time.Hour)
 	name, addr, now := r.PostFormValue("name"), clientAddr(r), s.Clock.Now()
-	keys := []string{"user:" + name, "addr:" + addr}
+	// Throttled per name at one address, and per address: someone guessing
+	// the guard's password from elsewhere slows down there, while the guard
+	// at the guard house still signs in. The name's failures from every
+	// address are counted for the alarm, never to lock it.
+	keys := []string{"pair:" + name + "\x00" + addr, "addr:" + addr}
 	if wait := s.logins.lockedFor(now, keys...); wait > 0 {
 		// Refused without looking at the password: guessing costs time.
 		s.authEvent(r, event.AuthFailed, name, "locked_out")
@@ -63,8 +67,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	token, _, err := s.Store.Login(r.Context(), name, r.PostFormValue("password"), now, ttl)
 	if errors.Is(err, sekisho.ErrBadLogin) {
 		n := s.logins.failed(now, keys...)
+		named := s.names.failed(now, "user:"+name)
 		s.authEvent(r, event.AuthFailed, name, "bad_password")
-		if n == LoginAlarmAfter {
+		if n == LoginAlarmAfter || named == LoginAlarmAfter {
 			s.Alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmLoginFailures,
 				Detail: fmt.Sprintf("%d failed logins as %q or from %s", n, name, addr)})
 		}
@@ -75,7 +80,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "login", err)
 		return
 	}
-	s.logins.succeeded("user:" + name)
+	s.logins.succeeded(keys[0])
+	s.names.succeeded("user:" + name)
 	s.authEvent(r, event.AuthLogin, name, "")
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),

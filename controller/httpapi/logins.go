@@ -8,9 +8,11 @@ import (
 )
 
 // Login limits: a password guessed from the plant LAN must cost hours, not
-// seconds. Failures are counted per name and per address; past a few, each
-// locks that name or address out for twice as long as the last, up to
-// loginMaxLock. A quiet spell of loginWindow forgets them.
+// seconds. Failures are counted per name at an address and per address;
+// past a few, each locks that pair or address out for twice as long as the
+// last, up to loginMaxLock. A name is never locked as such, so nobody can
+// lock the guard out from another machine. A quiet spell of loginWindow
+// forgets them.
 const (
 	loginFreeFailures = 3
 	loginMaxLock      = 15 * time.Minute

@@ -78,7 +78,8 @@ type Server struct {
 	shiftRunning atomic.Bool
 	jobs         sync.WaitGroup // work that outlives its request: a verify, the demo shift
 	verifying    verification
-	logins       loginLimits
+	logins       loginLimits // per name at an address, and per address: these lock
+	names        loginLimits // per name from anywhere: counted for the alarm only
 }
 
 // Wait waits for the work requests started in the background (a verify,

@@ -2,6 +2,8 @@ package site_test
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -36,10 +38,21 @@ func TestLoginBackoffAndAlarm(t *testing.T) {
 			t.Fatalf("guess %d: %s", i+1, got)
 		}
 	}
-	// The fourth failure locked the name (and this address) for a second:
-	// even the right password waits.
+	// The fourth failure locked this name at this address (and the address)
+	// for a second: even the right password waits here.
 	if got := login("right-password-1"); !strings.HasPrefix(got, "/login?locked=") {
 		t.Fatalf("right password while locked: %s", got)
+	}
+	// The real guard at another machine is not locked out by someone else's
+	// guessing: the name is never locked as such.
+	guardHouse := fromAddress(t, "127.0.0.2")
+	res, err := guardHouse.PostForm(ts.base+"/login", url.Values{"name": {"kato"}, "password": {"right-password-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Location"); got != "/" {
+		t.Fatalf("the guard at another address while the name is being guessed: %s", got)
 	}
 	ahead.Store(int64(2 * time.Second))
 	if got := login("right-password-1"); got != "/" {
@@ -77,6 +90,17 @@ func TestLoginBackoffAndAlarm(t *testing.T) {
 		}
 		return kinds["auth.failed bad_password"] >= 14 && kinds["auth.failed locked_out"] >= 1 && kinds["auth.login "] == 1
 	})
+}
+
+// fromAddress is a client whose connections come from addr (a loopback
+// address other than 127.0.0.1 stands for another machine on the LAN).
+func fromAddress(t *testing.T, addr string) *http.Client {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}}
+	return &http.Client{
+		Transport:     &http.Transport{DialContext: dialer.DialContext},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // startSiteAhead starts a site whose clock the test moves forward.
