@@ -112,6 +112,7 @@ test-deps:
 BENCH_EVENTS ?= 10000000
 bench:
 	$(GO) test -run='^$$' -bench=. -skip='LastBitToStrike|Year|Fleet' -benchmem ./...
+	SEKISHO_BIG_CORPUS=1 $(GO) test -count=1 -run=TestRobustness ./firmware-bridge/wiegand/
 	$(GO) test -run='^$$' -bench=Fleet -benchtime=1x -timeout 20m ./controller/fleet/
 	$(GO) test -run='^$$' -bench='FleetCardAnswer|FleetSoak' -benchtime=1x -timeout 30m ./controller/site/
 	$(GO) test -run='^$$' -bench=LastBitToStrike -benchtime=300x ./controller/site/
