@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,15 +60,15 @@ Usage:
   controller token revoke ID [--config F | --db F]          (ends a token at once)
   controller people import FILE.csv [--config F] [--db F]   (all rows or none; bad rows listed by line)
   controller people export [--config F] [--db F]            (CSV on stdout)
-  controller export [--zone Z] [--door D] [--type T] [--since T] [--until T] [--url http://localhost:8080] [--token T]
+  controller export [--zone Z] [--door D] [--type T] [--since T] [--until T] [--config F | --url URL] [--token T]
                                                             (the log as CSV on stdout, through the running
                                                             controller, which logs the export; token also
                                                             from $SEKISHO_TOKEN; times RFC 3339 or YYYY-MM-DD)
   controller bridge enroll ID --out FILE [--config F] [--data-dir D]
                                                             (what door Pi ID needs to trust this controller:
                                                             copy FILE to the Pi, run firmware-bridge --enrollment FILE)
-  controller sim swipe --reader R (--facility F --number N | --bits 0101…) [--url http://localhost:8080]
-  controller sim shift [--url http://localhost:8080]
+  controller sim swipe --reader R (--facility F --number N | --bits 0101…) [--config F | --url URL]
+  controller sim shift [--config F | --url URL]                (the controller found at the config's http.listen)
 `
 
 // errUsage marks a command line mistake (exit 2).
@@ -84,10 +85,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errFailed):
 		return 1
-	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, err)
-		}
+	case errors.Is(err, flag.ErrHelp):
+		// Asked for: the command's own lines of the usage (its flags were
+		// listed by the flag set), and no error.
+		fmt.Fprint(stdout, commandUsage(args))
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, err)
 		fmt.Fprint(stderr, usage)
 		return 2
 	default:
@@ -172,7 +176,39 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		return flag.ErrHelp // `controller user -h`: the user commands' lines
+	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, strings.Join(args[:min(2, len(args))], " "))
+}
+
+// commandUsage is the usage's lines for the command args name (all of it
+// when none match).
+func commandUsage(args []string) string {
+	var words []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			break
+		}
+		words = append(words, a)
+	}
+	prefix := "  controller " + strings.Join(words, " ")
+	var out []string
+	taking := false
+	for _, line := range strings.Split(usage, "\n") {
+		switch {
+		case strings.HasPrefix(line, prefix+" ") || line == prefix:
+			out, taking = append(out, line), true
+		case taking && strings.HasPrefix(line, "      "):
+			out = append(out, line) // a command's explanation, under it
+		default:
+			taking = false
+		}
+	}
+	if len(words) == 0 || len(out) == 0 {
+		return usage
+	}
+	return "Usage:\n" + strings.Join(out, "\n") + "\n"
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -185,7 +221,9 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		} else if err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		args = fs.Args()
@@ -380,7 +418,7 @@ func peopleExport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // is logged by the one process that writes the log.
 func exportLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
-	base := fs.String("url", "http://localhost:8080", "the controller's address")
+	at := addReachFlags(fs)
 	token := fs.String("token", os.Getenv("SEKISHO_TOKEN"), "a manager's or admin's token (controller token create)")
 	q := url.Values{}
 	for _, key := range []string{"zone", "door", "type", "person"} {
@@ -403,12 +441,16 @@ func exportLog(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *token == "" {
 		return fmt.Errorf("%w: export needs --token or $SEKISHO_TOKEN (controller token create --role manager)", errUsage)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(*base, "/")+"/api/events.csv?"+q.Encode(), nil)
+	base, client, err := at.reach()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/events.csv?"+q.Encode(), nil)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+*token)
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("is the controller running? %w", err)
 	}

@@ -231,3 +231,20 @@ func TestVersionAndLogFlags(t *testing.T) {
 		}
 	}
 }
+
+// -h asks for help: the command's own usage on stdout, and exit 0.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"verify", "-h"}, {"user", "-h"}, {"export", "--help"}, {"sim", "swipe", "-h"}} {
+		var out, errOut bytes.Buffer
+		if code := Run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Errorf("%v: exit %d (%s)", args, code, errOut.String())
+		}
+		want := "controller " + args[0]
+		if args[0] == "-h" {
+			want = "controller run"
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%v: help says %q", args, out.String())
+		}
+	}
+}

@@ -11,7 +11,11 @@ import (
 	"time"
 )
 
-func simPost(ctx context.Context, url, path string, body any, stdout io.Writer) error {
+func simPost(ctx context.Context, at reachFlags, path string, body any, stdout io.Writer) error {
+	url, client, err := at.reach()
+	if err != nil {
+		return err
+	}
 	b, _ := json.Marshal(body)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -20,7 +24,7 @@ func simPost(ctx context.Context, url, path string, body any, stdout io.Writer) 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("is the controller running in sim mode? %w", err)
 	}
@@ -35,7 +39,7 @@ func simPost(ctx context.Context, url, path string, body any, stdout io.Writer) 
 
 func simSwipe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sim swipe", stderr)
-	url := fs.String("url", "http://localhost:8080", "the controller's address")
+	at := addReachFlags(fs)
 	reader := fs.String("reader", "", "reader id, e.g. r-floor-out")
 	format := fs.String("format", "H10301", "card format")
 	facility := fs.Uint64("facility", 0, "facility code")
@@ -51,14 +55,14 @@ func simSwipe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *bits != "" {
 		body = map[string]any{"bits": *bits}
 	}
-	return simPost(ctx, *url, "/api/sim/readers/"+*reader+"/wiegand", body, stdout)
+	return simPost(ctx, at, "/api/sim/readers/"+*reader+"/wiegand", body, stdout)
 }
 
 func simShift(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sim shift", stderr)
-	url := fs.String("url", "http://localhost:8080", "the controller's address")
+	at := addReachFlags(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	return simPost(ctx, *url, "/api/sim/shift", map[string]any{}, stdout)
+	return simPost(ctx, at, "/api/sim/shift", map[string]any{}, stdout)
 }

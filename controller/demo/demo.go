@@ -35,36 +35,45 @@ var Cardholders = []Cardholder{
 // UnknownCard is a card no one holds, for showing a denial.
 var UnknownCard = struct{ Facility, Number uint64 }{99, 9999}
 
-// Seed creates an admin on a database with no users (and demo guard and
-// manager accounts on simulated hardware), printing the passwords once, and
-// demo cardholders on simulated hardware when there are no people yet.
-func Seed(ctx context.Context, st *store.Store, cfg *config.Config, sim bool, out io.Writer) error {
+// Account is a dashboard account made at first start, with the password
+// shown only then.
+type Account struct{ Name, Role, Password string }
+
+// Accounts makes an admin on a database with no users (and demo guard and
+// manager accounts on simulated hardware). The site calls it once it is up:
+// a start that fails keeps no account and prints no password.
+func Accounts(ctx context.Context, st *store.Store, sim bool) ([]Account, error) {
 	n, err := st.CountUsers(ctx)
-	if err != nil {
-		return err
+	if err != nil || n > 0 {
+		return nil, err
 	}
-	if n == 0 {
-		accounts := [][2]string{{"admin", sekisho.RoleAdmin}}
-		if sim {
-			accounts = append(accounts, [2]string{"guard", sekisho.RoleGuard}, [2]string{"manager", sekisho.RoleManager})
-		}
-		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "\nFirst start: these dashboard accounts were made. Their passwords are shown only now.")
-		for _, a := range accounts {
-			pw := store.NewSecret(12)
-			if err := st.CreateUser(ctx, a[0], a[1], nil, pw); err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			if err := st.Append(ctx, &event.Event{Type: event.UserCreated, Actor: "first start",
-				Detail: map[string]string{"user": a[0], "role": a[1]}}); err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", a[0], pw, a[1])
-		}
-		if err := tw.Flush(); err != nil {
-			return err
+	made := []Account{{Name: "admin", Role: sekisho.RoleAdmin}}
+	if sim {
+		made = append(made, Account{Name: "guard", Role: sekisho.RoleGuard}, Account{Name: "manager", Role: sekisho.RoleManager})
+	}
+	for i := range made {
+		made[i].Password = store.NewSecret(12)
+		if err := st.CreateUser(ctx, made[i].Name, made[i].Role, nil, made[i].Password); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}
+	return made, nil
+}
+
+// PrintAccounts shows the first start's accounts, the only time their
+// passwords are shown.
+func PrintAccounts(out io.Writer, made []Account) error {
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nFirst start: these dashboard accounts were made. Their passwords are shown only now.")
+	for _, a := range made {
+		fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", a.Name, a.Password, a.Role)
+	}
+	return tw.Flush()
+}
+
+// Seed creates demo cardholders on simulated hardware when there are no
+// people yet, and prints their cards.
+func Seed(ctx context.Context, st *store.Store, cfg *config.Config, sim bool, out io.Writer) error {
 	if !sim {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/event"
@@ -20,6 +21,25 @@ func (s *Server) parseFilter(w http.ResponseWriter, r *http.Request) (store.Filt
 	bad := func(key, want string) (store.Filter, bool) {
 		writeError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("%s=%q: want %s", key, q.Get(key), want))
 		return f, false
+	}
+	// A zone or door the site does not have is a mistake, not an empty log.
+	if f.Zone != "" {
+		if _, ok := s.Config.Zone(f.Zone); !ok {
+			var known []string
+			for _, z := range s.Config.Zones {
+				known = append(known, z.ID)
+			}
+			return bad("zone", "one of the site's zones: "+strings.Join(known, ", "))
+		}
+	}
+	if f.Door != "" {
+		if _, ok := s.Config.Door(f.Door); !ok {
+			var known []string
+			for _, d := range s.Config.Doors {
+				known = append(known, d.ID)
+			}
+			return bad("door", "one of the site's doors: "+strings.Join(known, ", "))
+		}
 	}
 	for _, t := range []struct {
 		key string

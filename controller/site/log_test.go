@@ -114,6 +114,12 @@ func TestManagerExportsTheirZonesLog(t *testing.T) {
 	if code := cli.Run(ctx, []string{"export", "--zone", "dev-room", "--url", ts.base, "--token", manager}, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "zone_not_yours") {
 		t.Fatalf("controller export of another's zone: %d %s", code, errOut.String())
 	}
+	// A zone the site does not have is an error naming the ones it has.
+	errOut.Reset()
+	if code := cli.Run(ctx, []string{"export", "--zone", "nosuch", "--url", ts.base, "--token", manager}, io.Discard, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "die-press") || !strings.Contains(errOut.String(), "nosuch") {
+		t.Fatalf("export of a zone the site lacks: %d %s", code, errOut.String())
+	}
 	if code := cli.Run(ctx, []string{"export", "--since", "last week", "--url", ts.base, "--token", manager}, io.Discard, io.Discard); code != 2 {
 		t.Fatalf("controller export with a bad date: %d", code)
 	}

@@ -369,6 +369,20 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		log.Warn("config file not hashed for the log", "err", err)
 	}
 	s.journal.Record(&event.Event{Type: event.SystemStarted, Detail: map[string]string{"hardware": cfg.Hardware}})
+	// The first start's accounts, once everything is up: a start that
+	// failed made none and printed no password.
+	made, err := demo.Accounts(ctx, st, s.Sim != nil)
+	if err != nil {
+		s.cancel()
+		s.Wait()
+		return nil, err
+	}
+	for _, a := range made {
+		s.journal.Record(&event.Event{Type: event.UserCreated, Actor: "first start", Detail: map[string]string{"user": a.Name, "role": a.Role}})
+	}
+	if len(made) > 0 {
+		demo.PrintAccounts(opts.Out, made)
+	}
 	s.notifySystemd(daemon.SdNotifyReady)
 	return s, nil
 }
