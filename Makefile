@@ -18,9 +18,12 @@ LDFLAGS := -X github.com/sekisho/sekisho/firmware-bridge/release.Version=$(VERSI
            -X github.com/sekisho/sekisho/firmware-bridge/release.Commit=$(COMMIT)
 # Where `make install` puts things; DESTDIR stages them (a package, an image).
 PREFIX  ?= /usr/local
+# Where `make build` and `make pi` put the programs (the tests build into a
+# temporary OUT, never over a developer's bin/).
+OUT     ?= bin
 # The programs to install: this machine's build, or BINDIR=bin/linux-arm64
 # after `make pi` to stage a Pi's files elsewhere (with DESTDIR).
-BINDIR  ?= bin
+BINDIR  ?= $(OUT)
 UNITDIR ?= /lib/systemd/system
 
 # The Pi's programs are cross-compiled with Debian's cross compilers (cgo:
@@ -36,8 +39,8 @@ run:
 ## build: bin/controller and bin/firmware-bridge, stamped with the version
 ## (cgo is needed for SQLite)
 build:
-	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o bin/controller ./controller
-	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o bin/firmware-bridge ./firmware-bridge
+	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(OUT)/controller ./controller
+	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(OUT)/firmware-bridge ./firmware-bridge
 
 ## pi: controller and firmware-bridge for the Pi, stamped with the version:
 ## bin/linux-arm64/ (64-bit Raspberry Pi OS: Pi 3, 4, 5, Zero 2) and
@@ -45,12 +48,12 @@ build:
 pi: pi-arm64 pi-armv7
 
 pi-arm64: cross-deps
-	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc $(GO) build -ldflags "$(LDFLAGS)" -o bin/linux-arm64/controller ./controller
-	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc $(GO) build -ldflags "$(LDFLAGS)" -o bin/linux-arm64/firmware-bridge ./firmware-bridge
+	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc $(GO) build -ldflags "$(LDFLAGS)" -o $(OUT)/linux-arm64/controller ./controller
+	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc $(GO) build -ldflags "$(LDFLAGS)" -o $(OUT)/linux-arm64/firmware-bridge ./firmware-bridge
 
 pi-armv7: cross-deps
-	CGO_ENABLED=1 GOOS=linux GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc $(GO) build -ldflags "$(LDFLAGS)" -o bin/linux-armv7/controller ./controller
-	CGO_ENABLED=1 GOOS=linux GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc $(GO) build -ldflags "$(LDFLAGS)" -o bin/linux-armv7/firmware-bridge ./firmware-bridge
+	CGO_ENABLED=1 GOOS=linux GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc $(GO) build -ldflags "$(LDFLAGS)" -o $(OUT)/linux-armv7/controller ./controller
+	CGO_ENABLED=1 GOOS=linux GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc $(GO) build -ldflags "$(LDFLAGS)" -o $(OUT)/linux-armv7/firmware-bridge ./firmware-bridge
 
 cross-deps:
 	@missing=""; \
@@ -67,7 +70,7 @@ cross-deps:
 ## config in /etc/sekisho (an existing site.yaml is kept) and the data dir.
 ## With DESTDIR it only stages the files; without, as root, it also makes
 ## the user and reloads systemd. BINDIR=bin/linux-arm64 installs `make pi`'s.
-install: $(if $(filter bin,$(BINDIR)),build)
+install: $(if $(filter $(OUT),$(BINDIR)),build)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)/usr/lib/sysusers.d \
 		$(DESTDIR)/etc/sekisho/hardware $(DESTDIR)$(PREFIX)/share/doc/sekisho
 	install -d -m 0750 $(DESTDIR)/var/lib/sekisho

@@ -18,10 +18,24 @@ import (
 func TestMakeInstallStagesAService(t *testing.T) {
 	makeBin := testtool.Need(t, "make")
 	analyze := testtool.Need(t, "systemd-analyze")
-	root := t.TempDir()
+	root, outDir := t.TempDir(), t.TempDir()
+	mine := func() string { // the developer's own build, if any
+		fi, err := os.Stat("../../bin/controller")
+		if err != nil {
+			return "none"
+		}
+		return fi.ModTime().String()
+	}
+	before := mine()
+	t.Cleanup(func() {
+		if after := mine(); after != before {
+			t.Errorf("make install in the tests changed bin/controller (%s, now %s)", before, after)
+		}
+	})
 	install := func() {
 		t.Helper()
-		cmd := exec.Command(makeBin, "-C", "../..", "install", "DESTDIR="+root, "VERSION=v9.8.7-test", "COMMIT=0123456789ab")
+		// Built into a temporary OUT: a developer's bin/ is left as it was.
+		cmd := exec.Command(makeBin, "-C", "../..", "install", "DESTDIR="+root, "OUT="+outDir, "VERSION=v9.8.7-test", "COMMIT=0123456789ab")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make install: %v\n%s", err, out)
 		}

@@ -24,11 +24,12 @@ func TestPiBuildRunsUnderQemu(t *testing.T) {
 	makeBin := testtool.Need(t, "make")
 	qemu := testtool.Need(t, "qemu-aarch64")
 	const sysroot = "/usr/aarch64-linux-gnu" // Debian's libc6-arm64-cross, beside the cross compiler
-	build := exec.Command(makeBin, "-C", "../..", "pi-arm64", "VERSION=v0.0.0-qemu", "COMMIT=feedfacecafe")
+	out := t.TempDir() // never over a developer's bin/
+	build := exec.Command(makeBin, "-C", "../..", "pi-arm64", "OUT="+out, "VERSION=v0.0.0-qemu", "COMMIT=feedfacecafe")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("make pi-arm64: %v\n%s", err, out)
 	}
-	bin := func(name string) string { return filepath.Join("..", "..", "bin", "linux-arm64", name) }
+	bin := func(name string) string { return filepath.Join(out, "linux-arm64", name) }
 	for _, prog := range [][]string{{"controller", "version"}, {"firmware-bridge", "--version"}} {
 		out, err := exec.Command(qemu, "-L", sysroot, bin(prog[0]), prog[1]).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "v0.0.0-qemu (commit feedfacecafe") || !strings.Contains(string(out), "linux/arm64") {
