@@ -9,6 +9,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/release"
 )
 
@@ -42,8 +43,18 @@ func newMeters(s *Site) *meters {
 			Name: "sekisho_camera_failures_total", Help: "Stills a camera did not give (camera.failed), by camera.",
 		}, []string{"camera"}),
 		appendFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sekisho_log_append_failures_total", Help: "Appends to the log the store refused (held and tried again, or lost with an alarm).",
+			Name: "sekisho_log_append_failures_total", Help: "Times the log refused appends: each spell of refusals (events held and tried again) once, and each event lost with an alarm.",
 		}),
+	}
+	// Every series the config can name exists from the start at 0, so
+	// rate() sees the first event and "none yet" is a number, not a gap.
+	m.decisions.WithLabelValues("granted", "")
+	m.decisions.WithLabelValues("requested", event.ReasonInsideOnly)
+	for _, r := range event.Reasons {
+		m.decisions.WithLabelValues("denied", r)
+	}
+	for _, c := range s.Config.Cameras {
+		m.cameraFailures.WithLabelValues(c.ID)
 	}
 	m.registry.MustRegister(m.decisions, m.unlockLatency, m.bridgeAnswer, m.cameraFailures, m.appendFailures,
 		&siteCollector{s: s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -105,14 +116,17 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, d := range s.Doors.States() {
 		gauge(descDoorLocked, one(d.Locked), d.ID)
 		gauge(descDoorOpen, one(d.Open), d.ID)
-		if d.Alarm != "" {
-			gauge(descDoorAlarm, 1, d.ID, d.Alarm)
+		for _, kind := range []sekisho.AlarmKind{sekisho.AlarmForced, sekisho.AlarmHeld, sekisho.AlarmTamper} {
+			gauge(descDoorAlarm, one(d.Alarm == string(kind)), d.ID, string(kind))
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if open, err := s.Store.OpenAlarms(ctx); err == nil {
 		kinds := map[string]int{}
+		for _, k := range sekisho.Kinds {
+			kinds[string(k.Kind)] = 0 // "no open alarms of this kind" is a series too
+		}
 		for _, a := range append(open, s.alarms.Held()...) {
 			kinds[string(a.Kind)]++
 		}

@@ -3,6 +3,8 @@ package site_test
 import (
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,6 +58,13 @@ func TestMetricsForPrometheus(t *testing.T) {
 		`sekisho_storage_ok 1`,
 		`sekisho_build_info{commit=`,
 		`go_goroutines`,
+		// Every series the config names is there from the start, at 0.
+		`sekisho_decisions_total{reason="nda_missing",result="denied"} 0`,
+		`sekisho_decisions_total{reason="inside_only",result="requested"} 0`,
+		`sekisho_alarms_open{kind="frigate_offline"} 0`,
+		`sekisho_alarms_open{kind="forced"} 0`,
+		`sekisho_door_alarm{door="press-door",kind="forced"} 0`,
+		`sekisho_camera_failures_total{camera="cam-press-1"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("no %s in the scrape", want)
@@ -66,5 +75,45 @@ func TestMetricsForPrometheus(t *testing.T) {
 	}
 	if code, _ := scrape(ts.token); code != http.StatusUnauthorized {
 		t.Errorf("with an API token: %d", code)
+	}
+}
+
+// The README's list of metrics is the scrape's: every sekisho_ metric the
+// site exports is named there, and the README names none that does not
+// exist (those of door Pis and Frigate's refusals appear only with them).
+func TestReadmeNamesTheMetrics(t *testing.T) {
+	ts := startSite(t, "")
+	res, err := http.Get(ts.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	exported := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^# HELP (sekisho_[a-z_]+)`).FindAllStringSubmatch(string(b), -1) {
+		exported[m[1]] = true
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(readme), "`/metrics` is Prometheus's")
+	j := strings.Index(string(readme)[i:], "and Go's own")
+	if i < 0 || j < 0 {
+		t.Fatal("the README's list of metrics is not where this test looks")
+	}
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile("`(sekisho_[a-z_]+)`").FindAllStringSubmatch(string(readme)[i:i+j], -1) {
+		named[m[1]] = true
+	}
+	for m := range exported {
+		if !named[m] {
+			t.Errorf("%s is exported but not in the README", m)
+		}
+	}
+	for m := range named {
+		if !exported[m] && !strings.HasPrefix(m, "sekisho_bridge_") && m != "sekisho_frigate_refused_total" {
+			t.Errorf("the README names %s, which the site does not export", m)
+		}
 	}
 }
