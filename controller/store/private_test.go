@@ -38,3 +38,29 @@ func TestLogAndBackupAreReadableByTheirOwnerAlone(t *testing.T) {
 		t.Fatalf("a second backup to the same file: %v", err)
 	}
 }
+
+// A backup tells how far it got, ending with the whole.
+func TestBackupProgress(t *testing.T) {
+	s, path := openTest(t)
+	if err := s.Fill(context.Background(), FillSpec{Events: 20_000, Days: 2, Doors: fillDoors, Seed: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var calls [][2]int64
+	if err := s.BackupWith(context.Background(), filepath.Join(filepath.Dir(path), "b.db"), func(done, total int64) {
+		calls = append(calls, [2]int64{done, total})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) == 0 {
+		t.Fatal("no progress told")
+	}
+	last := calls[len(calls)-1]
+	if last[0] != last[1] || last[1] <= 0 {
+		t.Fatalf("the last progress: %v", last)
+	}
+	for _, c := range calls {
+		if c[0] > c[1] {
+			t.Fatalf("progress past the whole: %v", c)
+		}
+	}
+}
