@@ -41,6 +41,22 @@ func TestEveryWordHasBothLabels(t *testing.T) {
 	for _, r := range event.Reasons {
 		want = append(want, "reason."+r)
 	}
+	// Home Assistant names the alarm kinds with the controller's own table:
+	// the same words as the board's.
+	word := regexp.MustCompile(`"(alarm\.[a-z_]+)": "([^"]*)"`)
+	said := map[string]map[string]string{"ja": {}, "en": {}}
+	for lang, block := range map[string]string{"ja": ja, "en": en} {
+		for _, m := range word.FindAllStringSubmatch(block, -1) {
+			said[lang][m[1]] = m[2]
+		}
+	}
+	for _, k := range sekisho.Kinds {
+		for _, lang := range []string{"ja", "en"} {
+			if got := said[lang]["alarm."+string(k.Kind)]; got != k.Name(lang) {
+				t.Errorf("%s in %s: the board says %q, the controller %q", k.Kind, lang, got, k.Name(lang))
+			}
+		}
+	}
 	for _, w := range want {
 		for lang, have := range langs {
 			if !have[w] {

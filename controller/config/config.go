@@ -14,6 +14,7 @@ type Config struct {
 	Site         string              `yaml:"site"`
 	Name         string              `yaml:"name"`
 	Timezone     string              `yaml:"timezone"`
+	Language     string              `yaml:"language"` // ja | en: what the site's own words (Home Assistant's entities) are in
 	Hardware     string              `yaml:"hardware"` // sim | periph
 	Board        string              `yaml:"board"`
 	DataDir      string              `yaml:"data_dir"`

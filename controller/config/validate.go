@@ -59,6 +59,13 @@ func (c *checker) validate(cfg *Config) {
 		loc = time.UTC
 	}
 	cfg.Location = loc
+	switch cfg.Language {
+	case "":
+		cfg.Language = "ja"
+	case "ja", "en":
+	default:
+		c.at(path{"language"}, "language %q: want ja or en", cfg.Language)
+	}
 	switch cfg.Hardware {
 	case "":
 		cfg.Hardware = "sim"

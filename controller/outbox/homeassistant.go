@@ -10,6 +10,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
 // Named is a door or a zone with the name people call it by.
@@ -29,17 +30,20 @@ type Discovery struct {
 	Locks   bool
 	Version string // sw_version, shown on the device page
 	URL     string // the dashboard, linked from the device page
+	// Language names the alarm sensors: ja or en, the site's.
+	Language string
 }
-
-// AlarmKinds are the alarms Home Assistant gets a sensor for.
-var AlarmKinds = []string{"forced", "held", "tailgating", "intrusion", "phone", "storage"}
 
 // haEntity is one discovery config: the keys every platform here needs,
 // and each platform's own.
 type haEntity struct {
-	Name                string   `json:"name"`
-	UniqueID            string   `json:"unique_id"`
-	DefaultEntityID     string   `json:"default_entity_id"`
+	Name            string `json:"name"`
+	UniqueID        string `json:"unique_id"`
+	DefaultEntityID string `json:"default_entity_id"`
+	// ObjectID is the same id for Home Assistant before 2025.10, which
+	// reads only this (and would otherwise make one from a Japanese name);
+	// later versions take default_entity_id and ignore it.
+	ObjectID            string   `json:"object_id"`
 	StateTopic          string   `json:"state_topic"`
 	ValueTemplate       string   `json:"value_template,omitempty"`
 	DeviceClass         string   `json:"device_class,omitempty"`
@@ -113,7 +117,8 @@ func (o *Outbox) discovery() map[string][]byte {
 		e.Name, e.UniqueID, e.StateTopic = name, node+"_"+id, topic
 		// Entity ids from the ids in the config, which are ASCII: a door
 		// named in Japanese would otherwise get a transliterated one.
-		e.DefaultEntityID = component + "." + entitySlug(node+"_"+id)
+		e.ObjectID = entitySlug(node + "_" + id)
+		e.DefaultEntityID = component + "." + e.ObjectID
 		e.AvailabilityTopic, e.PayloadAvailable, e.PayloadNotAvailable = o.statusTopic(), "online", "offline"
 		e.Device, e.Origin = device, origin
 		payload, _ := json.Marshal(e)
@@ -137,8 +142,10 @@ func (o *Outbox) discovery() map[string][]byte {
 		add("event", id+"_swipe", door.Name+" swipe", o.swipeTopic(door.ID), haEntity{
 			EventTypes: []string{"granted", "denied", "requested"}, Icon: "mdi:badge-account"})
 	}
-	for _, kind := range AlarmKinds {
-		add("binary_sensor", "alarm_"+kind, "alarm "+kind, o.openAlarmsTopic(), haEntity{DeviceClass: "problem",
+	// A problem sensor for every kind of alarm, named in the site's language.
+	for _, k := range sekisho.Kinds {
+		kind := string(k.Kind)
+		add("binary_sensor", "alarm_"+kind, k.Name(d.Language), o.openAlarmsTopic(), haEntity{DeviceClass: "problem",
 			ValueTemplate: "{{ 'ON' if (value_json['" + kind + "'] | default(0)) > 0 else 'OFF' }}", PayloadOn: "ON", PayloadOff: "OFF"})
 	}
 	for _, z := range o.ZoneNames {
@@ -219,9 +226,11 @@ func swipeOf(body []byte) ([]byte, bool) {
 		sw.Person, sw.PersonID = ev.Person.Name, ev.Person.ID
 	}
 	if c := ev.Credential; c != nil {
+		// As printed on the card (FC:CN); the raw bits only for a card no
+		// format reads.
 		sw.Card = fmt.Sprintf("%d:%d", c.Facility, c.Number)
-		if c.Hex != "" {
-			sw.Card = c.Hex
+		if c.Format == "raw" {
+			sw.Card = "raw:" + c.Hex
 		}
 	}
 	b, err := json.Marshal(sw)
@@ -235,8 +244,8 @@ func (o *Outbox) publishOpenAlarms(ctx context.Context, client paho.Client) paho
 		return nil
 	}
 	count := map[string]int{}
-	for _, k := range AlarmKinds {
-		count[k] = 0
+	for _, k := range sekisho.Kinds {
+		count[string(k.Kind)] = 0
 	}
 	if open, err := o.Store.OpenAlarms(ctx); err == nil {
 		for _, a := range open {

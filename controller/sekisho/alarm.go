@@ -46,26 +46,37 @@ type KindInfo struct {
 	Severity Severity // as raised, unless the moment says otherwise
 	// Door: the alarm is about one door, and clears with it.
 	Door bool
+	// Ja and En name it for people (Home Assistant's entities); the
+	// dashboard's labels are the same words (a test holds them to it).
+	Ja, En string
+}
+
+// Name is the kind's name in lang ("ja", else English).
+func (k KindInfo) Name(lang string) string {
+	if lang == "ja" {
+		return k.Ja
+	}
+	return k.En
 }
 
 // Kinds is every kind of alarm, in the order the README lists them.
 var Kinds = []KindInfo{
-	{AlarmForced, Critical, true},
-	{AlarmHeld, Warning, true},
-	{AlarmTamper, Critical, true},
-	{AlarmAntiPassback, Warning, true},
-	{AlarmReaderLockedOut, Critical, true},
-	{AlarmOverstay, Warning, false},
-	{AlarmTailgating, Critical, true},
-	{AlarmIntrusion, Critical, false},
-	{AlarmPhone, Critical, false},
-	{AlarmFrigateOffline, High, false},
-	{AlarmFrigateOverflow, High, false},
-	{AlarmBridgeRejected, High, false},
-	{AlarmBridgeUnvouched, High, true},
-	{AlarmStorage, Critical, false},
-	{AlarmFault, High, false},
-	{AlarmLoginFailures, High, false},
+	{AlarmForced, Critical, true, "こじ開け", "Forced open"},
+	{AlarmHeld, Warning, true, "開放しすぎ", "Held open"},
+	{AlarmTamper, Critical, true, "タンパー検知", "Tamper"},
+	{AlarmAntiPassback, Warning, true, "アンチパスバック違反", "Anti-passback violation"},
+	{AlarmReaderLockedOut, Critical, true, "リーダー停止（不正カードの連続）", "Reader locked out (bad cards)"},
+	{AlarmOverstay, Warning, false, "退館漏れ", "Visitor not checked out"},
+	{AlarmTailgating, Critical, true, "共連れ", "Tailgating"},
+	{AlarmIntrusion, Critical, false, "侵入者（入室記録なし）", "Intruder (nobody badged in)"},
+	{AlarmPhone, Critical, false, "携帯電話（撮影禁止エリア）", "Phone in a no-phones zone"},
+	{AlarmFrigateOffline, High, false, "カメラ監視の停止（Frigate オフライン）", "Cameras not watching (Frigate offline)"},
+	{AlarmFrigateOverflow, High, false, "カメラ検知の過負荷", "Camera detections overloaded"},
+	{AlarmBridgeRejected, High, false, "ドアPiへのなりすまし", "Someone speaking for a door Pi"},
+	{AlarmBridgeUnvouched, High, true, "ドアPiの単独判断（失効の可能性があるカード）", "A door Pi let in a card it may not know was revoked"},
+	{AlarmStorage, Critical, false, "記録の保存障害（ディスク）", "Log storage (disk)"},
+	{AlarmFault, High, false, "システム障害", "System fault"},
+	{AlarmLoginFailures, High, false, "ログイン失敗の連続", "Repeated failed logins"},
 }
 
 // KnownKind reports whether k is one of Kinds.

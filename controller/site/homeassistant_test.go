@@ -14,6 +14,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/testtool"
 )
 
@@ -162,8 +163,8 @@ func TestHomeAssistantLocksAndSwipes(t *testing.T) {
 			t.Fatalf("subscribe %s: refused, 0x%x", filter, code)
 		}
 	}
-	// 4 doors × (open, lock, alarm, swipe), 6 alarm kinds, 4 counted zones.
-	const want = 4*4 + 6 + 4
+	// 4 doors × (open, lock, alarm, swipe), every alarm kind, 4 counted zones.
+	want := 4*4 + len(sekisho.Kinds) + 4
 	count := func() (int, int) { mu.Lock(); defer mu.Unlock(); return len(configs), announced }
 	waitFor(t, "every discovery config", func() bool { n, _ := count(); return n >= want })
 
@@ -191,12 +192,23 @@ func TestHomeAssistantLocksAndSwipes(t *testing.T) {
 		if id, _ := c["default_entity_id"].(string); !entityID.MatchString(id) || !strings.HasPrefix(id, platform+".") {
 			t.Errorf("%s: default_entity_id %q", topic, id)
 		}
+		// Home Assistant before 2025.10 reads object_id: the same ASCII id.
+		if obj, _ := c["object_id"].(string); platform+"."+obj != c["default_entity_id"] {
+			t.Errorf("%s: object_id %q beside %v", topic, obj, c["default_entity_id"])
+		}
 		dev, _ := c["device"].(map[string]any)
 		if ident, _ := dev["identifiers"].([]any); len(ident) == 0 || dev["name"] == "" || dev["sw_version"] == "" {
 			t.Errorf("%s: device %v", topic, dev)
 		}
 		if origin, _ := c["origin"].(map[string]any); origin["name"] != "Sekisho" {
 			t.Errorf("%s: origin %v", topic, origin)
+		}
+	}
+	// Every alarm kind has its sensor, named in the site's language.
+	for _, k := range sekisho.Kinds {
+		c := configs["homeassistant/binary_sensor/sekisho_hamamatsu-press/alarm_"+string(k.Kind)+"/config"]
+		if c == nil || c["name"] != k.Ja {
+			t.Errorf("the %s sensor: %v", k.Kind, c["name"])
 		}
 	}
 	mu.Unlock()
@@ -235,6 +247,11 @@ func TestHomeAssistantLocksAndSwipes(t *testing.T) {
 	}
 	if sw := nextSwipe(t, swipes); sw["event_type"] != "denied" || sw["reason"] != "inside_only" {
 		t.Fatalf("swipe: %v", sw)
+	}
+	// A card's swipe names the card as it is printed on it.
+	ts.swipe("r-floor-out", 12, 345)
+	if sw := nextSwipe(t, swipes); sw["event_type"] != "granted" || sw["card"] != "12:345" {
+		t.Fatalf("a card's swipe: %v", sw)
 	}
 
 	// Home Assistant restarts: it is told everything again.

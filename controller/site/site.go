@@ -294,7 +294,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	}
 	if cfg.MQTT.HomeAssistant == nil || *cfg.MQTT.HomeAssistant {
 		ob.HomeAssistant = &outbox.Discovery{Prefix: cfg.MQTT.DiscoveryPrefix, SiteName: cmp.Or(cfg.Name, cfg.Site),
-			Locks: s.commandsHeard(), Version: release.Running().Version, URL: s.dashboardURL()}
+			Locks: s.commandsHeard(), Version: release.Running().Version, URL: s.dashboardURL(), Language: cfg.Language}
 	}
 	s.goRun("outbox", ob.Run, ctx)
 	s.goRun("home-assistant", s.doCommands, ctx)
