@@ -58,6 +58,10 @@ type Storage struct {
 	// and the oldest stills are removed first (10 and 500).
 	MinFreePercent int `yaml:"min_free_percent"`
 	MinFreeMB      int `yaml:"min_free_mb"`
+	// UnsyncedAlarm: a clock_unsynced alarm while the kernel's clock is not
+	// synchronised (true). A site whose Pi keeps time with a real-time clock
+	// and has no NTP server may turn it off; events are still marked.
+	UnsyncedAlarm *bool `yaml:"unsynced_alarm"`
 }
 
 // Access tunes the site-wide rules.

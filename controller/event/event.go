@@ -63,9 +63,10 @@ const (
 	AuthLogin           = "auth.login"            // a dashboard login (detail.user, detail.addr)
 	AuthFailed          = "auth.failed"           // a refused login (detail.reason: bad_password, locked_out)
 	AuthLogout          = "auth.logout"
-	ConfigLoaded        = "config.loaded"   // the site config a run started with; detail.sha256 is the file's
-	BridgeRejected      = "bridge.rejected" // a door Pi's message, or one sent in its name, not acted on
-	SystemFault         = "system.fault"    // the door loop recovered from a fault; every strike was locked
+	ConfigLoaded        = "config.loaded"     // the site config a run started with; detail.sha256 is the file's
+	BridgeRejected      = "bridge.rejected"   // a door Pi's message, or one sent in its name, not acted on
+	SystemFault         = "system.fault"      // the door loop recovered from a fault; every strike was locked
+	SystemClockJump     = "system.clock_jump" // the wall clock moved against the monotonic one (detail.from, to, by)
 )
 
 // Denial reasons: stable words that integrations match on.
@@ -145,6 +146,7 @@ var Types = []string{
 	ConfigLoaded,
 	BridgeRejected,
 	SystemFault,
+	SystemClockJump,
 }
 
 // Reasons is every reason a card is refused, one table, labelled like Types.

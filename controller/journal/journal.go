@@ -74,6 +74,7 @@ type Journal struct {
 	abandon chan struct{} // closed when a closing journal stops waiting for the database
 	stopped chan struct{} // closed when the writer has finished
 	once    sync.Once
+	clock   Stamper // nil: events keep the time they came with
 	health  health
 }
 
@@ -82,6 +83,17 @@ func New(log Log, faults Faults, observer Observer, l *slog.Logger) *Journal {
 	return &Journal{log: log, faults: faults, observer: observer, slog: l,
 		wake: make(chan struct{}, 1), abandon: make(chan struct{}), stopped: make(chan struct{})}
 }
+
+// Stamper gives each event the time to log (the site's clock, which never
+// runs backwards while the kernel's is not synchronised) and says whether
+// to mark it as stamped by an unsynchronised clock.
+type Stamper interface {
+	Now() time.Time
+	Stamp(t time.Time) (time.Time, bool)
+}
+
+// SetClock has the journal stamp events with c; before Start.
+func (j *Journal) SetClock(c Stamper) { j.clock = c }
 
 // Start runs the writer until Close.
 func (j *Journal) Start() { go j.write() }
@@ -94,6 +106,13 @@ func (j *Journal) RecordThen(ev *event.Event, then func(context.Context) error) 
 	if ev != nil {
 		if ev.Time.IsZero() {
 			ev.Time = time.Now() // when it happened, not when the disk let it be written
+			if j.clock != nil {
+				ev.Time = j.clock.Now()
+			}
+		}
+		unsynced := false
+		if j.clock != nil {
+			ev.Time, unsynced = j.clock.Stamp(ev.Time)
 		}
 		if ev.ID == "" {
 			ev.ID = uuid.Must(uuid.NewV7()).String()
@@ -102,6 +121,14 @@ func (j *Journal) RecordThen(ev *event.Event, then func(context.Context) error) 
 		// while the writer stamps seq and hashes on the one it appends.
 		own := *ev
 		own.Detail = maps.Clone(ev.Detail)
+		if unsynced {
+			// Stamped while the kernel's clock was not synchronised: a
+			// reader of the log knows to take its times with care.
+			if own.Detail == nil {
+				own.Detail = map[string]string{}
+			}
+			own.Detail["clock"] = "unsynced"
+		}
 		ev = &own
 	}
 	done := make(chan error, 1)

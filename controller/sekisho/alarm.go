@@ -38,6 +38,7 @@ const (
 	AlarmStorage       AlarmKind = "storage"        // the log cannot be written, or the card is filling
 	AlarmFault         AlarmKind = "fault"          // the door loop faulted; every door was locked
 	AlarmLoginFailures AlarmKind = "login_failures" // someone guessing passwords
+	AlarmClockUnsynced AlarmKind = "clock_unsynced" // the kernel's clock is not synchronised (no RTC, no NTP yet)
 )
 
 // KindInfo is what the site knows of one kind of alarm.
@@ -77,6 +78,7 @@ var Kinds = []KindInfo{
 	{AlarmStorage, Critical, false, "記録の保存障害（ディスク）", "Log storage (disk)"},
 	{AlarmFault, High, false, "システム障害", "System fault"},
 	{AlarmLoginFailures, High, false, "ログイン失敗の連続", "Repeated failed logins"},
+	{AlarmClockUnsynced, Warning, false, "時計が未同期（NTP）", "Clock not synchronised (NTP)"},
 }
 
 // KnownKind reports whether k is one of Kinds.

@@ -54,7 +54,11 @@ func startSiteWith(t *testing.T, options func(*site.Options), tweaks ...func(*co
 		tweak(cfg)
 	}
 	dir := t.TempDir()
-	opts := site.Options{DataDir: dir, HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0", Out: io.Discard}
+	// The test machine's own clock may well be unsynchronised (a container
+	// without NTP): the sites of the tests are told theirs is, unless a test
+	// says otherwise.
+	opts := site.Options{DataDir: dir, HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0", Out: io.Discard,
+		ClockSynced: func() (bool, error) { return true, nil }}
 	if options != nil {
 		options(&opts)
 	}

@@ -33,6 +33,11 @@ type Options struct {
 	// Now is the clock the desk and the day's work read (time.Now when
 	// nil); tests move it across the site's midnight.
 	Now func() time.Time
+	// ClockSynced reads whether the kernel's clock is synchronised (the
+	// kernel's NTP state when nil); tests say it for the site's clock.
+	ClockSynced func() (bool, error)
+	// ClockEvery is how often the clock is looked at (10 s when zero).
+	ClockEvery time.Duration
 	// BridgeAnswered, when set, also hears how long the controller took
 	// over each live card from a door Pi (the fleet benchmark).
 	BridgeAnswered func(took time.Duration)

@@ -47,7 +47,9 @@ func TestExportsKeepFormulasAsText(t *testing.T) {
 		t.Fatalf("visit: %d", code)
 	}
 	ts.swipe("r-floor-out", 12, 777)
-	await(t, live, "the swipe", func(ev event.Event) bool { return ev.Type == event.AccessGranted && ev.Person != nil && ev.Person.ID == p.ID })
+	await(t, live, "the swipe", func(ev event.Event) bool {
+		return ev.Type == event.AccessGranted && ev.Person != nil && ev.Person.ID == p.ID
+	})
 
 	formulas := func(what string, b []byte) [][]string {
 		t.Helper()

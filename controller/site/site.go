@@ -37,6 +37,7 @@ import (
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/wallclock"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/release"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
@@ -176,6 +177,10 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 			sitekeys.LogKeyPath(cfg.DataDir), logKey.Public())
 	}
 	s.journal = journal.New(st, journal.Faults{Transient: store.Transient, Reason: store.Reason}, &s.afterLog, log)
+	// The log's times come from the site's clock, and never run backwards
+	// while the kernel's is not synchronised.
+	wall := wallclock.New(s.clock.Now)
+	s.journal.SetClock(wall)
 	s.alarms = alarms.New(st, s.journal, cfg.Site, s.notices, log)
 	s.afterLog.storage = &alarms.Storage{Alarms: s.alarms}
 	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: heldCards{st}})
@@ -272,6 +277,10 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return every(ctx, cmp.Or(opts.FreeSpaceEvery, 10*time.Second), true, room.check)
 	}, ctx)
 	s.goRun("cards", s.watchCards, ctx)
+	s.goRun("clock", func(ctx context.Context) error {
+		alarm := cfg.Storage.UnsyncedAlarm == nil || *cfg.Storage.UnsyncedAlarm
+		return wall.Watch(ctx, cmp.Or(opts.ClockEvery, 10*time.Second), opts.ClockSynced, &clockWatch{alarms: s.alarms, journal: s.journal, alarm: alarm})
+	}, ctx)
 	s.goRun("overstay", func(ctx context.Context) error {
 		return s.desk.Overstays(ctx, s.alarms, cmp.Or(opts.OverstayEvery, 30*time.Second))
 	}, ctx)
