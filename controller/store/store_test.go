@@ -283,3 +283,30 @@ func TestAppendFromTwoStoresAndDuplicates(t *testing.T) {
 		t.Fatalf("a name taken twice: %v, want ErrDuplicate", err)
 	}
 }
+
+// A walk while the doors append and the outbox publishes finds the log
+// intact: what is published and what is in the log are read as one.
+func TestVerifyWhileEventsArePublished(t *testing.T) {
+	s, _ := openTest(t)
+	appendN(t, s, 5)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			ev := &event.Event{Type: event.AccessGranted, Door: "press-door"}
+			if s.Append(ctx, ev) != nil || s.SetDelivered(ctx, "mqtt", ev.Seq) != nil {
+				return
+			}
+		}
+	}()
+	for range 50 {
+		if v, err := s.Verify(t.Context()); err != nil || !v.OK {
+			cancel()
+			<-done
+			t.Fatalf("verify while publishing: %+v %v", v, err)
+		}
+	}
+	cancel()
+	<-done
+}

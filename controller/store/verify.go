@@ -80,8 +80,12 @@ func (s *Store) VerifyWith(ctx context.Context, o VerifyOptions) (Verification, 
 		from := *o.From
 		v.From, v.Head, start = &from, o.From.Hash, o.From.Seq+1
 	}
-	var last int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&last); err != nil {
+	// The head and the outbox's mark are read in one statement, one
+	// snapshot: read apart, an event appended and published between the
+	// two reads would look published but gone.
+	var last, published int64
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM events),
+		(SELECT COALESCE(MAX(last_seq), 0) FROM outbox)`).Scan(&last, &published); err != nil {
 		return v, fmt.Errorf("store: verify: %w", err)
 	}
 	var chunks []*chunkResult
@@ -145,10 +149,6 @@ feed:
 	}
 	// Rows cut off the end leave no gap; the outbox remembers having
 	// published them (signed checkpoints kept elsewhere prove more: Vouch).
-	var published int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(last_seq), 0) FROM outbox`).Scan(&published); err != nil {
-		return v, fmt.Errorf("store: verify: %w", err)
-	}
 	if published > last {
 		v.OK, v.BadSeq, v.Problem = false, last+1, fmt.Sprintf("events %d to %d were published but are gone", last+1, published)
 	}
