@@ -10,6 +10,7 @@ import (
 )
 
 func TestBadRequestsGetReasons(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := context.Background()
 	guard, _, _ := ts.Store.CreateToken(ctx, "guard", nil, "", time.Time{})
@@ -64,6 +65,7 @@ func TestBadRequestsGetReasons(t *testing.T) {
 }
 
 func TestManagerSeesOnlyTheirZones(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ts.addCardholder("Dev", []string{"developers"}, 5, 5)
 	ts.addCardholder("Op", []string{"press-operators"}, 5, 6)

@@ -34,6 +34,7 @@ var attackLogins = map[string]string{
 // and the real door Pi still works. Once on the embedded broker with its
 // users, once on a real Mosquitto with the shipped ACL.
 func TestForgedDoorPiMessagesMoveNoStrike(t *testing.T) {
+	t.Parallel()
 	t.Run("embedded", func(t *testing.T) {
 		ts, e := startSiteWithDoorPi(t, "", onDoorPi, func(cfg *config.Config) {
 			for user, pass := range attackLogins {
@@ -179,6 +180,7 @@ func forgedSignals(t *testing.T, ts *testSite, e *remote.Enrolment, brokerURL st
 // anyone may publish (an open loopback Mosquitto, as in the demo), commands
 // and snapshots from anyone else are refused, and reported.
 func TestDoorPiObeysOnlyItsController(t *testing.T) {
+	t.Parallel()
 	m := testtool.StartMosquitto(t)
 	ts, e := startSiteWithDoorPi(t, m.URL, onDoorPi)
 	ts.addCardholder("Remote Operator", []string{"press-operators"}, 50, 1)

@@ -18,6 +18,7 @@ import (
 // die-press manager, the dev-room manager and an admin, with the status
 // each gets; for the scoped reads, nothing of the other manager's zone.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := context.Background()
 	token := func(role string, zones ...string) string {
@@ -134,6 +135,7 @@ func firstLine(b []byte) string {
 // A guard's live stream reads back over the shift; further back is the
 // manager's log, and a manager reading it from the stream is audited.
 func TestGuardStreamStartsAtTheShift(t *testing.T) {
+	t.Parallel()
 	later := func(o *site.Options) { o.Now = func() time.Time { return time.Now().Add(13 * time.Hour) } }
 	ts := startSiteWith(t, later)
 	guard, _, _ := ts.Store.CreateToken(context.Background(), sekisho.RoleGuard, nil, "board", time.Time{})

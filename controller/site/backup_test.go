@@ -32,6 +32,7 @@ func runCLI(t *testing.T, args ...string) (int, string) {
 // while the site runs, a restore: and an insider's cut tail, with the
 // outbox's mark edited to match, caught by the kept checkpoints.
 func TestBackupRestoreAndCheckpointsKeptElsewhere(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fast := func(cfg *config.Config) { cfg.Storage.CheckpointEvery = 100 * time.Millisecond }
 	ts := startSiteWith(t, func(o *site.Options) { o.DataDir = dir }, fast)

@@ -112,6 +112,7 @@ func shoot(t *testing.T, ctx context.Context) {
 }
 
 func TestBoardShowsSwipeWithoutReload(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
 		t.Fatal(err)
@@ -209,6 +210,7 @@ func TestBoardShowsSwipeWithoutReload(t *testing.T) {
 }
 
 func TestBoardNeedsLogin(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	res, err := noRedirect.Get(ts.base + "/")
 	if err != nil {
@@ -231,6 +233,7 @@ func TestBoardNeedsLogin(t *testing.T) {
 }
 
 func TestBoardAlarmsAndMuster(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := ts.guardAtBoard(t)
 	// Somebody forces the development room door.
@@ -269,6 +272,7 @@ func TestBoardAlarmsAndMuster(t *testing.T) {
 // A restricted entry on the board carries the camera's still; a click opens
 // it full size in the page.
 func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := ts.guardAtBoard(t)
 	ts.swipe("r-press-out", 12, 345) // Sato, a press operator, on the demo's simulated camera

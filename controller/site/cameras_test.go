@@ -121,6 +121,7 @@ func isType(typ string, more func(event.Event) bool) func(event.Event) bool {
 // get stills too; and each camera that fails — hung, refusing the login,
 // sending a web page — is an event saying why, not a gap.
 func TestStillsOfWhoCameIn(t *testing.T) {
+	t.Parallel()
 	frigate := newFakeFrigate(t)
 	ts := startSite(t, "", withCameras(t, frigate))
 	ts.addCardholder("Press Operator", []string{"press-operators"}, 50, 1)
@@ -268,6 +269,7 @@ func frigateEvent(id, cam, label string, zones ...string) string {
 // press door each raise their alarm with the evidence; the same messages
 // without the violation raise none; garbage is counted, not crashed on.
 func TestFrigateDetectionsRaiseAlarms(t *testing.T) {
+	t.Parallel()
 	frigate := newFakeFrigate(t)
 	ts := startSite(t, "", withCameras(t, frigate))
 	ts.addCardholder("Operator One", []string{"press-operators"}, 50, 1)
@@ -369,6 +371,7 @@ func awaitSubscriber(t *testing.T, live <-chan event.Event, publish func(string)
 // Frigate's detections are QoS 0 and not kept: after the broker comes back,
 // Sekisho reads what it missed from Frigate's API.
 func TestFrigateCatchUpAfterAGap(t *testing.T) {
+	t.Parallel()
 	m := testtool.StartMosquitto(t)
 	frigate := newFakeFrigate(t)
 	ts := startSite(t, m.URL, withCameras(t, frigate))
@@ -394,6 +397,7 @@ func TestFrigateCatchUpAfterAGap(t *testing.T) {
 // A flood on Frigate's topic (thousands of routine updates) does not drown
 // a phone in the press area: it is weighed and alarmed all the same.
 func TestFrigateFloodNeverDropsAViolation(t *testing.T) {
+	t.Parallel()
 	frigate := newFakeFrigate(t)
 	ts := startSite(t, "", withCameras(t, frigate))
 	live := ts.stream()
@@ -418,6 +422,7 @@ func TestFrigateFloodNeverDropsAViolation(t *testing.T) {
 // Frigate going away (its last will on frigate/available) is an alarm the
 // guards see; its coming back clears it.
 func TestFrigateOfflineIsAnAlarm(t *testing.T) {
+	t.Parallel()
 	frigate := newFakeFrigate(t)
 	ts := startSite(t, "", withCameras(t, frigate))
 	live := ts.stream()

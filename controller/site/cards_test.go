@@ -16,6 +16,7 @@ import (
 // decide from memory, so the site must notice the other process's change,
 // let the new card in, and refuse it once the next import disables it.
 func TestCLIImportWhileRunningReachesTheDoors(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	events := ts.stream()
 	waitFor(t, "cards in memory", ts.Store.CardsLoaded)

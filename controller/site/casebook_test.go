@@ -19,6 +19,7 @@ import (
 // granted for both at once; they leave through the main entrance by badging
 // inside, which checks them out.
 func TestCasebookVisit(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := context.Background()
 	live := ts.stream()

@@ -18,6 +18,7 @@ import (
 // config the run started with, people and cards added over the API or by
 // CSV, accounts and tokens made at the command line.
 func TestChangesOfWhoMayPassAreInTheChain(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "") // makes an admin token with the CLI
 	ts.addCardholder("Kato Ren", []string{"staff"}, 31, 4001)
 	csv := "id,name,kind,company,levels,format,facility,number\nimp-1,Mori Aoi,contractor,Mori Kogyo,staff,H10301,31,4002\n"
@@ -76,6 +77,7 @@ func TestChangesOfWhoMayPassAreInTheChain(t *testing.T) {
 // the command line ends their open session at once; a revoked user's
 // password no longer signs in; both are in the chain with who did it.
 func TestARevokedUserIsOutAtOnce(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	if code, out := runCLI(t, "user", "add", "sato", "--role", "guard", "--password", "a-long-password-1", "--db", ts.db); code != 0 {
 		t.Fatalf("user add: %s", out)

@@ -16,6 +16,7 @@ import (
 // backwards, the clock stepping back is logged as a jump, and NTP's answer
 // clears the alarm. All through the site's clock, not the machine's.
 func TestClockWithoutRTC(t *testing.T) {
+	t.Parallel()
 	var synced atomic.Bool
 	var ahead atomic.Int64
 	ts := startSiteWith(t, func(o *site.Options) {

@@ -20,6 +20,7 @@ import (
 // through a signed-in guard's browser: both are refused, nothing moves, and
 // the guard's own board still works.
 func TestAnotherSitesPageCannotUnlockThroughTheGuard(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	strike := ts.Sim.Door("floor-door").Strike
 	before := strike.Changes()
@@ -77,6 +78,7 @@ fetch("%[1]s/api/lockdown", {method: "POST", mode: "no-cors", credentials: "incl
 // a change refused without the page's token or from another origin, and a
 // form-encoded body refused even with it.
 func TestBrowserSessionChangesNeedTheirToken(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	if err := ts.Store.CreateUser(context.Background(), "yamada", "guard", nil, "shift-a-2026"); err != nil {
 		t.Fatal(err)

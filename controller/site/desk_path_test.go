@@ -18,6 +18,7 @@ import (
 // desk; the badge opens the floor door and, after the cover check and with
 // an escort, the press door. A visit for tomorrow is on the desk's coming list.
 func TestDeskPathMusterAndComingVisits(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	live := ts.stream()
 	tomorrow := time.Now().In(ts.Config.Location).AddDate(0, 0, 1).Format("2006-01-02")

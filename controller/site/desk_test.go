@@ -20,6 +20,7 @@ import (
 // with a day badge; through the floor door; out by badging at the main
 // entrance's inside reader; and the day's visitor log has the whole visit.
 func TestDeskWalkInInTheBrowser(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	if err := ts.Store.CreateUser(context.Background(), "kimura", "manager", nil, "desk-and-log-2026"); err != nil {
 		t.Fatal(err)
@@ -124,6 +125,7 @@ func TestDeskWalkInInTheBrowser(t *testing.T) {
 // lock is still held and nothing reached the log, and the checkout is
 // written once the lock goes, after its own event.
 func TestBadgeOutWhileDatabaseHeldStallsNoDoor(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := context.Background()
 	v := ts.register("Leaving Early", "Hamana Gear", "lobby", "floor")

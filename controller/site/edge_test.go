@@ -16,6 +16,7 @@ import (
 // strike is set while the lock is still held and nothing of the swipe is in
 // the log yet; once the lock goes, every event is logged, in order.
 func TestStrikeNeverWaitsOnALockedLog(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	strike := ts.Sim.Door("floor-door").Strike
 
@@ -92,6 +93,7 @@ func TestStrikeNeverWaitsOnALockedLog(t *testing.T) {
 // is busy while a local door unlocks: the strike still relocks on time, and
 // the reports follow once the loop is free.
 func TestStrikeRelocksWhileTheLoopIsFull(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	strike := ts.Sim.Door("floor-door").Strike
 	release := ts.StallLoop(context.Background())
@@ -118,6 +120,7 @@ func TestStrikeRelocksWhileTheLoopIsFull(t *testing.T) {
 // Cards and guards' console unlocks, mixed: in the log, every unlock of a
 // door follows the grant (or exit button) that caused it.
 func TestGrantAlwaysPrecedesItsUnlock(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	for i := range 6 {
 		if i%2 == 0 {
@@ -160,6 +163,7 @@ func assertGrantBeforeUnlock(t *testing.T, ts *testSite) {
 // The simulator shows a door's pins as they are now: the relay, the door
 // switch, the readers' LEDs.
 func TestSimShowsTheDoorsPins(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	pins := func() (p struct {
 		StrikeLevel string `json:"strike_level"`

@@ -18,6 +18,7 @@ import (
 // An alarm no guard acknowledges in time goes to the supervisor over MQTT
 // and is marked on the board; an acknowledged one never does.
 func TestUnansweredAlarmGoesToTheSupervisor(t *testing.T) {
+	t.Parallel()
 	ts := startSiteWith(t, func(o *site.Options) { o.EscalateEvery = 50 * time.Millisecond },
 		func(cfg *config.Config) { cfg.Access.EscalateAfter = 2 * time.Second })
 	alarms := subscribe(t, ts.MQTTURL(), "sekisho/hamamatsu-press/alarms")

@@ -15,6 +15,7 @@ import (
 // is locked at once, the fault is logged and alarmed, and the next card is
 // decided as before.
 func TestDoorLoopSurvivesAFaultWithEveryStrikeLocked(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "", func(cfg *config.Config) {
 		for i := range cfg.Doors {
 			if cfg.Doors[i].ID == "floor-door" {

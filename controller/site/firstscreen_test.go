@@ -29,6 +29,7 @@ func twelveDoors(cfg *config.Config) {
 // dozen doors, both open alarms and the newest entry, without scrolling;
 // the simulator is folded away; accounts and audits stay off the board.
 func TestBoardFirstScreenHoldsEveryDoor(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "", twelveDoors)
 	if len(ts.Config.Doors) != 12 {
 		t.Fatalf("%d doors", len(ts.Config.Doors))

@@ -20,6 +20,7 @@ import (
 // fails (its port taken) prints none and keeps no account; the next good
 // start makes and prints them; a start after that prints none.
 func TestFirstStartPasswordsOnlyOnceUp(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Load("../../configs/demo-factory.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +77,7 @@ func TestFirstStartPasswordsOnlyOnceUp(t *testing.T) {
 // The CLI finds the running site from its config: sim swipe --config
 // reaches the controller at the config's http.listen, no --url needed.
 func TestCLIFindsTheSiteFromItsConfig(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	live := ts.stream()
 	b, err := os.ReadFile("../../configs/demo-factory.yaml")

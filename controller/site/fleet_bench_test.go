@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,22 +30,10 @@ import (
 	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
-// The fleet benchmark's door Pis run in a process of their own, as they
+// The fleet benchmark's door Pis run in a process of their own (TestMain), as they
 // would on their own Pis: this test binary, started again with
 // SEKISHO_FLEET_PIS naming a folder of enrolments, runs them, swipes, and
 // prints how long each card waited for the controller's answer.
-func TestMain(m *testing.M) {
-	if dir := os.Getenv("SEKISHO_FLEET_PIS"); dir != "" {
-		out, err := swipeFleet(dir, os.Getenv("SEKISHO_FLEET_BROKER"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		_ = json.NewEncoder(os.Stdout).Encode(out)
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
 
 // fleetAnswers is what the door Pis' process reports.
 type fleetAnswers struct {
@@ -199,18 +188,17 @@ func benchFleetCardAnswer(b *testing.B, changeEvery time.Duration, measure strin
 		b.Fatal(err)
 	}
 	defer s.Stop()
+	var people strings.Builder
+	people.WriteString("id,name,kind,levels,format,facility,number\n")
 	for n := range fleetPeople {
-		p := &sekisho.Person{ID: fmt.Sprintf("p-%d", n), Name: fmt.Sprintf("Worker %d", n), Kind: "employee",
-			Levels: []string{fmt.Sprintf("g-%d", n%testtool.PlantGroups)}}
+		level := fmt.Sprintf("g-%d", n%testtool.PlantGroups)
 		if n == 0 {
-			p.Levels = []string{"g-all"}
+			level = "g-all"
 		}
-		if err := s.Store.CreatePerson(ctx, p); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Store.AddCredential(ctx, &sekisho.Credential{PersonID: p.ID, Format: "H10301", Facility: 7, Number: uint64(n), Enabled: true}); err != nil {
-			b.Fatal(err)
-		}
+		fmt.Fprintf(&people, "p-%d,Worker %d,employee,%s,H10301,7,%d\n", n, n, level, n)
+	}
+	if _, err := s.Store.ImportCSV(ctx, strings.NewReader(people.String()), sekisho.RulesOf(cfg)); err != nil {
+		b.Fatal(err)
 	}
 	churn, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup

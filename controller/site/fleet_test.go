@@ -23,6 +23,7 @@ import (
 // cards before the revocation is logged for what it is, with an alarm. And
 // its clock is believed only near the controller's.
 func TestRevokedCardAtADoorPi(t *testing.T) {
+	t.Parallel()
 	m := testtool.StartMosquitto(t)
 	ts, e := startSiteWithDoorPi(t, m.URL, onDoorPi)
 	id := ts.addCardholder("Remote Operator", []string{"press-operators"}, 50, 1)

@@ -57,6 +57,7 @@ func (r *retained) await(t *testing.T, topic string, v any, ok func() bool) {
 // Home Assistant finds the site's doors and zones by itself, and each
 // zone's head count follows the people going in and out.
 func TestHomeAssistantDiscoveryAndZoneCounts(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ha := watchTopics(t, ts.MQTTURL(), "homeassistant/#")
 	zones := watchTopics(t, ts.MQTTURL(), "sekisho/hamamatsu-press/zones/#")
@@ -122,6 +123,7 @@ var haRules = map[string][]string{
 // reaches Home Assistant as a swipe. Home Assistant coming back online is
 // told everything again.
 func TestHomeAssistantLocksAndSwipes(t *testing.T) {
+	t.Parallel()
 	const hass, pass = "homeassistant", "home assistant pw 2026"
 	ts := startSite(t, "", func(cfg *config.Config) {
 		cfg.MQTT.Embedded.Users = []config.BrokerUser{{Username: hass, Password: pass, HomeAssistant: true}}
@@ -265,6 +267,7 @@ func TestHomeAssistantLocksAndSwipes(t *testing.T) {
 // A door taken out of the config disappears from Home Assistant: the next
 // start empties the configs it announced for it, and keeps the others.
 func TestHomeAssistantForgetsRemovedDoors(t *testing.T) {
+	t.Parallel()
 	m := testtool.StartMosquitto(t)
 	var mu sync.Mutex
 	kept := map[string]string{}

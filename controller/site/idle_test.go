@@ -14,6 +14,7 @@ import (
 // unused for http.session_idle (the site's clock moved on), and a page left
 // open warns, then signs out by itself.
 func TestIdleGuardIsSignedOut(t *testing.T) {
+	t.Parallel()
 	ts, ahead := startSiteAhead(t)
 	ctx := ts.guardAtBoard(t)
 	ahead.Store(int64(16 * time.Minute))

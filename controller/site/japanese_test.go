@@ -22,6 +22,7 @@ const rawWords = `/\b(access|door|alarm|visitor|camera|audit|system|lockdown|per
 // is signed in and offers logout. A guard's navigation leaves out the
 // managers' pages, and one opened anyway says so in Japanese.
 func TestEveryPageInJapanese(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	for _, u := range [][3]string{{"kanri", "admin", "admin-pass-2026"}, {"yamada", "guard", "shift-a-2026"}} {
 		if err := ts.Store.CreateUser(context.Background(), u[0], u[1], nil, u[2]); err != nil {

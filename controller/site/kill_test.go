@@ -38,6 +38,7 @@ func freePort(t *testing.T) string {
 // swipes: the broker keeps its session and queue on disk, and the outbox
 // sends again what the broker may have acknowledged and not stored.
 func TestPersistentSubscriberGetsEveryEventAcrossKill9(t *testing.T) {
+	t.Parallel()
 	bin := testtool.Build(t, "github.com/sekisho/sekisho/controller")
 	dataDir := t.TempDir()
 	httpAddr, mqttAddr := freePort(t), freePort(t)

@@ -17,6 +17,7 @@ import (
 // but the names the config and the people file give (a door, a zone, a
 // level, a person, a company).
 func TestEveryPageInBothLanguages(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	if err := ts.Store.CreateUser(context.Background(), "kanri", "admin", nil, "admin-pass-2026"); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 // still's hash, page after page, nothing of the rooms they do not answer
 // for; and the export is itself in the log.
 func TestManagerExportsTheirZonesLog(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := context.Background()
 	ts.addCardholder("Press Operator", []string{"press-operators"}, 50, 1)
@@ -128,6 +129,7 @@ func TestManagerExportsTheirZonesLog(t *testing.T) {
 // The manager's entry log in the browser: their zone, the lines, and the
 // press camera's still beside the entry.
 func TestManagerEntryLogInTheBrowser(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	if err := ts.Store.CreateUser(context.Background(), "kimura", "manager", []string{"die-press"}, "press-log-2026"); err != nil {
 		t.Fatal(err)
@@ -187,6 +189,7 @@ func TestManagerEntryLogInTheBrowser(t *testing.T) {
 // walks, health answers, the board reads the log and a card opens the
 // press door, each seen with the walk still running before and after.
 func TestBoardHealthAndDoorsAnswerWhileAVerifyWalks(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg, err := config.Load("../../configs/demo-factory.yaml")
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 // with the address, and ten raise an alarm. The clock is the site's, moved
 // by the test.
 func TestLoginBackoffAndAlarm(t *testing.T) {
+	t.Parallel()
 	ts, ahead := startSiteOnClock(t)
 	if err := ts.Store.CreateUser(context.Background(), "kato", sekisho.RoleGuard, nil, "right-password-1"); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 // space; from this machine, or with the metrics token from anywhere, and
 // never with an ordinary API token.
 func TestMetricsForPrometheus(t *testing.T) {
+	t.Parallel()
 	const token = "0123456789abcdef0123456789abcdef"
 	ts := startSite(t, "", func(cfg *config.Config) { cfg.HTTP.MetricsToken = token })
 	live := ts.stream()
@@ -82,6 +83,7 @@ func TestMetricsForPrometheus(t *testing.T) {
 // site exports is named there, and the README names none that does not
 // exist (those of door Pis and Frigate's refusals appear only with them).
 func TestReadmeNamesTheMetrics(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	res, err := http.Get(ts.base + "/metrics")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 // or the machine's: the browser here is in another day, and the site's
 // clock is moved from 23:59 to 00:00.
 func TestDeskTurnsOverAtTheSiteMidnight(t *testing.T) {
+	t.Parallel()
 	var clock atomic.Int64
 	ts := startSiteWith(t, func(o *site.Options) {
 		o.Now = func() time.Time { return time.Unix(0, clock.Load()) }

@@ -22,6 +22,7 @@ import (
 // deleted person stays named in the log and cannot be imported back by an
 // old file.
 func TestAdminChangesWhoMayPass(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	live := ts.stream()
 	id := ts.addCardholder("Kato Ken", []string{"press-operators"}, 12, 801)
@@ -163,6 +164,7 @@ func TestAdminChangesWhoMayPass(t *testing.T) {
 // refused, and the log names the admin. Then the admin deletes the holder
 // with the two-step button.
 func TestAdminPageSwitchesACardOff(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	live := ts.stream()
 	id := ts.addCardholder("Kato Ken", []string{"press-operators"}, 12, 801)

@@ -37,6 +37,7 @@ import (
 // denying the rest, and when the broker is back every event reaches the
 // controller's log once and in order, marked as the bridge's decisions.
 func TestDoorPiRidesOutABrokerOutage(t *testing.T) {
+	t.Parallel()
 	t.Run("in-process", func(t *testing.T) {
 		m := testtool.StartMosquitto(t)
 		ts, e := startSiteWithDoorPi(t, m.URL, onDoorPi)
@@ -325,6 +326,7 @@ func rideOutOutage(t *testing.T, ts *testSite, m *testtool.Mosquitto, pi doorPi)
 // With users on the embedded broker, only they get in, and a door Pi may
 // touch only its own topics.
 func TestEmbeddedBrokerAuthenticatesDoorPis(t *testing.T) {
+	// Not in parallel: its door Pi runs under a systemd of the test's (NOTIFY_SOCKET).
 	const secret = "correct horse battery"
 	ts, e := startSiteWithDoorPi(t, "", func(cfg *config.Config) {
 		cfg.MQTT.Embedded.Users = []config.BrokerUser{{Username: "door-pi-1", Password: secret}, {Username: "hass", Password: "home assistant ok"}}

@@ -21,6 +21,7 @@ import (
 // Stills older than stills.keep_days are logged as pruned and removed at
 // start; the days kept stay.
 func TestOldStillsArePrunedAndLogged(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	stills := camera.StillsDir(dir)
 	today := time.Now().In(time.FixedZone("JST", 9*3600)).Format("2006-01-02") // the demo site's time zone

@@ -32,6 +32,7 @@ func (ts *testSite) raw(method, path string, body io.Reader, contentType string)
 // (the entry log, the visitor log, the people file) writes such a cell as
 // text, and the people file still imports as it exported.
 func TestExportsKeepFormulasAsText(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	live := ts.stream()
 	const name, company = `=HYPERLINK("http://evil.example/","click")`, `=cmd|' /C calc'!A0`

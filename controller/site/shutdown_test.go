@@ -23,6 +23,7 @@ import (
 // doors decided are in the log before it closes, and nothing is turned
 // away as "the log is closed". The log verifies and ends with the stop.
 func TestStopDuringVerifyAndSwipesLosesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg, err := config.Load("../../configs/demo-factory.yaml")
 	if err != nil {

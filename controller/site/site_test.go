@@ -21,11 +21,13 @@ import (
 )
 
 func TestBadgeToRelayLogMQTTAndStream(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	badgePath(t, ts, ts.MQTTURL())
 }
 
 func TestBadgeToMosquitto(t *testing.T) {
+	t.Parallel()
 	m := testtool.StartMosquitto(t)
 	ts := startSite(t, m.URL)
 	badgePath(t, ts, m.URL)
@@ -101,6 +103,7 @@ func assertLogged(t *testing.T, ts *testSite, want event.Event) {
 }
 
 func TestDoorRelocksWhenItClosesBehindThePerson(t *testing.T) {
+	t.Parallel()
 	// A long pulse, so only the door closing can explain a quick relock.
 	ts := startSite(t, "", func(cfg *config.Config) { cfg.Doors[1].Strike.Pulse = time.Minute })
 	ts.addCardholder("Walker", []string{"staff"}, 42, 1)
@@ -128,6 +131,7 @@ func TestDoorRelocksWhenItClosesBehindThePerson(t *testing.T) {
 }
 
 func TestForcedDoorAndREX(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	live := ts.stream()
 	door := ts.Sim.Door("dev-door")
@@ -161,6 +165,7 @@ func TestForcedDoorAndREX(t *testing.T) {
 }
 
 func TestGarbledFrameIsAnEvent(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	live := ts.stream()
 	if code := ts.call("POST", "/api/sim/readers/r-dev-out/wiegand", map[string]any{"bits": "10101010101010101010101011"}, nil); code != http.StatusAccepted {
@@ -198,6 +203,7 @@ func levels(h []simhw.Change) []string {
 }
 
 func TestStatusAndRetainedDoorState(t *testing.T) {
+	t.Parallel()
 	m := testtool.StartMosquitto(t)
 	ts := startSite(t, m.URL)
 	retained := func(topic string) string {
@@ -237,6 +243,7 @@ func TestStatusAndRetainedDoorState(t *testing.T) {
 }
 
 func TestCardAndPINAtTheDevelopmentRoom(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "", func(cfg *config.Config) {
 		for i := range cfg.Doors {
 			cfg.Doors[i].PINTimeout = 300 * time.Millisecond
@@ -296,6 +303,7 @@ func TestCardAndPINAtTheDevelopmentRoom(t *testing.T) {
 
 // The demo morning tells the story the README promises.
 func TestDemoShift(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	if err := demo.Shift(context.Background(), ts.Config, ts.Sim, 150*time.Millisecond); err != nil {
 		t.Fatal(err)

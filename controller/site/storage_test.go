@@ -24,6 +24,7 @@ import (
 // there is room; the guards hear of it at once on the board and over MQTT,
 // and health says so. Nothing gets a seq out of order, nothing is lost.
 func TestFullDiskLosesNothingAndSaysSoAtOnce(t *testing.T) {
+	t.Parallel()
 	card := filepath.Join(t.TempDir(), "card")
 	if err := os.Mkdir(card, 0o755); err != nil {
 		t.Fatal(err)
@@ -186,6 +187,7 @@ func TestFullDiskLosesNothingAndSaysSoAtOnce(t *testing.T) {
 // A database held locked (a backup, sqlite3 in another terminal): events
 // wait in memory and health says why, and not after a busy wait.
 func TestLockedDatabaseHoldsEventsAndHealthSaysWhy(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	other, err := sql.Open("sqlite3", "file:"+ts.db+"?_busy_timeout=5000")
 	if err != nil {
@@ -233,6 +235,7 @@ func TestLockedDatabaseHoldsEventsAndHealthSaysWhy(t *testing.T) {
 // Under the free-space mark the guards are warned before the card is full,
 // and room is made from the oldest stills first, each removal logged.
 func TestLowSpaceWarnsAndPrunesTheOldestStillsFirst(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	stills := filepath.Join(dir, "stills")
 	for _, day := range []string{"2026-01-02", "2026-01-03", "2026-01-04"} {

@@ -26,6 +26,7 @@ import (
 // The door Pi checks it against the one in its enrolment and works; a
 // client that only trusts the usual roots is refused the connection.
 func TestDoorPiOverTLSChecksTheBrokersCertificate(t *testing.T) {
+	t.Parallel()
 	ts, e := startSiteWithDoorPi(t, "", onDoorPi, func(cfg *config.Config) {
 		cfg.MQTT.Embedded.TLS = &config.TLS{SelfSigned: true}
 		cfg.MQTT.Embedded.Users = []config.BrokerUser{{Username: "door-pi-1", Password: attackLogins["door-pi-1"]}}
@@ -64,6 +65,7 @@ func TestDoorPiOverTLSChecksTheBrokersCertificate(t *testing.T) {
 // session cookie is Secure, browsers are told to stay on HTTPS, and plain
 // HTTP gets nothing.
 func TestDashboardOverHTTPS(t *testing.T) {
+	t.Parallel()
 	ts := startSiteWith(t, nil, func(cfg *config.Config) { cfg.HTTP.TLS = &config.TLS{SelfSigned: true} })
 	if !ts.HTTPSOn() {
 		t.Fatal("HTTPS is not on")

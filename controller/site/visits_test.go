@@ -28,6 +28,7 @@ func (ts *testSite) register(name, company string, zones ...string) sekisho.Visi
 // The desk's mistakes: each is a 4xx with a reason word the desk translates,
 // and none of them writes half a visit.
 func TestDeskBadInput(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := context.Background()
 	inside := ts.register("Already In", "Hamana Gear", "lobby")
@@ -89,6 +90,7 @@ func TestDeskBadInput(t *testing.T) {
 // What the desk wrote stays written: no visit is deleted or edited, and a
 // visit only moves forward.
 func TestVisitorLogIsAppendOnly(t *testing.T) {
+	t.Parallel()
 	ts := startSite(t, "")
 	ctx := context.Background()
 	v := ts.register("Kept", "Hamana Gear", "lobby")
@@ -125,6 +127,7 @@ func optionsOverstay(o *site.Options) { o.OverstayEvery = 50 * time.Millisecond 
 // A visitor still in after the overstay time is an alarm naming the badge
 // that has not come back; one who left is not.
 func TestOverstayAlarm(t *testing.T) {
+	t.Parallel()
 	ts := startSiteWith(t, optionsOverstay, func(cfg *config.Config) { cfg.VisitorCards.OverstayAt = "00:00" })
 	live := ts.stream()
 	left := ts.register("Went Home", "Hamana Gear", "lobby")

@@ -19,8 +19,14 @@ import (
 
 // Roles.
 
+// PasswordCost is bcrypt's cost for the dashboard's passwords. Only the
+// tests of whole sites lower it: under the race detector one hash at the
+// default cost takes most of a second, and every site they start creates
+// its accounts.
+var PasswordCost = bcrypt.DefaultCost
+
 var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte(NewSecret(16)), bcrypt.DefaultCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte(NewSecret(16)), PasswordCost)
 	return h
 })
 
@@ -41,7 +47,7 @@ func (s *Store) CreateUser(ctx context.Context, name, role string, zones []strin
 	if !sekisho.ValidRole(role) {
 		return fmt.Errorf("store: user %s: role %q is not guard, manager or admin", name, role)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), PasswordCost)
 	if err != nil {
 		return fmt.Errorf("store: user %s: %w", name, err)
 	}
@@ -174,7 +180,7 @@ func (s *Store) RevokeUser(ctx context.Context, name string) error {
 // SetPassword gives a live dashboard user a new password and ends their
 // open sessions: whoever knew the old one is out at once.
 func (s *Store) SetPassword(ctx context.Context, name, password string) error {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), PasswordCost)
 	if err != nil {
 		return fmt.Errorf("store: user %s: %w", name, err)
 	}

@@ -71,11 +71,17 @@ func FreePort(t testing.TB) int {
 
 // Mosquitto is a broker process a test started.
 type Mosquitto struct {
-	URL  string
-	Port int
-	cmd  *exec.Cmd
-	conf string
-	log  string
+	URL    string
+	Port   int
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process is gone
+	conf   string
+	log    string
+	// confFor is the config for a port: a first start that finds its port
+	// taken (another test's listener got it between FreePort and the
+	// bind) moves to another one.
+	confFor func(port int) string
+	started bool
 }
 
 // StartMosquitto runs a private Mosquitto on a free loopback port (anonymous,
@@ -84,11 +90,9 @@ func StartMosquitto(t testing.TB) *Mosquitto {
 	t.Helper()
 	bin := Need(t, "mosquitto", "/usr/sbin/mosquitto")
 	dir := t.TempDir()
-	m := &Mosquitto{Port: FreePort(t), conf: filepath.Join(dir, "mosquitto.conf"), log: filepath.Join(dir, "mosquitto.log")}
-	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file %s\n", m.Port, m.log)
-	if err := os.WriteFile(m.conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+	m := &Mosquitto{conf: filepath.Join(dir, "mosquitto.conf"), log: filepath.Join(dir, "mosquitto.log")}
+	m.confFor = func(port int) string {
+		return asRoot() + fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file %s\n", port, m.log)
 	}
 	m.Start(t, bin)
 	t.Cleanup(m.Stop)
@@ -117,48 +121,89 @@ func StartMosquittoSecured(t testing.TB, users map[string]string, aclFile string
 		t.Fatal(err)
 	}
 
-	m := &Mosquitto{Port: FreePort(t), conf: filepath.Join(dir, "mosquitto.conf"), log: filepath.Join(dir, "mosquitto.log")}
-	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
-	conf := ""
-	if os.Geteuid() == 0 {
-		// Started as root, Mosquitto would drop to its own user, which may
-		// not read the test's private temp dir.
-		conf = "user root\n"
-	}
-	conf += fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\nacl_file %s\n"+
-		"listener %d 127.0.0.1\npersistence false\nlog_dest file %s\n", pwFile, acl, m.Port, m.log)
-	if err := os.WriteFile(m.conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+	m := &Mosquitto{conf: filepath.Join(dir, "mosquitto.conf"), log: filepath.Join(dir, "mosquitto.log")}
+	m.confFor = func(port int) string {
+		return asRoot() + fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\nacl_file %s\n"+
+			"listener %d 127.0.0.1\npersistence false\nlog_dest file %s\n", pwFile, acl, port, m.log)
 	}
 	m.Start(t, bin)
 	t.Cleanup(m.Stop)
 	return m
 }
 
-// Start starts (or restarts) the broker on its port.
+// asRoot keeps a Mosquitto started as root from dropping to its own user,
+// which could neither read the test's private temp dir nor write its log.
+func asRoot() string {
+	if os.Geteuid() == 0 {
+		return "user root\n"
+	}
+	return ""
+}
+
+// Start starts (or restarts) the broker on its port. It waits for the
+// broker's own word that it is running, not for something to answer on
+// the port: with tests in parallel that could be another test's listener.
+// A first start whose port was taken meanwhile moves to a free one; a
+// restart keeps its port (clients know it) and tries again until it is free.
 func (m *Mosquitto) Start(t testing.TB, bin string) {
 	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if !m.started {
+			m.Port = FreePort(t)
+			m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
+			if err := os.WriteFile(m.conf, []byte(m.confFor(m.Port)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if m.run(t, bin, deadline) {
+			m.started = true
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(m.log)
+			t.Fatalf("mosquitto did not start on %d:\n%s", m.Port, log)
+		}
+		time.Sleep(100 * time.Millisecond) // a restart's port still held: ask again
+	}
+}
+
+// run starts the process once: true once its log says it runs, false if
+// it exits first (its port was taken).
+func (m *Mosquitto) run(t testing.TB, bin string, deadline time.Time) bool {
+	t.Helper()
+	before, _ := os.ReadFile(m.log)
 	m.cmd = exec.Command(bin, "-c", m.conf)
 	if err := m.cmd.Start(); err != nil {
 		t.Fatalf("start mosquitto: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	exited, cmd := make(chan struct{}), m.cmd
+	m.exited = exited
+	go func() { _ = cmd.Wait(); close(exited) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", m.Port)); err == nil {
-			c.Close()
-			return
+		select {
+		case <-exited:
+			m.cmd = nil
+			return false
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
+		if log, _ := os.ReadFile(m.log); len(log) > len(before) && strings.Contains(string(log[len(before):]), " running") {
+			return true
+		}
 	}
+	m.Stop()
 	log, _ := os.ReadFile(m.log)
-	t.Fatalf("mosquitto did not listen on %d:\n%s", m.Port, log)
+	t.Fatalf("mosquitto did not start on %d:\n%s", m.Port, log)
+	return false
 }
 
 // Stop stops the broker.
 func (m *Mosquitto) Stop() {
 	if m.cmd != nil && m.cmd.Process != nil {
 		_ = m.cmd.Process.Kill()
-		_ = m.cmd.Wait()
+		<-m.exited
 		m.cmd = nil
 	}
 }
