@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,7 +129,17 @@ func optionsOverstay(o *site.Options) { o.OverstayEvery = 50 * time.Millisecond 
 // that has not come back; one who left is not.
 func TestOverstayAlarm(t *testing.T) {
 	t.Parallel()
-	ts := startSiteWith(t, optionsOverstay, func(cfg *config.Config) { cfg.VisitorCards.OverstayAt = "00:00" })
+	// The site's day stands at 10:00 until the test moves it past the
+	// overstay time at 18:00: the desk's check runs every 50 ms, and on a
+	// busy machine it would otherwise see the first visitor between her
+	// check-in and check-out.
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	y, m, d := time.Now().In(tokyo).Date()
+	var ahead atomic.Int64
+	ts := startSiteWith(t, func(o *site.Options) {
+		optionsOverstay(o)
+		o.Now = func() time.Time { return time.Date(y, m, d, 10, 0, 0, 0, tokyo).Add(time.Duration(ahead.Load())) }
+	}, func(cfg *config.Config) { cfg.VisitorCards.OverstayAt = "18:00" })
 	live := ts.stream()
 	left := ts.register("Went Home", "Hamana Gear", "lobby")
 	ts.call("POST", "/api/visits/"+left.ID+"/checkin", map[string]any{"card": 11}, nil)
@@ -137,6 +148,7 @@ func TestOverstayAlarm(t *testing.T) {
 	if code := ts.call("POST", "/api/visits/"+stays.ID+"/checkin", map[string]any{"card": 12}, nil); code != http.StatusOK {
 		t.Fatalf("check in: %d", code)
 	}
+	ahead.Store(int64(9 * time.Hour)) // 19:00
 	ev := await(t, live, "overstay alarm", func(ev event.Event) bool { return ev.Type == event.AlarmRaised && ev.Detail["kind"] == "overstay" })
 	if !strings.Contains(ev.Detail["detail"], "Stays Late") || !strings.Contains(ev.Detail["detail"], "badge 12 not returned") {
 		t.Fatalf("overstay alarm: %v", ev.Detail)
