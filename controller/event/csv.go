@@ -1,10 +1,12 @@
 package event
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/sekisho/sekisho/controller/sheet"
@@ -24,6 +26,23 @@ type CSV struct {
 func NewCSV(w io.Writer, loc *time.Location) (*CSV, error) {
 	c := &CSV{w: sheet.NewWriter(w), loc: loc}
 	return c, c.w.Write(CSVHeader)
+}
+
+// RenderCSV is evs as CSV rows without the header, for an export that
+// renders its pages on several cores and writes them in order.
+func RenderCSV(evs []Event, loc *time.Location) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(evs) * 200)
+	c := &CSV{w: sheet.NewWriter(&b), loc: loc}
+	for i := range evs {
+		if err := c.Write(&evs[i]); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.Flush(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // Write adds one event.
@@ -52,7 +71,7 @@ func (c *CSV) Write(e *Event) error {
 		}
 		detail += k + "=" + v
 	}
-	return c.w.Write([]string{fmt.Sprint(e.Seq), e.Time.In(c.loc).Format(time.RFC3339), e.Type, e.Door, e.Side, e.ZoneFrom, e.ZoneTo,
+	return c.w.Write([]string{strconv.FormatInt(e.Seq, 10), e.Time.In(c.loc).Format(time.RFC3339), e.Type, e.Door, e.Side, e.ZoneFrom, e.ZoneTo,
 		pid, name, kind, company, e.Visit, card, e.Reason, e.DecidedBy, e.Actor, cam, sha, still, detail, e.Hash})
 }
 

@@ -92,10 +92,13 @@ func init() {
 		// Reads of a long log go through a memory map rather than a copy
 		// per page: a verify or an export of millions of events is bound
 		// by exactly that.
-		_, err := c.Exec(fmt.Sprintf(`PRAGMA journal_size_limit = %d; PRAGMA mmap_size = %d`, walLimit, 1<<30), nil)
+		_, err := c.Exec(fmt.Sprintf(`PRAGMA journal_size_limit = %d; PRAGMA mmap_size = %d`, walLimit, mmapSize), nil)
 		return err
 	}})
 }
+
+// mmapSize is how much of the database a connection reads through a map.
+const mmapSize = 1 << 30
 
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -309,4 +310,59 @@ func TestVerifyWhileEventsArePublished(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// An export's pages, read in ranges on every core, are every selected
+// event once, newest first, whatever the ranges' size; a reader that stops
+// stops the export.
+func TestEventPagesAcrossRanges(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := t.Context()
+	for i := range 100 {
+		ev := &event.Event{Type: event.AccessGranted, Door: "press-door", ZoneTo: "die-press"}
+		if i%3 == 0 {
+			ev = &event.Event{Type: event.DoorOpened, Door: "floor-door"}
+		}
+		if err := s.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	was := pageSpan
+	t.Cleanup(func() { pageSpan = was })
+	for _, span := range []int64{1, 7, 64, 8192} {
+		pageSpan = span
+		for _, f := range []Filter{{}, {Zone: "die-press"}, {Door: "floor-door"}, {AfterSeq: 10, BeforeSeq: 50}, {Type: "nosuch"}} {
+			var want []int64
+			for g := f; ; {
+				g.Limit = 7
+				page, err := s.Events(ctx, g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ev := range page {
+					want = append(want, ev.Seq)
+				}
+				if len(page) < 7 {
+					break
+				}
+				g.BeforeSeq = page[len(page)-1].Seq
+			}
+			var got []int64
+			if err := s.EventPages(ctx, f, func(evs []event.Event) error {
+				for _, ev := range evs {
+					got = append(got, ev.Seq)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("span %d, %+v: pages %v, want %v", span, f, got, want)
+			}
+		}
+		stop := errors.New("enough")
+		if err := s.EventPages(ctx, Filter{}, func([]event.Event) error { return stop }); !errors.Is(err, stop) {
+			t.Errorf("span %d: a reader that stops: %v", span, err)
+		}
+	}
 }
