@@ -24,7 +24,7 @@ func TestPiBuildRunsUnderQemu(t *testing.T) {
 	makeBin := testtool.Need(t, "make")
 	qemu := testtool.Need(t, "qemu-aarch64")
 	const sysroot = "/usr/aarch64-linux-gnu" // Debian's libc6-arm64-cross, beside the cross compiler
-	out := t.TempDir() // never over a developer's bin/
+	out := t.TempDir()                       // never over a developer's bin/
 	build := exec.Command(makeBin, "-C", "../..", "pi-arm64", "OUT="+out, "VERSION=v0.0.0-qemu", "COMMIT=feedfacecafe")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("make pi-arm64: %v\n%s", err, out)
