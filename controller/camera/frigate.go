@@ -23,6 +23,9 @@ type Frigate struct {
 	// JWT given outright.
 	Username, Password string
 	Token              string
+	// CookieName is Frigate's auth.cookie_name: the cookie its login
+	// answers with (frigate_token when empty).
+	CookieName string
 
 	mu  sync.Mutex
 	jwt string
@@ -78,13 +81,26 @@ func (f *Frigate) token(ctx context.Context, renew bool) (string, error) {
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	cookie := f.CookieName
+	if cookie == "" {
+		cookie = "frigate_token"
+	}
 	for _, c := range res.Cookies() {
-		if c.Name == "frigate_token" && c.Value != "" && res.StatusCode == http.StatusOK {
+		if c.Name == cookie && c.Value != "" && res.StatusCode == http.StatusOK {
 			f.jwt = c.Value
 			return f.jwt, nil
 		}
 	}
-	return "", fmt.Errorf("frigate: login as %s refused: %s", f.Username, res.Status)
+	if res.StatusCode == http.StatusOK {
+		return "", fmt.Errorf("frigate: login as %s: no %s cookie in Frigate's answer: set frigate.cookie_name to Frigate's auth.cookie_name", f.Username, cookie)
+	}
+	return "", fmt.Errorf("frigate: login as %s refused: %s (a user made in Frigate's Settings > Users; bookmarks need one with the admin role)", f.Username, res.Status)
+}
+
+// Get reads one of Frigate's API's answers (a camera's latest.jpg) with
+// the login; the caller closes the body.
+func (f *Frigate) Get(req *http.Request) (*http.Response, error) {
+	return f.do(req, nil)
 }
 
 // RecordingURL is Frigate's frame of camera's recording at t: the link kept
@@ -123,6 +139,11 @@ func (f *Frigate) Bookmark(ctx context.Context, camera, label, who string, durat
 		Success bool   `json:"success"`
 		Message string `json:"message"`
 		EventID string `json:"event_id"`
+	}
+	if res.StatusCode == http.StatusForbidden {
+		// Frigate 0.16+ has roles: a viewer may log in and watch, but
+		// only an admin may create events.
+		return "", fmt.Errorf("frigate: bookmark on %s: %s: Frigate lets only a user with its admin role create events; give Sekisho an admin login (Settings > Users)", camera, res.Status)
 	}
 	if err := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&answer); err != nil || res.StatusCode != http.StatusOK || !answer.Success {
 		return "", fmt.Errorf("frigate: bookmark on %s: %s %s", camera, res.Status, answer.Message)

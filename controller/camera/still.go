@@ -43,6 +43,9 @@ type Stills struct {
 	// Sim answers sim:// URLs with a generated picture, for the demo's
 	// simulated cameras; nil refuses them.
 	Sim func(camera string, at time.Time) ([]byte, error)
+	// Frigate answers the cameras whose auth is frigate (their stills
+	// through Frigate's API, with its login); nil refuses them.
+	Frigate *Frigate
 	// Reuse is how long one still (or one failure) answers for a camera: a
 	// crowd through a door in one second is one picture, and a hung camera
 	// is not asked again and again. Zero asks every time.
@@ -134,7 +137,15 @@ func (s *Stills) fetch(ctx context.Context, cam config.Camera, at time.Time) ([]
 	case "digest":
 		transport = &digest.Transport{Username: cam.Username, Password: cam.Password, Transport: transport}
 	}
-	res, err := (&http.Client{Transport: transport, Timeout: timeout}).Do(req)
+	var res *http.Response
+	if cam.Auth == "frigate" {
+		if s.Frigate == nil {
+			return nil, errors.New("auth frigate needs the site's frigate.url")
+		}
+		res, err = s.Frigate.Get(req)
+	} else {
+		res, err = (&http.Client{Transport: transport, Timeout: timeout}).Do(req)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("no answer within %v", timeout)

@@ -27,11 +27,23 @@ type Subscriber struct {
 	// Shed hears, from Run's goroutine, how many detections a flood made
 	// it drop since it last said so.
 	Shed func(n int)
-	// Available hears Frigate's own word on <root>/available (online,
-	// offline: its last will); it must not block long.
-	Available func(online bool)
+	// Available hears whether Frigate is running, and why not: its word on
+	// <root>/available (online; offline, its last will; stopped, said by
+	// 0.18 on a clean stop), and its stats on <root>/stats, which stop
+	// without a word when 0.14–0.17 stop cleanly (no will is sent then,
+	// and the retained "online" stays). It must not block long.
+	Available func(online bool, why string)
+	// StatsTimeout is how long Frigate may stay silent on <root>/stats
+	// before it is taken for stopped: a few of Frigate's stats_interval
+	// (60 s by default). Zero: three minutes.
+	StatsTimeout time.Duration
+	// Now is the clock the stats are timed on (time.Now when nil).
+	Now func() time.Time
 
 	queue    detectionQueue
+	life     frigateLife
+	lifeWake chan struct{}
+	told     *bool // what Available was last told (nil: nothing yet)
 	mu       sync.Mutex
 	counts   map[string]int
 	lastLog  map[string]time.Time
@@ -55,6 +67,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	s.counts, s.lastLog = map[string]int{}, map[string]time.Time{}
 	s.mu.Unlock()
 	s.queue.init()
+	s.lifeWake = make(chan struct{}, 1)
 	connected := make(chan struct{}, 1)
 	opts := *s.Options
 	opts.SetOrderMatters(false)
@@ -74,12 +87,15 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		if s.Available != nil {
 			root, _, _ := strings.Cut(s.Topic, "/")
 			c.Subscribe(root+"/available", 1, func(_ paho.Client, m paho.Message) {
-				switch string(m.Payload()) {
-				case "online":
-					s.Available(true)
-				case "offline":
-					s.Log.Warn("Frigate says it is offline")
-					s.Available(false)
+				switch word := string(m.Payload()); word {
+				case "online", "offline", "stopped":
+					s.life.said(word, s.now())
+					s.poke()
+				}
+			})
+			c.Subscribe(root+"/stats", 0, func(paho.Client, paho.Message) {
+				if s.life.stats(s.now()) {
+					s.poke()
 				}
 			})
 		}
@@ -96,10 +112,17 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	defer client.Disconnect(250)
 
 	first := true
+	s.life.start(s.now())
+	check := time.NewTicker(max(s.statsTimeout()/8, 10*time.Millisecond))
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-check.C:
+			s.tellLife()
+		case <-s.lifeWake:
+			s.tellLife()
 		case <-connected:
 			if !first {
 				s.catchUp(ctx)

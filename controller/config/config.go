@@ -247,7 +247,10 @@ type Camera struct {
 	Doors       []string `yaml:"doors"`
 	SnapshotURL string   `yaml:"snapshot_url"`
 	// Auth is how the camera wants its stills asked for: "" (none),
-	// basic or digest (Hikvision and most ONVIF cameras).
+	// basic or digest (Hikvision and most ONVIF cameras), or frigate:
+	// through Frigate's API with the site's Frigate login (the default for
+	// a camera Frigate knows that has no snapshot_url:
+	// <frigate.url>/api/<camera>/latest.jpg).
 	Auth     string        `yaml:"auth"`
 	Username string        `yaml:"username"`
 	Password string        `yaml:"password"`
@@ -275,14 +278,26 @@ type FrigateSite struct {
 	// On Frigate's authenticated port (https://frigate:8971): a Frigate
 	// user's name and password (logged in again as its token expires), or
 	// a token (JWT) given outright.
-	Username   string           `yaml:"username"`
-	Password   string           `yaml:"password"`
-	Token      string           `yaml:"token"`
-	Topic      string           `yaml:"topic"` // frigate/events
-	MaxAge     time.Duration    `yaml:"max_age"`
-	Tailgating TailgatingRule   `yaml:"tailgating"`
-	Intrusion  IntrusionRule    `yaml:"intrusion"`
-	Bookmark   *FrigateBookmark `yaml:"bookmark"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	Token    string `yaml:"token"`
+	// CookieName is the name of Frigate's login cookie, its
+	// auth.cookie_name (frigate_token unless changed there).
+	CookieName string `yaml:"cookie_name"`
+	// StatsTimeout is how long Frigate may be silent on <topic
+	// root>/stats before it is taken for stopped (3m: Frigate sends them
+	// every mqtt.stats_interval, 60 s by default).
+	StatsTimeout time.Duration    `yaml:"stats_timeout"`
+	Topic        string           `yaml:"topic"` // frigate/events
+	MaxAge       time.Duration    `yaml:"max_age"`
+	Tailgating   TailgatingRule   `yaml:"tailgating"`
+	Intrusion    IntrusionRule    `yaml:"intrusion"`
+	Bookmark     *FrigateBookmark `yaml:"bookmark"`
+	// Simulated (hardware: sim only) stands a heartbeat in for the Frigate
+	// the demo factory has not got: "online" and stats on the broker, as a
+	// running Frigate sends them, so the demo's board shows no
+	// frigate_offline for a camera system it never had.
+	Simulated bool `yaml:"simulated"`
 }
 
 // TailgatingRule counts people through a door's camera view after a grant.

@@ -71,7 +71,9 @@ func TestBrokenConfigs(t *testing.T) {
 		{"bad time zone", "timezone: Mars/Olympus\n" + base, `bad.yaml:1: timezone: unknown time zone "Mars/Olympus"`},
 		{"camera without http", base + "cameras:\n  - { id: c1, zone: hall, snapshot_url: \"rtsp://cam/stream\" }\n", `bad.yaml:11: cameras[0].snapshot_url: "rtsp://cam/stream": want an http:// or https:// URL`},
 		{"sim camera on a real Pi", "hardware: periph\n" + base + "cameras:\n  - { id: c1, zone: hall, snapshot_url: \"sim://c1\" }\n", `bad.yaml:12: cameras[0].snapshot_url: "sim://c1": sim:// cameras exist only with hardware: sim`},
-		{"camera auth unknown", base + "cameras:\n  - id: c1\n    zone: hall\n    auth: ntlm\n", `bad.yaml:13: cameras[0].auth: auth "ntlm": want basic or digest`},
+		{"camera auth unknown", base + "cameras:\n  - id: c1\n    zone: hall\n    auth: ntlm\n", `bad.yaml:13: cameras[0].auth: auth "ntlm": want basic, digest or frigate`},
+		{"camera through Frigate without Frigate", base + "cameras:\n  - id: c1\n    zone: hall\n    auth: frigate\n    snapshot_url: http://cam/x.jpg\n", `bad.yaml:13: cameras[0].auth: auth frigate asks Frigate's API with the site's Frigate login: give frigate.url`},
+		{"frigate silent for a day", base + "frigate:\n  url: http://frigate:5000\n  stats_timeout: 24h\n", `bad.yaml:12: frigate.stats_timeout: 24h0m0s: want up to 1h0m0s`},
 		{"camera too patient", base + "cameras:\n  - id: c1\n    zone: hall\n    timeout: 10s\n", `bad.yaml:13: cameras[0].timeout: 10s: want 100ms to 2s`},
 		{"frigate zone to nowhere", base + "cameras:\n  - id: c1\n    zone: hall\n    frigate: { camera: hall_1, zones: { yard: garden } }\n", `bad.yaml:13: cameras[0].frigate.zones.yard: no zone "garden" is defined`},
 		{"frigate login half given", base + "frigate:\n  url: https://frigate:8971\n  username: sekisho\n", `bad.yaml:12: frigate.username: give Frigate's username and password together`},
@@ -139,5 +141,36 @@ func TestSchedule(t *testing.T) {
 		if got := s.Allows(at); got != tt.want {
 			t.Errorf("Allows(%s %s) = %v, want %v", at.Weekday(), tt.at, got, tt.want)
 		}
+	}
+}
+
+// A camera Frigate knows, with no address of its own, gives its stills
+// through Frigate's API with the site's Frigate login; Frigate's login
+// cookie and its silence are as configured, or Frigate's defaults.
+func TestCameraStillsThroughFrigate(t *testing.T) {
+	cfg, err := Parse("site.yaml", []byte(base+`cameras:
+  - id: c1
+    zone: hall
+    frigate: { camera: hall 1 }
+  - id: c2
+    zone: hall
+    snapshot_url: http://cam2/jpg
+    frigate: { camera: hall_2 }
+frigate:
+  url: https://frigate:8971/
+  username: sekisho
+  password: a long password
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Cameras[0]; c.SnapshotURL != "https://frigate:8971/api/hall%201/latest.jpg" || c.Auth != "frigate" {
+		t.Errorf("camera known to Frigate: %s, auth %q", c.SnapshotURL, c.Auth)
+	}
+	if c := cfg.Cameras[1]; c.SnapshotURL != "http://cam2/jpg" || c.Auth != "" {
+		t.Errorf("camera with its own address: %s, auth %q", c.SnapshotURL, c.Auth)
+	}
+	if cfg.Frigate.CookieName != "frigate_token" || cfg.Frigate.StatsTimeout != 3*time.Minute {
+		t.Errorf("defaults: cookie %q, stats timeout %v", cfg.Frigate.CookieName, cfg.Frigate.StatsTimeout)
 	}
 }

@@ -191,6 +191,13 @@ func (c *checker) validate(cfg *Config) {
 		for j, d := range cam.Doors {
 			c.ref(p.with("doors", j), d, "door", doors)
 		}
+		// A camera Frigate knows gives its latest frame through Frigate's
+		// own API, with the site's Frigate login, when no address is given.
+		if cam.SnapshotURL == "" && cam.Frigate != nil && cam.Frigate.Camera != "" && cfg.Frigate != nil && cfg.Frigate.URL != "" &&
+			(cam.Auth == "" || cam.Auth == "frigate") {
+			cam.SnapshotURL = strings.TrimRight(cfg.Frigate.URL, "/") + "/api/" + url.PathEscape(cam.Frigate.Camera) + "/latest.jpg"
+			cam.Auth = "frigate"
+		}
 		if cam.SnapshotURL != "" {
 			u, err := url.Parse(cam.SnapshotURL)
 			switch {
@@ -202,10 +209,14 @@ func (c *checker) validate(cfg *Config) {
 		}
 		switch cam.Auth {
 		case "", "basic", "digest":
+		case "frigate":
+			if cfg.Frigate == nil || cfg.Frigate.URL == "" {
+				c.at(p.with("auth"), "auth frigate asks Frigate's API with the site's Frigate login: give frigate.url")
+			}
 		default:
-			c.at(p.with("auth"), "auth %q: want basic or digest", cam.Auth)
+			c.at(p.with("auth"), "auth %q: want basic, digest or frigate", cam.Auth)
 		}
-		if cam.Auth != "" && cam.Username == "" {
+		if (cam.Auth == "basic" || cam.Auth == "digest") && cam.Username == "" {
 			c.at(p.with("username"), "auth %s needs a username", cam.Auth)
 		}
 		if cam.Timeout == 0 {
@@ -227,7 +238,7 @@ func (c *checker) validate(cfg *Config) {
 		}
 	}
 	if f := cfg.Frigate; f != nil {
-		c.validateFrigate(f)
+		c.validateFrigate(f, cfg.Hardware)
 	}
 	assets := map[string]path{}
 	for i, a := range cfg.Assets {
@@ -356,7 +367,7 @@ func (c *checker) validate(cfg *Config) {
 	}
 }
 
-func (c *checker) validateFrigate(f *FrigateSite) {
+func (c *checker) validateFrigate(f *FrigateSite, hardware string) {
 	p := path{"frigate"}
 	if f.URL != "" {
 		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -372,6 +383,12 @@ func (c *checker) validateFrigate(f *FrigateSite) {
 	case (f.Username != "" || f.Token != "") && f.URL == "":
 		c.at(p.with("url"), "a Frigate login needs Frigate's URL (its authenticated port, https://frigate:8971)")
 	}
+	switch {
+	case f.Simulated && hardware != "sim":
+		c.at(p.with("simulated"), "a simulated Frigate exists only with hardware: sim; a real site hears its real Frigate")
+	case f.Simulated && f.URL != "":
+		c.at(p.with("simulated"), "a simulated Frigate and a real one at url: choose one")
+	}
 	if f.Topic == "" {
 		f.Topic = "frigate/events"
 	}
@@ -386,6 +403,7 @@ func (c *checker) validateFrigate(f *FrigateSite) {
 		{[]any{"tailgating", "window"}, &f.Tailgating.Window, 10 * time.Second, 2 * time.Minute, "people are counted this long after a grant"},
 		{[]any{"tailgating", "before"}, &f.Tailgating.Before, 3 * time.Second, time.Minute, "and this long before it"},
 		{[]any{"intrusion", "grace"}, &f.Intrusion.Grace, 30 * time.Second, time.Hour, "after the last badge in or out"},
+		{[]any{"stats_timeout"}, &f.StatsTimeout, 3 * time.Minute, time.Hour, "Frigate silent on its stats this long is taken for stopped: a few of its mqtt.stats_interval"},
 	}
 	for _, d := range defaults {
 		switch {
@@ -394,6 +412,9 @@ func (c *checker) validateFrigate(f *FrigateSite) {
 		case *d.v < 0 || *d.v > d.max:
 			c.at(p.with(d.key...), "%v: want up to %v (%s)", *d.v, d.max, d.what)
 		}
+	}
+	if f.CookieName == "" {
+		f.CookieName = "frigate_token"
 	}
 	if f.Bookmark == nil {
 		f.Bookmark = &FrigateBookmark{}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/camera"
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/demo"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sekisho"
@@ -54,7 +55,8 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 	}
 	if f := cfg.Frigate; f != nil {
 		if f.URL != "" {
-			c.frigate = &camera.Frigate{URL: f.URL, Username: f.Username, Password: f.Password, Token: f.Token}
+			c.frigate = &camera.Frigate{URL: f.URL, Username: f.Username, Password: f.Password, Token: f.Token, CookieName: f.CookieName}
+			c.stills.Frigate = c.frigate
 		}
 		opts, err := b.ClientOptions("sekisho-"+cfg.Site+"-frigate-"+store.NewSecret(4), mqttlink.RetryLog)
 		if err != nil {
@@ -63,7 +65,7 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 		c.sub = &camera.Subscriber{Options: opts, Topic: f.Topic, Frigate: c.frigate, MaxAge: f.MaxAge,
 			Log: s.log.With("part", "frigate"), Handle: func(d camera.Detection) error { return s.onDetection(ctx, d) },
 			Urgent: c.corr.Urgent, Shed: func(n int) { s.frigateShed(ctx, n) },
-			Available: func(online bool) { s.frigateAvailable(ctx, online) }}
+			Available: func(online bool, why string) { s.frigateAvailable(ctx, online, why) }, StatsTimeout: f.StatsTimeout}
 	}
 	s.cams = c
 	s.afterLog.cams.Store(c)
@@ -72,6 +74,14 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 	if c.sub != nil {
 		s.goRun("frigate", c.sub.Run, ctx)
 		s.goRun("correlate", s.correlate, ctx)
+	}
+	if f := cfg.Frigate; f != nil && f.Simulated && s.Sim != nil {
+		opts, err := b.ClientOptions("sekisho-"+cfg.Site+"-simulated-frigate-"+store.NewSecret(4), mqttlink.RetryLog)
+		if err != nil {
+			return fmt.Errorf("site: simulated frigate: %w", err)
+		}
+		root, _, _ := strings.Cut(f.Topic, "/")
+		s.goRun("simulated-frigate", func(ctx context.Context) error { return demo.Frigate(ctx, opts, root, f.StatsTimeout/3) }, ctx)
 	}
 	return nil
 }
@@ -265,16 +275,17 @@ func (s *Site) raiseFinding(ctx context.Context, f camera.Finding) {
 	s.alarms.RaiseWith(sekisho.Alarm{Kind: f.Kind, Severity: f.Severity, Door: f.Door, Detail: f.Detail}, &event.Event{Door: f.Door, ZoneTo: f.Zone, Camera: &event.Camera{ID: f.Camera}, Detail: detail})
 }
 
-// frigateAvailable hears Frigate's own word on frigate/available: offline
-// means no camera is watching for tailgaters, intruders or phones, which
-// the guards must know; online again clears it.
-func (s *Site) frigateAvailable(ctx context.Context, online bool) {
+// frigateAvailable hears whether Frigate runs (its word on
+// frigate/available, or its stats stopping): a stopped Frigate means no
+// camera is watching for tailgaters, intruders or phones, which the guards
+// must know; running again clears it.
+func (s *Site) frigateAvailable(ctx context.Context, online bool, why string) {
 	s.do(ctx, func(ctx context.Context) {
 		switch {
 		case !online && !s.frigateDown:
 			s.frigateDown = true
 			s.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmFrigateOffline,
-				Detail: "Frigate says it is offline: no detections of tailgating, intruders or phones until it is back"})
+				Detail: why + ": no detections of tailgating, intruders or phones until it is back"})
 		case online && s.frigateDown:
 			s.frigateDown = false
 			s.alarms.Clear("", sekisho.AlarmFrigateOffline)
