@@ -22,14 +22,26 @@ type Detection struct {
 	End         time.Time // zero while it is still seen
 	HasSnapshot bool
 	CaughtUp    bool // read back from Frigate's API after a gap, not heard live
+	// SubLabel and SubScore: the name Frigate 0.16+ recognised on the
+	// object (a face from its library, a known plate) and its score; empty
+	// without one. A sub-label with no score (Frigate before 0.14, or one
+	// set through the API, as Sekisho's own bookmarks are) is not a
+	// recognition and is left out.
+	SubLabel string
+	SubScore float64
 }
 
 // Reject is a message Sekisho will not act on, with the kind it is counted
 // under.
 type Reject struct {
-	Kind   string // too_large, bad_json, bad_type, missing_field, stale, future, unknown_camera, overflow
+	Kind   string // one of RejectKinds
 	Detail string
 }
+
+// RejectKinds is every kind a Frigate message is refused under: the
+// metrics show each from the start, at 0.
+var RejectKinds = []string{"too_large", "bad_json", "bad_type", "missing_field", "false_positive", "stale", "future",
+	"unknown_camera", "overflow", "bad_score", "bad_name", "error"}
 
 func (r *Reject) Error() string { return r.Kind + ": " + r.Detail }
 
@@ -54,6 +66,9 @@ type object struct {
 	EnteredZones  []string `json:"entered_zones"`
 	HasSnapshot   bool     `json:"has_snapshot"`
 	FalsePositive bool     `json:"false_positive"`
+	// SubLabel is null, "name" (set by hand or the API) or, from 0.14 on,
+	// ["name", score] when Frigate recognised it.
+	SubLabel json.RawMessage `json:"sub_label"`
 }
 
 // ParseMessage reads a frigate/events payload. Detections that started more
@@ -96,6 +111,9 @@ func ParseMessage(payload []byte, now time.Time, maxAge time.Duration) (Detectio
 		Start: fromUnix(a.StartTime), HasSnapshot: a.HasSnapshot}
 	if a.EndTime != nil && *a.EndTime > 0 && *a.EndTime < 1e11 {
 		d.End = fromUnix(*a.EndTime)
+	}
+	if name, score, ok := scoredSubLabel(a.SubLabel); ok {
+		d.SubLabel, d.SubScore = name, score
 	}
 	if a.FalsePositive {
 		return Detection{}, reject("false_positive", "Frigate marked %s a false positive", a.ID)

@@ -27,6 +27,11 @@ type Subscriber struct {
 	// Shed hears, from Run's goroutine, how many detections a flood made
 	// it drop since it last said so.
 	Shed func(n int)
+	// Recognized hears, from paho's goroutines, each name Frigate 0.16+
+	// recognised: a sub_label with its score on a detection, or a face or
+	// plate on <root>/tracked_object_update. It must touch memory only; a
+	// *Reject it returns is counted.
+	Recognized func(Recognition) error
 	// Available hears whether Frigate is running, and why not: its word on
 	// <root>/available (online; offline, its last will; stopped, said by
 	// 0.18 on a clean stop), and its stats on <root>/stats, which stop
@@ -74,18 +79,35 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		// Handlers never block: they hand over to Run's goroutine.
 		c.Subscribe(s.Topic, 0, func(_ paho.Client, m paho.Message) {
-			d, err := ParseMessage(m.Payload(), time.Now(), s.MaxAge)
+			now := time.Now()
+			d, err := ParseMessage(m.Payload(), now, s.MaxAge)
 			if err != nil {
 				s.refuse(err)
 				return
+			}
+			if r, ok := d.Recognition(now); ok && s.Recognized != nil {
+				if err := s.Recognized(r); err != nil {
+					s.refuse(err)
+				}
 			}
 			urgent := s.Urgent != nil && s.Urgent(d)
 			if shed := s.queue.push(d, urgent); shed {
 				s.refuse(reject("overflow", "detections arrive faster than they are weighed; a routine one was shed"))
 			}
 		})
+		root, _, _ := strings.Cut(s.Topic, "/")
+		if s.Recognized != nil {
+			c.Subscribe(root+"/tracked_object_update", 0, func(_ paho.Client, m paho.Message) {
+				r, ok, err := ParseObjectUpdate(m.Payload(), time.Now(), s.MaxAge)
+				if err == nil && ok {
+					err = s.Recognized(r)
+				}
+				if err != nil {
+					s.refuse(err)
+				}
+			})
+		}
 		if s.Available != nil {
-			root, _, _ := strings.Cut(s.Topic, "/")
 			c.Subscribe(root+"/available", 1, func(_ paho.Client, m paho.Message) {
 				switch word := string(m.Payload()); word {
 				case "online", "offline", "stopped":

@@ -293,6 +293,7 @@ type FrigateSite struct {
 	Tailgating   TailgatingRule   `yaml:"tailgating"`
 	Intrusion    IntrusionRule    `yaml:"intrusion"`
 	Bookmark     *FrigateBookmark `yaml:"bookmark"`
+	Recognition  RecognitionRule  `yaml:"recognition"`
 	// Simulated (hardware: sim only) stands a heartbeat in for the Frigate
 	// the demo factory has not got: "online" and stats on the broker, as a
 	// running Frigate sends them, so the demo's board shows no
@@ -304,6 +305,20 @@ type FrigateSite struct {
 type TailgatingRule struct {
 	Window time.Duration `yaml:"window"` // people counted until this long after the grant (10s)
 	Before time.Duration `yaml:"before"` // and from this long before it, as they walk up (3s)
+}
+
+// RecognitionRule puts the names Frigate 0.16+ recognises (faces from its
+// library, known plates) beside the grants at a door.
+type RecognitionRule struct {
+	// Window: names recognised at a door's cameras this long either side
+	// of a grant there are put beside it (10s).
+	Window time.Duration `yaml:"window"`
+	// MismatchAlarm raises badge_face_mismatch when a face is recognised
+	// as someone other than the badge holder (off by default: read the
+	// README's notice first). Never a denial.
+	MismatchAlarm bool `yaml:"mismatch_alarm"`
+	// Threshold is the least score of a face for the alarm (0.8).
+	Threshold float64 `yaml:"threshold"`
 }
 
 // IntrusionRule weighs a person seen in a restricted zone nobody badged into.

@@ -403,6 +403,7 @@ func (c *checker) validateFrigate(f *FrigateSite, hardware string) {
 		{[]any{"tailgating", "window"}, &f.Tailgating.Window, 10 * time.Second, 2 * time.Minute, "people are counted this long after a grant"},
 		{[]any{"tailgating", "before"}, &f.Tailgating.Before, 3 * time.Second, time.Minute, "and this long before it"},
 		{[]any{"intrusion", "grace"}, &f.Intrusion.Grace, 30 * time.Second, time.Hour, "after the last badge in or out"},
+		{[]any{"recognition", "window"}, &f.Recognition.Window, 10 * time.Second, 2 * time.Minute, "names recognised this long either side of a grant are put beside it"},
 		{[]any{"stats_timeout"}, &f.StatsTimeout, 3 * time.Minute, time.Hour, "Frigate silent on its stats this long is taken for stopped: a few of its mqtt.stats_interval"},
 	}
 	for _, d := range defaults {
@@ -415,6 +416,12 @@ func (c *checker) validateFrigate(f *FrigateSite, hardware string) {
 	}
 	if f.CookieName == "" {
 		f.CookieName = "frigate_token"
+	}
+	switch t := f.Recognition.Threshold; {
+	case t == 0:
+		f.Recognition.Threshold = 0.8
+	case t < 0.5 || t > 1 || t != t:
+		c.at(p.with("recognition", "threshold"), "%v: want a face's score from 0.5 to 1", t)
 	}
 	if f.Bookmark == nil {
 		f.Bookmark = &FrigateBookmark{}

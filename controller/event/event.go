@@ -27,11 +27,12 @@ const (
 	VisitorCheckedIn  = "visitor.checked_in"
 	VisitorCheckedOut = "visitor.checked_out"
 	CoverConfirmed    = "visitor.cover_confirmed"
-	CameraSnapshot    = "camera.snapshot"  // a still taken for the event in detail.for
-	CameraFailed      = "camera.failed"    // a camera gave no still; detail.error says why
-	CameraDetection   = "camera.detection" // Frigate first saw an object
-	CameraPruned      = "camera.pruned"    // a day of stills removed by the retention policy (detail.day)
-	CameraShed        = "camera.shed"      // a flood of Frigate messages made routine detections be dropped (detail.shed)
+	CameraSnapshot    = "camera.snapshot"   // a still taken for the event in detail.for
+	CameraFailed      = "camera.failed"     // a camera gave no still; detail.error says why
+	CameraDetection   = "camera.detection"  // Frigate first saw an object
+	CameraRecognized  = "camera.recognized" // names Frigate recognised around the grant in detail.for
+	CameraPruned      = "camera.pruned"     // a day of stills removed by the retention policy (detail.day)
+	CameraShed        = "camera.shed"       // a flood of Frigate messages made routine detections be dropped (detail.shed)
 	AlarmRaised       = "alarm.raised"
 	AlarmAcknowledged = "alarm.acknowledged"
 	AlarmCleared      = "alarm.cleared"
@@ -111,6 +112,7 @@ var Types = []string{
 	CameraSnapshot,
 	CameraFailed,
 	CameraDetection,
+	CameraRecognized,
 	CameraPruned,
 	CameraShed,
 	AlarmRaised,

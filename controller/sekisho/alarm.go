@@ -26,11 +26,12 @@ const (
 	// At the visitor desk.
 	AlarmOverstay AlarmKind = "overstay" // a visitor still checked in after hours
 	// From the cameras.
-	AlarmTailgating      AlarmKind = "tailgating"       // more people through than badged
-	AlarmIntrusion       AlarmKind = "intrusion"        // someone in a zone nobody badged into
-	AlarmPhone           AlarmKind = "phone"            // a phone in a no-phones zone
-	AlarmFrigateOffline  AlarmKind = "frigate_offline"  // no camera is watching
-	AlarmFrigateOverflow AlarmKind = "frigate_overflow" // detections came faster than weighed
+	AlarmTailgating      AlarmKind = "tailgating"          // more people through than badged
+	AlarmIntrusion       AlarmKind = "intrusion"           // someone in a zone nobody badged into
+	AlarmPhone           AlarmKind = "phone"               // a phone in a no-phones zone
+	AlarmFrigateOffline  AlarmKind = "frigate_offline"     // no camera is watching
+	AlarmFrigateOverflow AlarmKind = "frigate_overflow"    // detections came faster than weighed
+	AlarmBadgeMismatch   AlarmKind = "badge_face_mismatch" // a face recognised as someone other than the card's holder
 	// From door Pis.
 	AlarmBridgeRejected  AlarmKind = "bridge_rejected"  // messages in a door Pi's name refused
 	AlarmBridgeUnvouched AlarmKind = "bridge_unvouched" // a cut-off Pi let in a card it may not have known was revoked
@@ -73,6 +74,7 @@ var Kinds = []KindInfo{
 	{AlarmPhone, Critical, false, "携帯電話（撮影禁止エリア）", "Phone in a no-phones zone"},
 	{AlarmFrigateOffline, High, false, "カメラ監視の停止（Frigate オフライン）", "Cameras not watching (Frigate offline)"},
 	{AlarmFrigateOverflow, High, false, "カメラ検知の過負荷", "Camera detections overloaded"},
+	{AlarmBadgeMismatch, High, false, "カードと顔の不一致", "Badge and face do not match"},
 	{AlarmBridgeRejected, High, false, "ドアPiへのなりすまし", "Someone speaking for a door Pi"},
 	{AlarmBridgeUnvouched, High, true, "ドアPiの単独判断（失効の可能性があるカード）", "A door Pi let in a card it may not know was revoked"},
 	{AlarmStorage, Critical, false, "記録の保存障害（ディスク）", "Log storage (disk)"},

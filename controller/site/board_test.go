@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sekisho/sekisho/controller/config"
+	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/testtool"
 )
 
@@ -269,16 +270,25 @@ func TestBoardAlarmsAndMuster(t *testing.T) {
 	}
 }
 
-// A restricted entry on the board carries the camera's still; a click opens
-// it full size in the page.
+// A restricted entry on the board carries the camera's still, and the name
+// Frigate recognised beside it (red: not the card's holder); a click opens
+// the still full size in the page, naming them too.
 func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
 	t.Parallel()
-	ts := startSite(t, "")
+	ts := startSite(t, "", func(cfg *config.Config) { cfg.Frigate.Recognition.Window = 3 * time.Second })
 	ctx := ts.guardAtBoard(t)
+	live := ts.stream()
+	awaitSubscriber(t, live, publisher(t, ts.MQTTURL()))
 	ts.swipe("r-press-out", 12, 345) // Sato, a press operator, on the demo's simulated camera
+	grant := await(t, live, "Sato's grant", isType(event.AccessGranted, nil))
+	publishFace(t, ts.MQTTURL(), "Tanaka Jiro", 0.92, grant.Time)
 	thumb := `#events tbody tr[data-type="access.granted"] td.cam a.still img`
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(thumb))); err != nil {
+	name := `#events tbody tr[data-type="access.granted"] td.cam .recognized.mismatch`
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(thumb)), chromedp.WaitVisible(chromedp.CSS(name))); err != nil {
 		t.Fatal(err)
+	}
+	if said, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(name))); err != nil || !strings.Contains(said, "Tanaka Jiro 0.92") {
+		t.Fatalf("the name beside the entry: %q (%v)", said, err)
 	}
 	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => {
 		const img = document.querySelector(`+"`"+thumb+"`"+`);
@@ -297,10 +307,11 @@ func TestBoardShowsTheStillOfARestrictedEntry(t *testing.T) {
 	// The full-size still says when, where and who, beside its camera and hash.
 	caption, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#still-view figcaption span`)))
 	if err != nil || !strings.Contains(caption, "プレスエリア扉") || !strings.Contains(caption, "Sato") || !strings.Contains(caption, "SHA-256") ||
+		!strings.Contains(caption, "Tanaka Jiro") ||
 		!regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`).MatchString(caption) {
 		t.Fatalf("full-size still's caption %q (%v)", caption, err)
 	}
-	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#events tbody tr[data-type^="camera."]').length`))
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#events tbody tr:is([data-type="camera.snapshot"], [data-type="camera.recognized"])').length`))
 	if err != nil || rows != 0 {
 		t.Fatalf("camera events got rows of their own: %d %v", rows, err)
 	}

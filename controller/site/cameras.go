@@ -28,6 +28,7 @@ type cameras struct {
 	stills  *camera.Stills
 	frigate *camera.Frigate // nil without frigate.url
 	corr    *camera.Correlator
+	recog   *camera.Recognizer
 	sub     *camera.Subscriber // nil without a frigate block
 	jobs    chan event.Event
 	atDoor  map[string][]config.Camera // made once: the door's loop looks here per event
@@ -40,6 +41,7 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 	c := &cameras{
 		stills: &camera.Stills{Dir: camera.StillsDir(cfg.DataDir), Location: cfg.Location, Reuse: time.Second},
 		corr:   camera.NewCorrelator(cfg, s.engine.Occupancy),
+		recog:  camera.NewRecognizer(cfg),
 		jobs:   make(chan event.Event, 256),
 		atDoor: map[string][]config.Camera{},
 		config: cfg,
@@ -64,7 +66,7 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 		}
 		c.sub = &camera.Subscriber{Options: opts, Topic: f.Topic, Frigate: c.frigate, MaxAge: f.MaxAge,
 			Log: s.log.With("part", "frigate"), Handle: func(d camera.Detection) error { return s.onDetection(ctx, d) },
-			Urgent: c.corr.Urgent, Shed: func(n int) { s.frigateShed(ctx, n) },
+			Urgent: c.corr.Urgent, Shed: func(n int) { s.frigateShed(ctx, n) }, Recognized: c.recog.Heard,
 			Available: func(online bool, why string) { s.frigateAvailable(ctx, online, why) }, StatsTimeout: f.StatsTimeout}
 	}
 	s.cams = c
@@ -126,7 +128,10 @@ func (c *cameras) FrigateRejects() map[string]int {
 	if c == nil || c.sub == nil {
 		return nil
 	}
-	return c.sub.Rejects()
+	if m := c.sub.Rejects(); m != nil {
+		return m
+	}
+	return map[string]int{}
 }
 
 // logged hands a logged event to the cameras: grants to the correlator,
@@ -134,6 +139,9 @@ func (c *cameras) FrigateRejects() map[string]int {
 func (c *cameras) logged(ev *event.Event) {
 	if ev.Type == event.AccessGranted && ev.DecidedBy == "" {
 		c.corr.Grant(ev.ID, ev.Door, ev.ZoneFrom, ev.ZoneTo, ev.Time)
+		if ev.Person != nil {
+			c.recog.Grant(ev.ID, ev.Seq, ev.Door, ev.ZoneTo, ev.Person.ID, ev.Person.Name, ev.Time)
+		}
 	}
 	if !c.wantsStill(ev) || time.Since(ev.Time) > stillAge {
 		return
@@ -259,6 +267,12 @@ func (s *Site) correlate(ctx context.Context) error {
 		case now := <-t.C:
 			for _, f := range s.cams.corr.Due(now) {
 				s.raiseFinding(ctx, f)
+			}
+			for _, c := range s.cams.recog.Due(now) {
+				s.journal.Record(recognizedEvent(c))
+				if a, ev, ok := mismatchAlarm(s.Config, c); ok {
+					s.alarms.RaiseWith(a, ev)
+				}
 			}
 		}
 	}

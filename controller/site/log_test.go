@@ -127,17 +127,20 @@ func TestManagerExportsTheirZonesLog(t *testing.T) {
 }
 
 // The manager's entry log in the browser: their zone, the lines, and the
-// press camera's still beside the entry.
+// press camera's still beside the entry, with the face Frigate recognised.
 func TestManagerEntryLogInTheBrowser(t *testing.T) {
 	t.Parallel()
-	ts := startSite(t, "")
+	ts := startSite(t, "", func(cfg *config.Config) { cfg.Frigate.Recognition.Window = 2 * time.Second })
 	if err := ts.Store.CreateUser(context.Background(), "kimura", "manager", []string{"die-press"}, "press-log-2026"); err != nil {
 		t.Fatal(err)
 	}
 	live := ts.stream()
+	awaitSubscriber(t, live, publisher(t, ts.MQTTURL()))
 	ts.swipe("r-press-out", 12, 345) // Sato
 	grant := await(t, live, "press grant", isType(event.AccessGranted, nil))
+	publishFace(t, ts.MQTTURL(), strings.ToLower(grant.Person.Name), 0.88, grant.Time)
 	await(t, live, "its still", isType(event.CameraSnapshot, func(ev event.Event) bool { return ev.Detail["for"] == grant.ID }))
+	await(t, live, "the face beside it", isType(event.CameraRecognized, func(ev event.Event) bool { return ev.Detail["for"] == grant.ID }))
 
 	ctx := browser(t)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -158,6 +161,11 @@ func TestManagerEntryLogInTheBrowser(t *testing.T) {
 	who, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#log tbody tr[data-type="access.granted"] td:nth-child(3)`)))
 	if err != nil || !strings.Contains(who, "Sato") {
 		t.Fatalf("who went in: %q %v", who, err)
+	}
+	// The holder's own face: beside the entry, not marked.
+	face, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(e => e ? e.className + " " + e.textContent : "none")(document.querySelector('#log tbody tr[data-type="access.granted"] td.cam .recognized'))`))
+	if err != nil || !strings.Contains(face, strings.ToLower(grant.Person.Name)+" 0.88") || strings.Contains(face, "mismatch") {
+		t.Fatalf("the face beside the entry: %q %v", face, err)
 	}
 	waitFor(t, "reading the log in the log", func() bool {
 		views, _ := ts.Store.Events(context.Background(), store.Filter{Type: event.AuditViewed})

@@ -2,6 +2,7 @@ package site_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
+	"github.com/sekisho/sekisho/controller/testtool"
 )
 
 // Guessing a password from the LAN: after a few failures each try waits
@@ -80,9 +82,11 @@ func TestLoginBackoffAndAlarm(t *testing.T) {
 		return false
 	})
 	var evs []event.Event
-	waitFor(t, "auth events with the address", func() bool {
+	kinds := map[string]int{}
+	if !testtool.Until(30*time.Second, func() bool {
+		evs = nil
 		ts.call("GET", "/api/events?type=auth.&limit=100", nil, &evs)
-		kinds := map[string]int{}
+		kinds = map[string]int{}
 		for _, ev := range evs {
 			if ev.Detail["addr"] != "127.0.0.1" || ev.Detail["user"] != "kato" {
 				continue
@@ -90,7 +94,13 @@ func TestLoginBackoffAndAlarm(t *testing.T) {
 			kinds[ev.Type+" "+ev.Detail["reason"]]++
 		}
 		return kinds["auth.failed bad_password"] >= 14 && kinds["auth.failed locked_out"] >= 1 && kinds["auth.login "] == 1
-	})
+	}) {
+		var all []string
+		for _, ev := range evs {
+			all = append(all, fmt.Sprintf("%d %s %s %v", ev.Seq, ev.Time.Format(time.RFC3339), ev.Type, ev.Detail))
+		}
+		t.Fatalf("auth events with the address, by kind: %v; of these:\n%s", kinds, strings.Join(all, "\n"))
+	}
 }
 
 // fromAddress is a client whose connections come from addr (a loopback

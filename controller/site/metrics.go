@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sekisho/sekisho/controller/camera"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sekisho"
@@ -151,8 +152,10 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descBridgeInStep, one(st.InStep), st.ID)
 		}
 	}
-	for kind, n := range s.cams.FrigateRejects() {
-		ch <- prometheus.MustNewConstMetric(descFrigate, prometheus.CounterValue, float64(n), kind)
+	if refused := s.cams.FrigateRejects(); refused != nil {
+		for _, kind := range camera.RejectKinds {
+			ch <- prometheus.MustNewConstMetric(descFrigate, prometheus.CounterValue, float64(refused[kind]), kind)
+		}
 	}
 	if free, _, err := s.freeSpace(s.Config.DataDir); err == nil {
 		gauge(descDiskFree, float64(free))

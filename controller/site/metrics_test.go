@@ -66,6 +66,8 @@ func TestMetricsForPrometheus(t *testing.T) {
 		`sekisho_alarms_open{kind="forced"} 0`,
 		`sekisho_door_alarm{door="press-door",kind="forced"} 0`,
 		`sekisho_camera_failures_total{camera="cam-press-1"} 0`,
+		`sekisho_frigate_refused_total{kind="bad_json"} 0`,
+		`sekisho_frigate_refused_total{kind="bad_name"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("no %s in the scrape", want)

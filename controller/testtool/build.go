@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -13,8 +12,10 @@ import (
 // binary is race-checked too (and reuses the test build's cache).
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
+	// The go that runs the tests, as `go test` names it in GOROOT; else
+	// the one on PATH.
+	goCmd := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(goCmd); os.Getenv("GOROOT") == "" || err != nil {
 		goCmd = Need(t, "go")
 	}
 	out := filepath.Join(t.TempDir(), filepath.Base(pkg))

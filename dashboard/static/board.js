@@ -72,8 +72,8 @@
     return tr;
   }
 
-  // A camera's still belongs beside the event it was taken for, not on a
-  // line of its own.
+  // A camera's still, and the names Frigate recognised, belong beside the
+  // event they were taken for, not on a line of their own.
   function attachStill(ev) {
     const id = ev.detail.for;
     const list = stills.get(id) || [];
@@ -120,7 +120,7 @@
   }
 
   function add(ev) {
-    if ((ev.type === "camera.snapshot" || ev.type === "camera.failed") && ev.detail && ev.detail.for) {
+    if (Stills.BESIDE.has(ev.type) && ev.detail && ev.detail.for) {
       attachStill(ev);
       return;
     }

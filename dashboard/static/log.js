@@ -24,12 +24,13 @@
     const q = query();
     $("#l-csv").href = "/api/events.csv?" + q;
     try {
-      const stillQ = new URLSearchParams(q);
+      const stillQ = new URLSearchParams(q), namesQ = new URLSearchParams(q);
       stillQ.set("type", "camera.snapshot");
-      q.set("limit", "1000"); stillQ.set("limit", "1000");
-      const [evs, stills] = await Promise.all([api("/api/events?" + q), api("/api/events?" + stillQ)]);
+      namesQ.set("type", "camera.recognized");
+      q.set("limit", "1000"); stillQ.set("limit", "1000"); namesQ.set("limit", "1000");
+      const [evs, stills, names] = await Promise.all([api("/api/events?" + q), api("/api/events?" + stillQ), api("/api/events?" + namesQ)]);
       const byEvent = new Map();
-      for (const s of stills) {
+      for (const s of [...stills, ...names]) {
         const list = byEvent.get(s.detail.for) || [];
         list.push(s);
         byEvent.set(s.detail.for, list);

@@ -58,15 +58,6 @@ func (b Bits) field(from, n int) uint64 {
 	return v
 }
 
-// ones counts the set bits in [from, to].
-func (b Bits) ones(from, to int) int {
-	c := 0
-	for _, bit := range b[from : to+1] {
-		c += int(bit)
-	}
-	return c
-}
-
 func (b Bits) putField(from, n int, v uint64) {
 	for i := n - 1; i >= 0; i-- {
 		b[from+i] = uint8(v & 1)
