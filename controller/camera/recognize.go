@@ -2,6 +2,7 @@ package camera
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -109,12 +110,7 @@ func (r *Recognizer) Due(now time.Time) []Comparison {
 	defer r.mu.Unlock()
 	win := r.rules.Window
 	var out []Comparison
-	doors := make([]string, 0, len(r.grants))
-	for d := range r.grants {
-		doors = append(doors, d)
-	}
-	slices.Sort(doors)
-	for _, door := range doors {
+	for _, door := range slices.Sorted(maps.Keys(r.grants)) {
 		gs := r.grants[door]
 		for i := range gs {
 			g := &gs[i]

@@ -3,9 +3,6 @@ package cli
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,20 +12,14 @@ import (
 	"net/url"
 	"os"
 	"os/user"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sekisho/sekisho/controller/config"
-	"github.com/sekisho/sekisho/controller/event"
-	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/site"
-	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/release"
-	"github.com/sekisho/sekisho/firmware-bridge/remote"
 )
 
 // DefaultConfig is the demo factory, so `controller run` works in a checkout.
@@ -359,61 +350,6 @@ func withDBArg(ctx context.Context, name, takes string, args []string, stderr io
 	return f(st, arg)
 }
 
-func peopleImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("people import", stderr)
-	cfgPath := fs.String("config", DefaultConfig, "site config: its levels and card formats check the rows")
-	dbPath := fs.String("db", "", "database file (default: the config's)")
-	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: people import FILE.csv", errUsage)
-	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, _, err := openDB(ctx, *dbPath, *cfgPath, *dataDir)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	sum := sha256.New()
-	res, err := st.ImportCSV(ctx, io.TeeReader(f, sum), sekisho.RulesOf(cfg))
-	var bad store.ImportErrors
-	if errors.As(err, &bad) {
-		fmt.Fprintf(stderr, "%s: nothing imported; fix these rows:\n", pos[0])
-		for _, r := range bad.Rows {
-			fmt.Fprintf(stderr, "  %s:%d: %s\n", pos[0], r.Line, r.Msg)
-		}
-		if more := bad.Total - len(bad.Rows); more > 0 {
-			fmt.Fprintf(stderr, "  … and %d more bad rows\n", more)
-		}
-		return errFailed
-	}
-	if err != nil {
-		return err
-	}
-	if err := st.Append(ctx, &event.Event{Type: event.PeopleImported, Actor: cliActor(), Detail: map[string]string{
-		"file": filepath.Base(pos[0]), "sha256": hex.EncodeToString(sum.Sum(nil)),
-		"people": strconv.Itoa(res.People), "cards": strconv.Itoa(res.Cards)}}); err != nil {
-		return fmt.Errorf("imported, but not logged: %w", err)
-	}
-	fmt.Fprintf(stdout, "imported %d people and %d cards from %s\n", res.People, res.Cards, pos[0])
-	return nil
-}
-
-func peopleExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return withDB(ctx, "people export", args, stderr, func(st *store.Store) error { return st.ExportCSV(ctx, stdout) })
-}
-
 // exportLog asks the running controller for the log as CSV, so the export
 // is logged by the one process that writes the log.
 func exportLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -463,69 +399,5 @@ func exportLog(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := io.Copy(stdout, res.Body); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	return nil
-}
-
-// bridgeEnroll makes a door Pi's keys, records its public half in the data
-// dir, and writes the enrolment file the door Pi runs with.
-func bridgeEnroll(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bridge enroll", stderr)
-	cfgPath := fs.String("config", DefaultConfig, "site config file")
-	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
-	out := fs.String("out", "", "where to write the enrolment file (0600)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *out == "" {
-		return fmt.Errorf("%w: bridge enroll takes one door Pi id and --out FILE", errUsage)
-	}
-	id := pos[0]
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
-	}
-	if _, ok := cfg.Bridges()[id]; !ok {
-		var known []string
-		for b := range cfg.Bridges() {
-			known = append(known, b)
-		}
-		return fmt.Errorf("%s names no door with bridge: %s (door Pis in it: %v)", *cfgPath, id, known)
-	}
-	key, err := sitekeys.Controller(cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	e, err := remote.NewEnrolment(id, cfg.Site, cfg.MQTT.TopicPrefix, key.Public().(ed25519.PublicKey))
-	if err != nil {
-		return err
-	}
-	if em := cfg.MQTT.Embedded; em != nil && em.TLS != nil {
-		var certPEM []byte
-		if em.TLS.SelfSigned {
-			certPEM, _, _, err = sitekeys.BrokerCert(cfg.DataDir, em.TLS.Hosts)
-		} else {
-			certPEM, err = os.ReadFile(em.TLS.CertFile)
-		}
-		if err != nil {
-			return fmt.Errorf("the broker's certificate for the enrolment: %w", err)
-		}
-		e.BrokerCA = string(certPEM)
-	}
-	if err := e.Write(*out); err != nil {
-		return err
-	}
-	if err := sitekeys.SaveBridge(cfg.DataDir, id, e.BoxPublic); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "enrolled door Pi %s: %s (keep it on that Pi alone, mode 0600)\n", id, *out)
-	fmt.Fprintf(stdout, "controller key fingerprint: %s\n", sitekeys.Fingerprint(e.ControllerKey))
-	if e.BrokerCA != "" {
-		fmt.Fprintf(stdout, "broker certificate SHA-256: %s\n", sitekeys.CertFingerprint([]byte(e.BrokerCA)))
-	}
-	fmt.Fprintln(stdout, "a running controller seals the next cards it sends to the new key")
 	return nil
 }

@@ -92,7 +92,7 @@ func TestFrigateOfflineIsAnAlarm(t *testing.T) {
 // than its stats timeout, raises no frigate_offline.
 func TestDemoFrigateKeepsTheBoardQuiet(t *testing.T) {
 	t.Parallel()
-	ts := startSite(t, "", func(cfg *config.Config) { cfg.Frigate.StatsTimeout = 1500 * time.Millisecond })
+	ts := startSite(t, "", func(cfg *config.Config) { cfg.Frigate.StatsTimeout = 3 * time.Second })
 	heard := make(chan string, 64)
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(ts.MQTTURL()).SetClientID("watch-" + t.Name()))
 	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
