@@ -83,7 +83,9 @@ func (s *Site) startCameras(ctx context.Context, b outbox.Broker) error {
 			return fmt.Errorf("site: simulated frigate: %w", err)
 		}
 		root, _, _ := strings.Cut(f.Topic, "/")
-		s.goRun("simulated-frigate", func(ctx context.Context) error { return demo.Frigate(ctx, opts, root, max(f.StatsTimeout/3, time.Second)) }, ctx)
+		s.goRun("simulated-frigate", func(ctx context.Context) error {
+			return demo.Frigate(ctx, opts, root, max(f.StatsTimeout/3, time.Second))
+		}, ctx)
 	}
 	return nil
 }
