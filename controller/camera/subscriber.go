@@ -75,9 +75,12 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	s.lifeWake = make(chan struct{}, 1)
 	connected := make(chan struct{}, 1)
 	opts := *s.Options
-	opts.SetOrderMatters(false)
+	// In order: Frigate's last stats before its "offline" must not be
+	// weighed after it and undo it. The handlers may run on paho's one
+	// router goroutine because they never block: they hand over to Run's
+	// goroutine or touch a little memory under a short lock.
+	opts.SetOrderMatters(true)
 	opts.SetOnConnectHandler(func(c paho.Client) {
-		// Handlers never block: they hand over to Run's goroutine.
 		c.Subscribe(s.Topic, 0, func(_ paho.Client, m paho.Message) {
 			now := time.Now()
 			d, err := ParseMessage(m.Payload(), now, s.MaxAge)
