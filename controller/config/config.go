@@ -62,6 +62,12 @@ type Storage struct {
 	// synchronised (true). A site whose Pi keeps time with a real-time clock
 	// and has no NTP server may turn it off; events are still marked.
 	UnsyncedAlarm *bool `yaml:"unsynced_alarm"`
+	// Origin names the log in its C2SP checkpoints (sekisho/<site>): the
+	// name under which a customer's or a head office's tools trust its key.
+	Origin string `yaml:"origin"`
+	// Witnesses are the verifier keys (note format, name+id+key) of those
+	// who may countersign the log's checkpoints: a head office, a customer.
+	Witnesses []string `yaml:"witnesses"`
 }
 
 // Access tunes the site-wide rules.

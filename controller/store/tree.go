@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sekisho/sekisho/controller/sekisho"
+)
+
+// The Merkle tree over the log is kept here; controller/logtree builds it,
+// signs it and proves from it.
+
+// TreeSize is how many events the Merkle tree holds.
+func (s *Store) TreeSize(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT size FROM tree_size`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: tree size: %w", err)
+	}
+	return n, nil
+}
+
+// TreeHashes reads the tree's stored hashes at the given indexes, in order.
+// A missing one is an error: a proof must never be made from a hole.
+func (s *Store) TreeHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	if len(indexes) == 0 {
+		return out, nil
+	}
+	at := make(map[int64][]int, len(indexes))
+	args := make([]any, 0, len(indexes))
+	for i, id := range indexes {
+		if _, ok := at[id]; !ok {
+			args = append(args, id)
+		}
+		at[id] = append(at[id], i)
+	}
+	const chunk = 500 // well under SQLite's limit on parameters
+	found := 0
+	for len(args) > 0 {
+		part := args[:min(chunk, len(args))]
+		args = args[len(part):]
+		q := `SELECT id, hash FROM tree_hashes WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := s.db.QueryContext(ctx, q, part...)
+		if err != nil {
+			return nil, fmt.Errorf("store: tree hashes: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var h []byte
+			if err := rows.Scan(&id, &h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: tree hashes: %w", err)
+			}
+			if len(h) != tlog.HashSize {
+				rows.Close()
+				return nil, fmt.Errorf("store: tree hash %d is %d bytes, not %d", id, len(h), tlog.HashSize)
+			}
+			for _, i := range at[id] {
+				copy(out[i][:], h)
+			}
+			found++
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: tree hashes: %w", err)
+		}
+	}
+	if found != len(at) {
+		return nil, fmt.Errorf("store: tree hashes: %d of %d asked for are not kept: %w", len(at)-found, len(at), sekisho.ErrNotFound)
+	}
+	return out, nil
+}
+
+// GrowTree adds the stored hashes of events from+1..to (leaves from..to-1)
+// and moves the tree's size from from to to, in one transaction. hashes
+// begin at tlog.StoredHashCount(from). It refuses if the tree is no longer
+// from events big (another builder grew it).
+func (s *Store) GrowTree(ctx context.Context, from, to int64, hashes []tlog.Hash) error {
+	if want := tlog.StoredHashCount(to) - tlog.StoredHashCount(from); int64(len(hashes)) != want {
+		return fmt.Errorf("store: grow tree %d→%d: %d hashes, want %d", from, to, len(hashes), want)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: grow tree: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE tree_size SET size = ? WHERE size = ?`, to, from)
+	if err != nil {
+		return fmt.Errorf("store: grow tree: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("store: grow tree from %d: it is no longer that size: %w", from, sekisho.ErrConflict)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO tree_hashes (id, hash) VALUES (?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: grow tree: %w", err)
+	}
+	defer stmt.Close()
+	base := tlog.StoredHashCount(from)
+	for i := range hashes {
+		if _, err := stmt.ExecContext(ctx, base+int64(i), hashes[i][:]); err != nil {
+			return fmt.Errorf("store: grow tree: hash %d: %w", base+int64(i), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: grow tree: %w", err)
+	}
+	return nil
+}
+
+// Bodies returns the stored bodies (the bytes each leaf hashes) of events
+// after seq, up to limit of them, oldest first.
+func (s *Store) Bodies(ctx context.Context, after int64, limit int) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: bodies after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var seq int64
+		var b []byte
+		if err := rows.Scan(&seq, &b); err != nil {
+			return nil, fmt.Errorf("store: bodies after %d: %w", after, err)
+		}
+		if want := after + int64(len(out)) + 1; seq != want {
+			// The log's seqs are gap-free; a hole is a deleted event.
+			return nil, fmt.Errorf("store: event %d is missing from the log (next is %d): %w", want, seq, sekisho.ErrNotFound)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Body is one event's stored body.
+func (s *Store) Body(ctx context.Context, seq int64) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, `SELECT body FROM events WHERE seq = ?`, seq).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: event %d: %w", seq, sekisho.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: event %d: %w", seq, err)
+	}
+	return b, nil
+}
+
+// TreeCheckpoint is one signed C2SP checkpoint with the cosignatures kept
+// for it.
+type TreeCheckpoint struct {
+	Size         int64
+	Note         []byte // the site's signed note
+	Time         time.Time
+	Cosignatures []string // signature lines, as the cosigners sent them
+}
+
+// SaveTreeCheckpoint keeps a signed checkpoint. One at a size already kept
+// is left as it was (a restart signing the same tree again).
+func (s *Store) SaveTreeCheckpoint(ctx context.Context, size int64, note []byte, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tree_checkpoints (size, note, time) VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING`,
+		size, string(note), at.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("store: tree checkpoint at %d: %w", size, err)
+	}
+	return nil
+}
+
+// LastTreeCheckpoint is the newest signed checkpoint.
+func (s *Store) LastTreeCheckpoint(ctx context.Context) (TreeCheckpoint, bool, error) {
+	cs, err := s.treeCheckpoints(ctx, `ORDER BY size DESC LIMIT 1`)
+	if err != nil || len(cs) == 0 {
+		return TreeCheckpoint{}, false, err
+	}
+	return cs[0], true, nil
+}
+
+// TreeCheckpointAt is the checkpoint signed at size.
+func (s *Store) TreeCheckpointAt(ctx context.Context, size int64) (TreeCheckpoint, error) {
+	cs, err := s.treeCheckpoints(ctx, `WHERE size = ?`, size)
+	if err != nil {
+		return TreeCheckpoint{}, err
+	}
+	if len(cs) == 0 {
+		return TreeCheckpoint{}, fmt.Errorf("store: no checkpoint at size %d: %w", size, sekisho.ErrNotFound)
+	}
+	return cs[0], nil
+}
+
+// TreeCheckpointsBracketing are the checkpoints signed in [from, to), oldest
+// first, with the last one before from and the first one at or after to:
+// the ones that bracket a period.
+func (s *Store) TreeCheckpointsBracketing(ctx context.Context, from, to time.Time) ([]TreeCheckpoint, error) {
+	f, t := from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano)
+	return s.treeCheckpoints(ctx, `WHERE size >= COALESCE((SELECT MAX(size) FROM tree_checkpoints WHERE time < ?), 0)
+		AND size <= COALESCE((SELECT MIN(size) FROM tree_checkpoints WHERE time >= ?), (SELECT MAX(size) FROM tree_checkpoints))
+		ORDER BY size`, f, t)
+}
+
+func (s *Store) treeCheckpoints(ctx context.Context, where string, args ...any) ([]TreeCheckpoint, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT size, note, time FROM tree_checkpoints `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: tree checkpoints: %w", err)
+	}
+	var out []TreeCheckpoint
+	for rows.Next() {
+		var c TreeCheckpoint
+		var note, at string
+		if err := rows.Scan(&c.Size, &note, &at); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: tree checkpoints: %w", err)
+		}
+		c.Note = []byte(note)
+		if c.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: tree checkpoint at %d: time: %w", c.Size, err)
+		}
+		out = append(out, c)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("store: tree checkpoints: %w", err)
+	}
+	for i := range out {
+		if out[i].Cosignatures, err = s.cosignatures(ctx, out[i].Size); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) cosignatures(ctx context.Context, size int64) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT line FROM tree_cosignatures WHERE size = ? ORDER BY name`, size)
+	if err != nil {
+		return nil, fmt.Errorf("store: cosignatures at %d: %w", size, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, fmt.Errorf("store: cosignatures at %d: %w", size, err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// AddCosignature keeps a cosigner's signature line on the checkpoint at
+// size; a newer one from the same cosigner replaces the older (a witness
+// signs the same checkpoint again with a fresh time).
+func (s *Store) AddCosignature(ctx context.Context, size int64, name, line string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tree_cosignatures (size, name, line, received) VALUES (?, ?, ?, ?)
+		ON CONFLICT (size, name) DO UPDATE SET line = excluded.line, received = excluded.received`,
+		size, name, line, at.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("store: cosignature at %d: %w", size, err)
+	}
+	return nil
+}
