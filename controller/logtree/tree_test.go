@@ -390,9 +390,9 @@ func TestCosignRefusals(t *testing.T) {
 	f.add(10, "press-door")
 	signed := f.sign()
 	for name, body := range map[string][]byte{
-		"no countersignature":  signed,
-		"a stranger's":         stranger(signed),
-		"garbage":              []byte("hello\n\n— x y\n"),
+		"no countersignature":   signed,
+		"a stranger's":          stranger(signed),
+		"garbage":               []byte("hello\n\n— x y\n"),
 		"a checkpoint not ours": cosign(forged(t, origin, 10)),
 	} {
 		if _, err := f.tree.Cosign(context.Background(), body, time.Now()); !errors.Is(err, logtree.ErrNotCosigned) {
