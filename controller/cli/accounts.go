@@ -127,15 +127,15 @@ func userRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token create", stderr)
 	db := addDBFlags(fs)
-	role := fs.String("role", "", "guard, manager or admin")
+	role := fs.String("role", "", "guard, manager, admin, or auditor (the log's checkpoints, tiles and proofs alone)")
 	zones := fs.String("zones", "", "zones the token may see, comma separated")
 	label := fs.String("label", "", "what the token is for")
 	expires := fs.Duration("expires", 365*24*time.Hour, "how long the token lasts (0: until revoked)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if !sekisho.ValidRole(*role) {
-		return fmt.Errorf("%w: token create --role guard|manager|admin", errUsage)
+	if !sekisho.ValidTokenRole(*role) {
+		return fmt.Errorf("%w: token create --role guard|manager|admin|auditor", errUsage)
 	}
 	st, err := db.open(ctx)
 	if err != nil {

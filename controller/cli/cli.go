@@ -35,8 +35,11 @@ Usage:
                                                             (walks the chain; --incremental from the last signed
                                                             checkpoint; --checkpoints: ones kept elsewhere, which
                                                             catch a cut or re-hashed log)
-  controller checkpoints key [--config F | --data-dir D]    (the public key that signs the log's checkpoints)
+  controller checkpoints key [--config F | --data-dir D [--origin O]]  (the key that signs the checkpoints: hex, then the note verifier key)
   controller checkpoints export [--config F | --db F]       (every checkpoint, JSON lines, for keeping elsewhere)
+  controller proof --seq N [--seq M …] --out FILE [--config F | --db F --data-dir D --origin O]
+                                                            (C2SP tlog-proof files a customer verifies offline;
+                                                            a .zip for more than one event)
   controller backup FILE [--config F | --db F]              (an online copy of the database, while the site runs)
   controller fill --events N --days D [--config F] [--data-dir D]
                                                             (a synthetic history for capacity tests; never into
@@ -46,7 +49,7 @@ Usage:
   controller user password NAME [--password P] [--config F | --db F]
                                                             (a new password; their sessions are ended)
   controller user revoke NAME [--config F | --db F]         (ends a dashboard user and their sessions at once)
-  controller token create --role guard|manager|admin [--zones a,b] [--label L] [--expires 8760h] [--config F | --db F]
+  controller token create --role guard|manager|admin|auditor [--zones a,b] [--label L] [--expires 8760h] [--config F | --db F]
   controller token list [--config F | --db F]               (every token: role, zones, expiry, last use, revoked)
   controller token revoke ID [--config F | --db F]          (ends a token at once)
   controller people import FILE.csv [--config F] [--db F]   (all rows or none; bad rows listed by line)
@@ -149,6 +152,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	case "export":
 		return exportLog(ctx, rest, stdout, stderr)
+	case "proof":
+		return proofCmd(ctx, rest, stdout, stderr)
 	case "bridge":
 		if s, r := sub(); s == "enroll" {
 			return bridgeEnroll(r, stdout, stderr)

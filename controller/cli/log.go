@@ -20,6 +20,7 @@ import (
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // The log's own commands: verify, checkpoints, backup, fill.
@@ -163,6 +164,7 @@ func checkpointsKey(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("checkpoints key", stderr)
 	cfgPath := fs.String("config", DefaultConfig, "site config file")
 	dataDir := fs.String("data-dir", "", "data directory (overrides the config's data_dir)")
+	originFlag := fs.String("origin", "", "the log's name in its checkpoints (storage.origin; sekisho/<site>)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -179,6 +181,19 @@ func checkpointsKey(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%x\n", []byte(pub))
+	// The same key in the note format the C2SP checkpoints are checked
+	// with, under the log's name.
+	origin := *originFlag
+	if cfg, err := config.Load(*cfgPath); origin == "" && err == nil {
+		origin = cfg.Storage.Origin
+	}
+	if origin == "" {
+		fmt.Fprintf(stderr, "(give --origin or --config for the verifier key of the C2SP checkpoints)\n")
+	} else if vkey, err := note.NewEd25519VerifierKey(origin, pub); err != nil {
+		return fmt.Errorf("%w: --origin %q: %v", errUsage, origin, err)
+	} else {
+		fmt.Fprintln(stdout, vkey)
+	}
 	fmt.Fprintf(stderr, "fingerprint %s (%s)\n", sitekeys.Fingerprint(pub), sitekeys.LogKeyPath(dir))
 	return nil
 }

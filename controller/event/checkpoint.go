@@ -20,6 +20,10 @@ type Checkpoint struct {
 	Time      time.Time `json:"time"`
 	Key       string    `json:"key"`       // the signer's ed25519 public key, hex
 	Signature string    `json:"signature"` // ed25519 over SignedBytes, base64
+	// Note is the Merkle tree's C2SP checkpoint signed at the same time
+	// (a signed note, with any countersignatures): what standard tools
+	// check. Not covered by Signature; it carries its own.
+	Note string `json:"note,omitempty"`
 }
 
 // SignedBytes is what the signature covers: site, seq, head hash and time,

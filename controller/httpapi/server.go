@@ -63,6 +63,7 @@ type Server struct {
 	Journal Journal
 	Cameras Cameras // nil without Frigate
 	Fleet   Fleet   // nil without door Pis
+	Proofs  LogProofs
 	Log     *slog.Logger
 	// SessionTTL is how long a browser session lasts; 12 h (a shift) when zero.
 	SessionTTL time.Duration
@@ -126,6 +127,7 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, http.StatusNotFound, "no_such_endpoint", r.Method+" "+r.URL.Path+" is not part of the API")
 	})
 	s.ruleRoutes(mux)
+	s.logRoutes(mux)
 	s.visitLogRoutes(mux)
 	s.cameraRoutes(mux)
 	s.dashboardRoutes(mux)

@@ -113,3 +113,18 @@ func (t *Tree) Cosign(ctx context.Context, signed []byte, now time.Time) ([]stri
 	}
 	return names, nil
 }
+
+// Latest is the newest checkpoint with its countersignatures, as the log
+// serves it; the first is signed if none is yet.
+func (t *Tree) Latest(ctx context.Context, now time.Time) ([]byte, error) {
+	cp, ok, err := t.Store.LastTreeCheckpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if cp, _, err = t.Sign(ctx, now); err != nil {
+			return nil, err
+		}
+	}
+	return WithCosignatures(cp), nil
+}

@@ -40,6 +40,9 @@ const (
 	AlarmFault         AlarmKind = "fault"          // the door loop faulted; every door was locked
 	AlarmLoginFailures AlarmKind = "login_failures" // someone guessing passwords
 	AlarmClockUnsynced AlarmKind = "clock_unsynced" // the kernel's clock is not synchronised (no RTC, no NTP yet)
+	// The log no longer extends the checkpoint the site last signed: it
+	// was cut or rewritten. The site signs nothing more until it is seen to.
+	AlarmLogInconsistent AlarmKind = "log_inconsistent"
 )
 
 // KindInfo is what the site knows of one kind of alarm.
@@ -81,6 +84,7 @@ var Kinds = []KindInfo{
 	{AlarmFault, High, false, "システム障害", "System fault"},
 	{AlarmLoginFailures, High, false, "ログイン失敗の連続", "Repeated failed logins"},
 	{AlarmClockUnsynced, Warning, false, "時計が未同期（NTP）", "Clock not synchronised (NTP)"},
+	{AlarmLogInconsistent, Critical, false, "記録が署名済みチェックポイントと不一致（改ざんの疑い）", "Log does not extend its signed checkpoint (tampering?)"},
 }
 
 // KnownKind reports whether k is one of Kinds.

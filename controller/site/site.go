@@ -33,6 +33,7 @@ import (
 	"github.com/sekisho/sekisho/controller/fleet"
 	"github.com/sekisho/sekisho/controller/httpapi"
 	"github.com/sekisho/sekisho/controller/journal"
+	"github.com/sekisho/sekisho/controller/logtree"
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/sitetime"
@@ -171,7 +172,6 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		st.Close()
 		return nil, err
 	}
-	s.checkpoints = &checkpointer{store: st, key: logKey, notices: s.notices, log: log}
 	if created {
 		fmt.Fprintf(opts.Out, "The log's checkpoint key was made: %s\n  public key %x\n  (keep the public key with your checkpoints; `controller checkpoints key` prints it again)\n",
 			sitekeys.LogKeyPath(cfg.DataDir), logKey.Public())
@@ -182,6 +182,12 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	wall := wallclock.New(s.clock.Now)
 	s.journal.SetClock(wall)
 	s.alarms = alarms.New(st, s.journal, cfg.Site, s.notices, log)
+	tree, err := logtree.New(st, cfg.Storage.Origin, logKey, cfg.Storage.Witnesses, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.checkpoints = &checkpointer{store: st, key: logKey, tree: tree, alarms: s.alarms, notices: s.notices, log: log}
 	s.afterLog.storage = &alarms.Storage{Alarms: s.alarms}
 	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: heldCards{st}})
 	s.desk = desk.New(cfg, st, s.journal, s.clock, loopRunner(s.onLoop), s.engine, log)
@@ -263,6 +269,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		s.goRun("fleet", s.fleet.Run, ctx)
 	}
 	s.goRun("wal", s.flushWAL, ctx)
+	s.goRun("log-tree", tree.Run, ctx)
 	s.goRun("checkpoints", func(ctx context.Context) error {
 		return every(ctx, cfg.Storage.CheckpointEvery, false, s.checkpoints.sign)
 	}, ctx)
@@ -310,7 +317,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.goRun("watchdog", s.watchLoop, ctx)
 
 	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Log: log, Background: ctx, Clock: s.clock,
-		Console: s.console, Desk: s.desk, Alarms: s.alarms, Journal: s.journal,
+		Console: s.console, Desk: s.desk, Alarms: s.alarms, Journal: s.journal, Proofs: s.checkpoints.tree,
 		Metrics: promhttp.HandlerFor(s.meters.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})}
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}

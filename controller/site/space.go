@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -16,7 +17,9 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/journal"
+	"github.com/sekisho/sekisho/controller/logtree"
 	"github.com/sekisho/sekisho/controller/outbox"
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/sitetime"
 	"github.com/sekisho/sekisho/controller/store"
 )
@@ -114,10 +117,13 @@ func every(ctx context.Context, d time.Duration, now bool, f func(context.Contex
 }
 
 // checkpointer signs the log's head and publishes each checkpoint,
-// retained, for subscribers to keep elsewhere.
+// retained, for subscribers to keep elsewhere: the chain's own (v1) and
+// the Merkle tree's C2SP checkpoint beside it, in its note field.
 type checkpointer struct {
 	store   *store.Store
 	key     ed25519.PrivateKey
+	tree    *logtree.Tree
+	alarms  *alarms.Alarms
 	notices chan<- outbox.Notice
 	log     *slog.Logger
 }
@@ -128,8 +134,27 @@ func (c *checkpointer) sign(ctx context.Context) {
 		c.log.Warn("checkpoint not signed", "err", err)
 		return
 	}
-	if !made {
+	tcp, tmade, terr := c.tree.Sign(ctx, time.Now())
+	switch err := terr; {
+	case errors.Is(err, logtree.ErrInconsistent):
+		c.log.Error("the log does not extend the checkpoint it last signed; nothing more is signed", "err", err)
+		c.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmLogInconsistent, Severity: sekisho.SeverityOf(sekisho.AlarmLogInconsistent),
+			Detail: err.Error() + " — check with `controller verify`; keep the old checkpoints"})
+	case err != nil:
+		c.log.Warn("tree checkpoint not signed", "err", err)
+	case tmade:
+		c.log.Info("tree checkpoint signed", "size", tcp.Size)
+	}
+	if !made && !tmade {
 		return
+	}
+	if !made {
+		if cp, made, err = c.store.LastCheckpoint(ctx); err != nil || !made {
+			return
+		}
+	}
+	if terr == nil {
+		cp.Note = string(logtree.WithCosignatures(tcp))
 	}
 	b, _ := json.Marshal(cp)
 	select {

@@ -226,8 +226,8 @@ type TokenInfo struct {
 // CreateToken makes an API token valid until expires (never when zero);
 // only its hash is kept, so the returned secret is shown once.
 func (s *Store) CreateToken(ctx context.Context, role string, zones []string, label string, expires time.Time) (string, int64, error) {
-	if !sekisho.ValidRole(role) {
-		return "", 0, fmt.Errorf("store: token: role %q is not guard, manager or admin", role)
+	if !sekisho.ValidTokenRole(role) {
+		return "", 0, fmt.Errorf("store: token: role %q is not guard, manager, admin or auditor", role)
 	}
 	until := ""
 	if !expires.IsZero() {
