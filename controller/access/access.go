@@ -34,6 +34,21 @@ type Decider struct {
 	Config *config.Config
 	Cards  Cards
 	Visits Visits // nil: visitors are judged by levels like anyone
+	Places Places // where customers' assets are now; nil: where the config puts them
+}
+
+// Places says where every customer's asset is now. It answers from
+// memory: the cover check runs on the door's path.
+type Places interface {
+	Assets() []config.Asset
+}
+
+// Assets are the customers' assets where they are now.
+func (d *Decider) Assets() []config.Asset {
+	if d.Places != nil {
+		return d.Places.Assets()
+	}
+	return d.Config.Assets
 }
 
 // Decision is the outcome of one card at one reader.
@@ -154,7 +169,7 @@ func (d *Decider) visitorReason(ctx context.Context, v sekisho.Visit, zone strin
 	if z.Restricted && v.NDARef == "" {
 		return event.ReasonNDAMissing, nil
 	}
-	if len(CoversNeeded(d.Config, zone, v.Company)) > 0 {
+	if len(CoversNeeded(d.Assets(), zone, v.Company)) > 0 {
 		covered, err := d.Visits.CoversConfirmed(ctx, v.ID, zone)
 		if err != nil {
 			return "", fmt.Errorf("access: covers: %w", err)
@@ -168,9 +183,9 @@ func (d *Decider) visitorReason(ctx context.Context, v sekisho.Visit, zone strin
 
 // CoversNeeded lists the assets in zone that belong to companies other than
 // company: what must be covered before its visitor enters.
-func CoversNeeded(cfg *config.Config, zone, company string) []config.Asset {
+func CoversNeeded(assets []config.Asset, zone, company string) []config.Asset {
 	var out []config.Asset
-	for _, a := range cfg.Assets {
+	for _, a := range assets {
 		if a.Zone == zone && !strings.EqualFold(strings.TrimSpace(a.Owner), strings.TrimSpace(company)) {
 			out = append(out, a)
 		}

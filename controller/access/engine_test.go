@@ -208,12 +208,12 @@ func TestVisitorRules(t *testing.T) {
 func TestCoversNeededSkipsTheVisitorsOwnAssets(t *testing.T) {
 	cfg, _ := config.Load("../../configs/demo-factory.yaml")
 	for company, want := range map[string]string{"Toyo Auto": "die-b-220", "Enshu Denki": "die-a-100", " toyo auto ": "die-b-220"} {
-		got := CoversNeeded(cfg, "die-press", company)
+		got := CoversNeeded(cfg.Assets, "die-press", company)
 		if len(got) != 1 || got[0].ID != want {
 			t.Errorf("%q must cover %v, want [%s]", company, got, want)
 		}
 	}
-	if got := CoversNeeded(cfg, "die-press", "Someone Else"); len(got) != 2 {
+	if got := CoversNeeded(cfg.Assets, "die-press", "Someone Else"); len(got) != 2 {
 		t.Errorf("a third company must cover both: %v", got)
 	}
 }

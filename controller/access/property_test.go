@@ -82,7 +82,7 @@ func TestRulesHoldUnderRandomTraffic(t *testing.T) {
 		if to.Restricted && d.Visit.NDARef == "" {
 			t.Fatalf("visitor %s into %s without an NDA", d.Person.ID, d.To)
 		}
-		if len(CoversNeeded(f.cfg, d.To, d.Visit.Company)) > 0 && !covered[d.Visit.ID+"|"+d.To] {
+		if len(CoversNeeded(f.cfg.Assets, d.To, d.Visit.Company)) > 0 && !covered[d.Visit.ID+"|"+d.To] {
 			t.Fatalf("visitor of %s into %s with others' assets uncovered", d.Visit.Company, d.To)
 		}
 	}

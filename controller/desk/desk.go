@@ -58,6 +58,9 @@ type Desk struct {
 	log      *slog.Logger
 	loop     Loop
 	presence Presence
+	// Places says where customers' assets are now (the config's places
+	// when nil).
+	Places access.Places
 
 	mu     sync.Mutex
 	inside map[string]sekisho.Visit   // person id → their visit now checked in
@@ -264,7 +267,11 @@ func (d *Desk) ConfirmCovers(ctx context.Context, visitID, zone, by string) ([]c
 	if _, ok := d.config.Zone(zone); !ok {
 		return nil, fmt.Errorf("%w: zone %s", sekisho.ErrNotFound, zone)
 	}
-	assets := access.CoversNeeded(d.config, zone, v.Company)
+	places := d.config.Assets
+	if d.Places != nil {
+		places = d.Places.Assets()
+	}
+	assets := access.CoversNeeded(places, zone, v.Company)
 	ids := make([]string, len(assets))
 	for i, a := range assets {
 		ids[i] = a.ID

@@ -68,6 +68,8 @@ const (
 	BridgeRejected      = "bridge.rejected"   // a door Pi's message, or one sent in its name, not acted on
 	SystemFault         = "system.fault"      // the door loop recovered from a fault; every strike was locked
 	SystemClockJump     = "system.clock_jump" // the wall clock moved against the monotonic one (detail.from, to, by)
+	AssetRegistered     = "asset.registered"  // a customer's die, mould, drawing or sample entered the register (detail.asset, owner; zone_to)
+	AssetMoved          = "asset.moved"       // an asset moved from zone_from to zone_to (detail.asset, owner, source: admin or config)
 )
 
 // Denial reasons: stable words that integrations match on.
@@ -149,6 +151,8 @@ var Types = []string{
 	BridgeRejected,
 	SystemFault,
 	SystemClockJump,
+	AssetRegistered,
+	AssetMoved,
 }
 
 // Reasons is every reason a card is refused, one table, labelled like Types.

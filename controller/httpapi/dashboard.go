@@ -22,7 +22,7 @@ func (s *Server) dashboardRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
-	for path, page := range map[string]string{"/muster": "muster.html", "/desk": "desk.html", "/report": "report.html", "/log": "log.html", "/people": "people.html"} {
+	for path, page := range map[string]string{"/muster": "muster.html", "/desk": "desk.html", "/report": "report.html", "/log": "log.html", "/people": "people.html", "/assets": "assets.html", "/reports/customer": "customer.html"} {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
 			if _, err := s.authenticate(r); err != nil {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)

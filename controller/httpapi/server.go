@@ -64,6 +64,7 @@ type Server struct {
 	Cameras Cameras // nil without Frigate
 	Fleet   Fleet   // nil without door Pis
 	Proofs  LogProofs
+	Assets  AssetRegister
 	Log     *slog.Logger
 	// SessionTTL is how long a browser session lasts; 12 h (a shift) when zero.
 	SessionTTL time.Duration
@@ -128,6 +129,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	s.ruleRoutes(mux)
 	s.logRoutes(mux)
+	s.assetRoutes(mux)
 	s.visitLogRoutes(mux)
 	s.cameraRoutes(mux)
 	s.dashboardRoutes(mux)

@@ -1,11 +1,17 @@
 package site
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sekisho/sekisho/controller/broker"
 	"github.com/sekisho/sekisho/controller/config"
@@ -95,4 +101,28 @@ func (s *Site) startBroker(out io.Writer) (brokerURL outbox.Broker, err error) {
 		brokerURL = outbox.Broker{URL: e.URL, Username: e.Username, Password: e.Password, CAFile: e.CAFile}
 	}
 	return brokerURL, nil
+}
+
+// serveHTTP serves the dashboard and API until ctx ends. Every request is
+// answered or ended before it returns, and so before the log closes: a
+// late audit must find the journal open.
+func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if err := srv.Shutdown(shut); err != nil {
+		log.Warn("requests still open at stop; closed", "err", err)
+		srv.Close()
+	}
+	<-served
+	return nil
 }

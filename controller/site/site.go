@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sekisho/sekisho/controller/access"
 	"github.com/sekisho/sekisho/controller/alarms"
+	"github.com/sekisho/sekisho/controller/assets"
 	"github.com/sekisho/sekisho/controller/broker"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/demo"
@@ -219,6 +220,14 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		return nil, err
 	}
 	s.journal.Start()
+	// Where customers' assets are now: the cover check asks it.
+	register, err := assets.Load(ctx, cfg, st, s.journal)
+	if err != nil {
+		s.journal.Close(time.Second)
+		st.Close()
+		return nil, err
+	}
+	s.engine.Places, s.desk.Places = register, register
 	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
 	fail := func(err error) (*Site, error) {
@@ -317,7 +326,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 	s.goRun("watchdog", s.watchLoop, ctx)
 
 	api := &httpapi.Server{Config: cfg, Store: st, Doors: s.Doors, Log: log, Background: ctx, Clock: s.clock,
-		Console: s.console, Desk: s.desk, Alarms: s.alarms, Journal: s.journal, Proofs: s.checkpoints.tree,
+		Console: s.console, Desk: s.desk, Alarms: s.alarms, Journal: s.journal, Proofs: s.checkpoints.tree, Assets: register,
 		Metrics: promhttp.HandlerFor(s.meters.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})}
 	if s.Sim != nil {
 		api.Sim = &simulator{site: s}
@@ -354,28 +363,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	s.api = api
-	s.goRun("http", func(ctx context.Context) error {
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(ln) }()
-		select {
-		case err := <-served:
-			if !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		case <-ctx.Done():
-		}
-		// Every request is answered or ended before the log closes: a late
-		// audit must find the journal open.
-		shut, done := context.WithTimeout(context.Background(), 5*time.Second)
-		defer done()
-		if err := srv.Shutdown(shut); err != nil {
-			s.log.Warn("requests still open at stop; closed", "err", err)
-			srv.Close()
-		}
-		<-served
-		return nil
-	}, ctx)
+	s.goRun("http", func(ctx context.Context) error { return serveHTTP(ctx, srv, ln, s.log) }, ctx)
 	log.Info("dashboard and API listening", "addr", s.httpAddr, "hardware", cfg.Hardware)
 	// What the doors obey this run, as a hash a manager can hold the file to.
 	if b, err := os.ReadFile(cfg.File); err == nil {
