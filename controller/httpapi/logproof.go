@@ -10,6 +10,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/logtree"
 	"github.com/sekisho/sekisho/controller/sekisho"
+	"github.com/sekisho/sekisho/controller/trustreport"
 )
 
 // LogProofs is the log's Merkle tree as auditors read it.
@@ -18,6 +19,7 @@ type LogProofs interface {
 	Tile(ctx context.Context, path string) ([]byte, bool, error)
 	Proof(ctx context.Context, seq int64, now time.Time) ([]byte, error)
 	Cosign(ctx context.Context, signed []byte, now time.Time) ([]string, error)
+	trustreport.Prover
 }
 
 // logRoutes serve the log's C2SP checkpoint and tiles under /log/, to an

@@ -130,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	s.ruleRoutes(mux)
 	s.logRoutes(mux)
 	s.assetRoutes(mux)
+	s.customerRoutes(mux)
 	s.visitLogRoutes(mux)
 	s.cameraRoutes(mux)
 	s.dashboardRoutes(mux)

@@ -2,6 +2,7 @@ package logtree
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -127,4 +128,56 @@ func (t *Tree) Latest(ctx context.Context, now time.Time) ([]byte, error) {
 		}
 	}
 	return WithCosignatures(cp), nil
+}
+
+// Bracket is the checkpoints around a period: the newest signed before
+// from (none: the empty log), and the oldest signed at or after to that
+// holds at least size events — signed now if there is none yet.
+func (t *Tree) Bracket(ctx context.Context, from, to time.Time, size int64, now time.Time) (first, last store.TreeCheckpoint, err error) {
+	first, _, err = t.Store.TreeCheckpointBefore(ctx, from)
+	if err != nil {
+		return first, last, err
+	}
+	last, ok, err := t.Store.TreeCheckpointAfter(ctx, to, size)
+	if err != nil || ok {
+		return first, last, err
+	}
+	if last, _, err = t.Sign(ctx, now); err != nil {
+		return first, last, err
+	}
+	if last.Size < size {
+		return first, last, fmt.Errorf("logtree: the log holds %d events, not %d: %w", last.Size, size, sekisho.ErrNotFound)
+	}
+	return first, last, nil
+}
+
+// Consistency is the proof that the tree of last extends that of first,
+// as lines of base64 hashes, checked before it is handed out.
+func (t *Tree) Consistency(ctx context.Context, first, last store.TreeCheckpoint) ([]byte, error) {
+	if first.Size == 0 {
+		return nil, nil // every log extends the empty one
+	}
+	var roots [2]Checkpoint
+	for i, cp := range []store.TreeCheckpoint{first, last} {
+		n, err := note.Open(cp.Note, note.VerifierList(t.verifier))
+		if err != nil {
+			return nil, fmt.Errorf("logtree: checkpoint at %d: %w", cp.Size, err)
+		}
+		if roots[i], err = ParseCheckpoint(n.Text); err != nil {
+			return nil, err
+		}
+	}
+	proof, err := tlog.ProveTree(last.Size, first.Size, t.hashes(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("logtree: consistency %d→%d: %w", first.Size, last.Size, err)
+	}
+	if err := tlog.CheckTree(proof, last.Size, roots[1].Root, first.Size, roots[0].Root); err != nil {
+		return nil, fmt.Errorf("logtree: consistency %d→%d: %w", first.Size, last.Size, ErrInconsistent)
+	}
+	var out []byte
+	for _, h := range proof {
+		out = append(out, base64.StdEncoding.EncodeToString(h[:])...)
+		out = append(out, '\n')
+	}
+	return out, nil
 }

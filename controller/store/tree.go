@@ -165,7 +165,7 @@ type TreeCheckpoint struct {
 // is left as it was (a restart signing the same tree again).
 func (s *Store) SaveTreeCheckpoint(ctx context.Context, size int64, note []byte, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO tree_checkpoints (size, note, time) VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING`,
-		size, string(note), at.UTC().Format(time.RFC3339Nano))
+		size, string(note), stamp(at))
 	if err != nil {
 		return fmt.Errorf("store: tree checkpoint at %d: %w", size, err)
 	}
@@ -193,15 +193,28 @@ func (s *Store) TreeCheckpointAt(ctx context.Context, size int64) (TreeCheckpoin
 	return cs[0], nil
 }
 
-// TreeCheckpointsBracketing are the checkpoints signed in [from, to), oldest
-// first, with the last one before from and the first one at or after to:
-// the ones that bracket a period.
-func (s *Store) TreeCheckpointsBracketing(ctx context.Context, from, to time.Time) ([]TreeCheckpoint, error) {
-	f, t := from.UTC().Format(time.RFC3339Nano), to.UTC().Format(time.RFC3339Nano)
-	return s.treeCheckpoints(ctx, `WHERE size >= COALESCE((SELECT MAX(size) FROM tree_checkpoints WHERE time < ?), 0)
-		AND size <= COALESCE((SELECT MIN(size) FROM tree_checkpoints WHERE time >= ?), (SELECT MAX(size) FROM tree_checkpoints))
-		ORDER BY size`, f, t)
+// TreeCheckpointBefore is the newest checkpoint signed before t.
+func (s *Store) TreeCheckpointBefore(ctx context.Context, t time.Time) (TreeCheckpoint, bool, error) {
+	cs, err := s.treeCheckpoints(ctx, `WHERE time < ? ORDER BY size DESC LIMIT 1`, stamp(t))
+	if err != nil || len(cs) == 0 {
+		return TreeCheckpoint{}, false, err
+	}
+	return cs[0], true, nil
 }
+
+// TreeCheckpointAfter is the oldest checkpoint signed at or after t that
+// holds at least size events.
+func (s *Store) TreeCheckpointAfter(ctx context.Context, t time.Time, size int64) (TreeCheckpoint, bool, error) {
+	cs, err := s.treeCheckpoints(ctx, `WHERE time >= ? AND size >= ? ORDER BY size LIMIT 1`, stamp(t), size)
+	if err != nil || len(cs) == 0 {
+		return TreeCheckpoint{}, false, err
+	}
+	return cs[0], true, nil
+}
+
+// stamp is a checkpoint's time as kept: fixed width, so that the text
+// sorts as the time does.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
 func (s *Store) treeCheckpoints(ctx context.Context, where string, args ...any) ([]TreeCheckpoint, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT size, note, time FROM tree_checkpoints `+where, args...)
