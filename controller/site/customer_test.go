@@ -112,4 +112,3 @@ func TestCustomerReportAndBundle(t *testing.T) {
 		await(t, live, "audit of "+want, isType(event.AuditExported, func(ev event.Event) bool { return ev.Detail["what"] == want }))
 	}
 }
-
