@@ -28,6 +28,16 @@ type Log interface {
 	Append(ctx context.Context, ev *event.Event) error
 }
 
+// Batcher is a Log that also appends several events in one transaction
+// (store.AppendAll): errs says each one's outcome, or, when the group as
+// a whole could not go in, the same error for all and nothing appended.
+type Batcher interface {
+	AppendAll(ctx context.Context, evs []*event.Event) []error
+}
+
+// maxGroup is the most events appended together.
+const maxGroup = 64
+
 // Faults reads the log's errors: Transient says which a later try may mend
 // (a locked database, a full card); Reason names one for a guard.
 type Faults struct {
@@ -196,7 +206,11 @@ func (j *Journal) write() {
 			continue
 		}
 		e := j.entries[0]
+		group := j.group()
 		j.mu.Unlock()
+		if len(group) > 1 && backoff == 0 && j.appendGroup(group) {
+			continue
+		}
 
 		var err error
 		if e.ev != nil {
@@ -249,6 +263,50 @@ func (j *Journal) write() {
 		j.entries = j.entries[1:]
 		j.mu.Unlock()
 	}
+}
+
+// group is the run of plain events at the head of the queue (under mu):
+// what can go in together.
+func (j *Journal) group() []entry {
+	n := 0
+	for n < len(j.entries) && n < maxGroup && j.entries[n].ev != nil && j.entries[n].then == nil {
+		n++
+	}
+	return j.entries[:n:n]
+}
+
+// appendGroup appends a run of events in one transaction when the log can
+// (a busy site logs thousands a second, and a transaction each is most of
+// what an append costs). It reports false, having done nothing, when the
+// group did not go in as a whole: then each is appended alone, with the
+// retries that gives.
+func (j *Journal) appendGroup(group []entry) bool {
+	b, ok := j.log.(Batcher)
+	if !ok {
+		return false
+	}
+	evs := make([]*event.Event, len(group))
+	for i, e := range group {
+		evs[i] = e.ev
+	}
+	errs := b.AppendAll(context.Background(), evs)
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, sekisho.ErrDuplicate) {
+			return false
+		}
+	}
+	for i, e := range group {
+		if errs[i] != nil {
+			j.slog.Debug("replayed event already logged", "id", e.ev.ID)
+		} else {
+			j.observer.Logged(e.ev)
+		}
+		e.done <- errs[i]
+	}
+	j.mu.Lock()
+	j.entries = j.entries[len(group):]
+	j.mu.Unlock()
+	return true
 }
 
 // drop gives up what is still waiting when the journal closes and the

@@ -6,8 +6,9 @@
 // countersign a checkpoint so that the site cannot later cut its log and
 // sign again unnoticed.
 //
-// The tree is grown by its own goroutine from what the log already holds:
-// never on the door's path.
+// Each append keeps its own leaf, on the log's writer (store); a log older
+// than its tree is caught up here, on a goroutine of its own. Neither is
+// on the door's path, which touches memory only.
 package logtree
 
 import (
@@ -144,7 +145,7 @@ func (t *Tree) hashes(ctx context.Context) *reader {
 // growBatch is how many events one growth reads and keeps in a
 // transaction: enough to build a long log quickly, short enough that an
 // append waiting on SQLite's write lock waits milliseconds.
-const growBatch = 8192
+const growBatch = 32768
 
 // Grow brings the tree up to the log's head and returns its size.
 func (t *Tree) Grow(ctx context.Context) (int64, error) {
@@ -158,24 +159,52 @@ func (t *Tree) grow(ctx context.Context, batch int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	r := t.hashes(ctx)
-	for {
-		bodies, err := t.Store.Bodies(ctx, size, batch)
-		if err != nil {
-			return size, err
+	// The events are read and their leaves hashed a batch ahead, on a
+	// goroutine of their own, while the tree's upper hashes are made and
+	// kept: the reading and the writing overlap.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type leaves struct {
+		hashes []tlog.Hash
+		err    error
+	}
+	ahead := make(chan leaves, 2)
+	go func() {
+		defer close(ahead)
+		for at := size; ; {
+			bodies, err := t.Store.Bodies(ctx, at, batch)
+			l := leaves{err: err}
+			for _, b := range bodies {
+				l.hashes = append(l.hashes, tlog.RecordHash(b))
+			}
+			select {
+			case ahead <- l:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(bodies) == 0 {
+				return
+			}
+			at += int64(len(bodies))
 		}
-		if len(bodies) == 0 {
+	}()
+	r := t.hashes(ctx)
+	for l := range ahead {
+		if l.err != nil {
+			return size, l.err
+		}
+		if len(l.hashes) == 0 {
 			return size, nil
 		}
 		r.base, r.pending = tlog.StoredHashCount(size), r.pending[:0]
-		for i, b := range bodies {
-			hs, err := tlog.StoredHashes(size+int64(i), b, r)
+		for i, h := range l.hashes {
+			hs, err := tlog.StoredHashesForRecordHash(size+int64(i), h, r)
 			if err != nil {
 				return size, fmt.Errorf("logtree: leaf %d: %w", size+int64(i), err)
 			}
 			r.pending = append(r.pending, hs...)
 		}
-		next := size + int64(len(bodies))
+		next := size + int64(len(l.hashes))
 		if err := t.Store.GrowTree(ctx, size, next, r.pending); err != nil {
 			return size, err
 		}
@@ -192,13 +221,18 @@ func (t *Tree) grow(ctx context.Context, batch int) (int64, error) {
 		}
 		size = next
 	}
+	return size, ctx.Err()
 }
 
-// Run grows the tree as the log grows, until ctx ends.
+// Run catches the tree up with a log older than it (after an upgrade, a
+// fill, or an append that could not keep its leaf), until ctx ends. A log
+// level with its tree grows both in each append, and Run only watches.
 func (t *Tree) Run(ctx context.Context) error {
 	for {
 		changed := t.Store.Changed()
-		if _, err := t.Grow(ctx); err != nil && ctx.Err() == nil {
+		if t.Store.TreeLag() == 0 {
+			// Level: every append keeps its own leaf.
+		} else if _, err := t.Grow(ctx); err != nil && ctx.Err() == nil {
 			t.Log.Warn("the log's Merkle tree did not grow; it tries again at the next event", "err", err)
 		}
 		select {

@@ -115,6 +115,8 @@ func TestEveryPageInJapanese(t *testing.T) {
 		{"/log", `#log tbody tr`},
 		{"/muster", `#muster tbody tr`},
 		{"/people", `#people tbody tr span.card`},
+		{"/assets", `#assets tbody tr[data-asset]`},
+		{"/reports/customer", `#c-people tbody tr`},
 	} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(ts.base+page.path), chromedp.WaitVisible(chromedp.CSS(page.ready)), chromedp.WaitVisible(chromedp.ID("me"))); err != nil {
 			t.Fatalf("%s: %v", page.path, err)

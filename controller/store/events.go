@@ -52,12 +52,12 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	}
 	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
 	ev.Site = s.site
-	err := s.insertAt(ctx, s.insert, s.head, ev)
-	if err != nil && sqliteCode(err) == sqlite3.ErrConstraintPrimaryKey {
+	err := s.appendTx(ctx, ev, false)
+	if err != nil && (sqliteCode(err) == sqlite3.ErrConstraintPrimaryKey || errors.Is(err, errTreeMoved)) {
 		// Another process (the CLI adding a user while the site runs)
 		// appended since this one read the head. Under the write lock, the
 		// head read now stays the head.
-		err = s.appendLocked(ctx, ev)
+		err = s.appendTx(ctx, ev, true)
 	}
 	if err != nil {
 		ev.Seq, ev.PrevHash, ev.Hash = 0, "", ""
@@ -73,12 +73,13 @@ func (s *Store) Append(ctx context.Context, ev *event.Event) error {
 	return nil
 }
 
-// insertAt chains ev after head and inserts it with stmt.
-func (s *Store) insertAt(ctx context.Context, stmt *sql.Stmt, head chainHead, ev *event.Event) error {
+// insertAt chains ev after head and inserts it with stmt; it returns the
+// stored body, the bytes the tree's leaf hashes.
+func (s *Store) insertAt(ctx context.Context, stmt *sql.Stmt, head chainHead, ev *event.Event) ([]byte, error) {
 	ev.Seq = head.seq + 1
 	body, err := ev.Canonical()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ev.PrevHash = head.hash
 	ev.Hash = event.ChainHash(ev.PrevHash, body)
@@ -88,28 +89,7 @@ func (s *Store) insertAt(ctx context.Context, stmt *sql.Stmt, head chainHead, ev
 	}
 	_, err = stmt.ExecContext(ctx,
 		ev.Seq, ev.ID, ev.Time.Format(time.RFC3339Nano), ev.Type, ev.Door, ev.ZoneFrom, ev.ZoneTo, personID, string(body), ev.PrevHash, ev.Hash)
-	return err
-}
-
-// appendLocked reads the head and appends in one write transaction.
-func (s *Store) appendLocked(ctx context.Context, ev *event.Event) error {
-	tx, err := s.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock first
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var head chainHead
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`).Scan(&head.seq, &head.hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		head, err = chainHead{hash: event.GenesisHash}, nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := s.insertAt(ctx, tx.StmtContext(ctx, s.insert), head, ev); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return body, err
 }
 
 // Changed returns a channel that is closed at the next append. Readers that

@@ -39,6 +39,7 @@ type Store struct {
 	changed   atomic.Pointer[chan struct{}] // closed and replaced on every append; read without the append lock
 
 	cards cardIndex
+	tree  treeState // the Merkle tree as the writer keeps it (under mu)
 
 	cardsMu      sync.Mutex
 	cardsChanged chan struct{} // closed and replaced when people or cards change
@@ -160,6 +161,9 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	if err == nil {
 		s.published, err = db.PrepareContext(ctx, selectPublished)
 	}
+	if err == nil {
+		err = s.prepareTree(ctx)
+	}
 	if err != nil {
 		w.Close()
 		db.Close()
@@ -229,6 +233,7 @@ func (s *Store) Close() error {
 		s.insert.Close()
 		s.card.Close()
 		s.published.Close()
+		s.closeTree()
 		s.writer.Close()
 		s.writer = nil
 	}

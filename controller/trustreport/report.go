@@ -45,6 +45,8 @@ type Report struct {
 	From      string      `json:"from"` // the first day
 	To        string      `json:"to"`   // the last day
 	TimeZone  string      `json:"time_zone"`
+	Start     time.Time   `json:"start"` // the first day's midnight
+	End       time.Time   `json:"end"`   // the midnight after the last day
 	Generated time.Time   `json:"generated"`
 	Assets    []Presence  `json:"assets"`       // where each of the company's assets was, zone by zone
 	Entries   []Entry     `json:"entries"`      // every entry to such a zone while an asset was there
@@ -64,6 +66,7 @@ type Presence struct {
 	Zone        string    `json:"zone"`
 	From        time.Time `json:"from"`
 	To          time.Time `json:"to"`
+	Ongoing     bool      `json:"ongoing"`  // still there when the period ended
 	MovedBy     string    `json:"moved_by"` // who put it there (an admin, or the config)
 	Seq         int64     `json:"seq"`      // the registration or move that put it there
 }
@@ -179,7 +182,7 @@ var ErrOutsideZones = fmt.Errorf("the company's assets were in zones you do not 
 
 // Build makes the report of q from the log.
 func Build(ctx context.Context, cfg *config.Config, log Log, q Query, now time.Time) (*Report, error) {
-	r := &Report{Site: cfg.Site, SiteName: cfg.Name, Company: q.Company, TimeZone: cfg.Location.String(), Generated: now.UTC(),
+	r := &Report{Site: cfg.Site, SiteName: cfg.Name, Company: q.Company, TimeZone: cfg.Location.String(), Generated: now.UTC(), Start: q.From, End: q.To,
 		From: q.From.In(cfg.Location).Format(time.DateOnly), To: q.To.Add(-time.Nanosecond).In(cfg.Location).Format(time.DateOnly),
 		Assets: []Presence{}, Entries: []Entry{}, People: []Group{}, Visits: []Cover{}, Alarms: []Alarm{},
 		Completeness: map[string]Statement{"ja": Completeness("ja"), "en": Completeness("en")}}
@@ -242,7 +245,7 @@ func presences(steps []assets.Step, q Query, cfg *config.Config) []Presence {
 		}
 		p.From = later(p.From, q.From)
 		if p.To.IsZero() || p.To.After(q.To) {
-			p.To = q.To
+			p.To, p.Ongoing = q.To, true
 		}
 		out = append(out, p)
 	}

@@ -28,7 +28,11 @@
       stillQ.set("type", "camera.snapshot");
       namesQ.set("type", "camera.recognized");
       q.set("limit", "1000"); stillQ.set("limit", "1000"); namesQ.set("limit", "1000");
-      const [evs, stills, names] = await Promise.all([api("/api/events?" + q), api("/api/events?" + stillQ), api("/api/events?" + namesQ)]);
+      const alarmQ = new URLSearchParams(q), outQ = new URLSearchParams(q);
+      alarmQ.delete("zone"); alarmQ.set("type", "alarm.raised");
+      outQ.delete("zone"); outQ.set("type", "visitor.checked_out");
+      const [evs, stills, names, alarms, checkouts] = await Promise.all([api("/api/events?" + q), api("/api/events?" + stillQ), api("/api/events?" + namesQ),
+        api("/api/events?" + alarmQ), api("/api/events?" + outQ)]);
       const byEvent = new Map();
       for (const s of [...stills, ...names]) {
         const list = byEvent.get(s.detail.for) || [];
@@ -58,10 +62,45 @@
         return tr;
       }));
       if (!evs.length) Site.empty($("#log tbody"), "empty.log");
+      timeline(evs, alarms, checkouts, byEvent);
     } catch (e) {
       $("#l-msg").className = "msg bad";
       $("#l-msg").textContent = e.message;
     }
+  }
+
+  // timeline draws who was in the zone when, on the last day chosen: the
+  // manager's day at a glance.
+  function timeline(evs, alarms, checkouts, byEvent) {
+    const zone = $("#l-zone").value;
+    const day = $("#l-to").value || Site.today();
+    const from = Site.midnight(day);
+    const end = Site.midnight(Site.addDays(day, 1));
+    const to = Date.parse(end) > Site.now().getTime() ? Site.now().toISOString() : end;
+    const inDay = ev => Date.parse(ev.time) >= Date.parse(from) && Date.parse(ev.time) < Date.parse(end);
+    $("#tl-day").textContent = Site.longDate(from);
+    const granted = evs.filter(ev => ev.type === "access.granted" && ev.person);
+    const shape = ev => ({ seq: ev.seq, id: ev.id, time: ev.time, door: ev.door, person: ev.person.id, name: ev.person.name,
+      kind: ev.person.kind, company: ev.person.company, visit: ev.visit });
+    const entries = granted.filter(ev => ev.zone_to === zone && inDay(ev)).map(shape);
+    const exits = granted.filter(ev => ev.zone_from === zone).map(shape);
+    const left = new Map(checkouts.filter(ev => ev.visit).map(ev => [ev.visit, ev.time]));
+    const into = new Map(doors.map(d => [d.id, d.to]));
+    const marks = alarms.filter(ev => inDay(ev) && (ev.zone_to || ev.zone_from || into.get(ev.door)) === zone)
+      .map(ev => ({ seq: ev.seq, time: ev.time, label: I18N.t("alarm." + (ev.detail || {}).kind, (ev.detail || {}).kind) }));
+    $("#tl-legend").replaceChildren(Timeline.legend());
+    $("#tl-detail").hidden = true;
+    Timeline.draw($("#tl"), { from, to, rows: Timeline.rows(entries, exits, left, to), marks, onBar: (row, bar) => {
+      const box = $("#tl-detail");
+      const line = document.createElement("p");
+      line.textContent = `${row.name}: ${doorName(bar.door)} ${Site.stamp(bar.time)} → ${bar.open ? I18N.t("timeline.no_exit") : Site.stamp(bar.end)}`;
+      const stills = document.createElement("div");
+      stills.className = "cam";
+      stills.append(...Stills.links(byEvent.get(bar.id) || [], { time: Site.stamp(bar.time), door: doorName(bar.door), who: row.name }));
+      box.replaceChildren(line, stills);
+      box.dataset.seq = bar.seq;
+      box.hidden = false;
+    } });
   }
 
   // The check runs on the controller in the background; the page asks how

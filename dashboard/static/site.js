@@ -37,6 +37,8 @@ const Site = (() => {
     { href: "/muster", key: "nav.muster", role: "guard" },
     { href: "/report", key: "nav.report", role: "manager" },
     { href: "/log", key: "nav.log", role: "manager" },
+    { href: "/reports/customer", key: "nav.customer", role: "manager" },
+    { href: "/assets", key: "nav.assets", role: "manager" },
     { href: "/people", key: "nav.people", role: "admin" },
   ];
   let me = null;
@@ -196,9 +198,20 @@ const Site = (() => {
     t.setUTCDate(t.getUTCDate() + n);
     return t.toISOString().slice(0, 10);
   };
+  // midnight is the instant a site day (YYYY-MM-DD) begins, as ISO: the
+  // wall clock of the site's zone, found by asking Intl for it.
+  const midnight = d => {
+    const target = Date.parse(d + "T00:00:00Z");
+    let t = target;
+    for (let i = 0; i < 2; i++) {
+      const wall = fmt("sv-SE", { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(new Date(t));
+      t -= Date.parse(wall.replace(" ", "T") + "Z") - target;
+    }
+    return new Date(t).toISOString();
+  };
   // longDate is a date as the page's language writes it.
   const longDate = v => fmt(I18N.lang === "ja" ? "ja-JP" : "en-GB", { year: "numeric", month: "long", day: "numeric", weekday: "short" }).format(toDate(v));
 
-  return { api, start, explain, actor, empty, setClock, day, time, stamp, now, today, addDays, longDate,
+  return { api, start, explain, actor, empty, setClock, day, time, stamp, now, today, addDays, longDate, midnight,
     get zone() { return zone; }, get me() { return me; } };
 })();
