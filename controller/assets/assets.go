@@ -20,7 +20,6 @@ import (
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
-	"github.com/sekisho/sekisho/controller/store"
 )
 
 // Sources of a registration or a move.
@@ -34,9 +33,9 @@ type Journal interface {
 	Logged(ctx context.Context, ev *event.Event) error
 }
 
-// History reads the log's events of some kind.
+// History reads the log's events of some types.
 type History interface {
-	EventPages(ctx context.Context, f store.Filter, yield func([]event.Event) error) error
+	OfTypes(ctx context.Context, types ...string) ([]event.Event, error)
 }
 
 // Register is where every asset is now.
@@ -62,17 +61,15 @@ type Step struct {
 
 // Steps reads every registration and move from the log, oldest first.
 func Steps(ctx context.Context, h History) ([]Step, error) {
-	var steps []Step
-	err := h.EventPages(ctx, store.Filter{Type: "asset."}, func(evs []event.Event) error {
-		for _, ev := range evs {
-			if s, ok := stepOf(ev); ok {
-				steps = append(steps, s)
-			}
-		}
-		return nil
-	})
+	evs, err := h.OfTypes(ctx, event.AssetRegistered, event.AssetMoved)
 	if err != nil {
 		return nil, fmt.Errorf("assets: history: %w", err)
+	}
+	steps := make([]Step, 0, len(evs))
+	for _, ev := range evs {
+		if s, ok := stepOf(ev); ok {
+			steps = append(steps, s)
+		}
 	}
 	slices.SortFunc(steps, func(a, b Step) int { return cmp.Compare(a.Seq, b.Seq) })
 	return steps, nil

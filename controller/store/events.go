@@ -187,12 +187,15 @@ func eventsQuery(f Filter) (string, []any) {
 	if limit <= 0 || limit > MaxLimit {
 		limit = MaxLimit
 	}
-	return eventsQueryN(f, limit)
+	return eventsQueryN(f, limit, false)
 }
 
 // eventsQueryN is eventsQuery for up to limit events, uncapped: an
-// export's range of seqs holds at most as many as it spans.
-func eventsQueryN(f Filter, limit int) (string, []any) {
+// export's range of seqs holds at most as many as it spans. bounded says
+// the filter's seqs are a short range (an export's page): then the zones
+// are one OR that SQLite answers from both zone indexes at once, several
+// times faster there than the walks below, which page an unbounded log.
+func eventsQueryN(f Filter, limit int, bounded bool) (string, []any) {
 	var where []string
 	var args []any
 	// The "<> ''" terms change no answer (the values sought are not empty);
@@ -236,6 +239,16 @@ func eventsQueryN(f Filter, limit int) (string, []any) {
 			where = append(where, "0")
 		}
 	}
+	if len(zones) > 0 && bounded {
+		var or []string
+		for _, z := range zones {
+			or = append(or, "zone_to = ? AND zone_to <> ''", "zone_from = ? AND zone_from <> ''")
+			args = append(args, z, z)
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
+		// The seqs first, the bodies after: sorting seqs alone is cheap.
+		return `SELECT body, prev_hash, hash FROM events WHERE seq IN (SELECT seq FROM events WHERE ` + strings.Join(where, " AND ") + `)` + tail, args
+	}
 	if len(zones) == 0 {
 		q := `SELECT body, prev_hash, hash FROM events`
 		if len(where) > 0 {
@@ -270,6 +283,21 @@ func (s *Store) Since(ctx context.Context, t time.Time, types ...string) ([]even
 		}
 	}
 	return s.queryEvents(ctx, q+` ORDER BY seq`, args...)
+}
+
+// OfTypes is every event of the given types, oldest first, read through
+// the type index alone: a register's few hundred among a year's millions
+// (the planner would otherwise walk the log by seq).
+func (s *Store) OfTypes(ctx context.Context, types ...string) ([]event.Event, error) {
+	if len(types) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(types))
+	for i, ty := range types {
+		args[i] = ty
+	}
+	return s.queryEvents(ctx, `SELECT body, prev_hash, hash FROM events INDEXED BY events_type WHERE type IN (`+
+		strings.TrimSuffix(strings.Repeat("?,", len(types)), ",")+`) ORDER BY seq`, args...)
 }
 
 // After returns up to limit events after seq, oldest first: the order in

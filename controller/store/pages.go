@@ -69,7 +69,7 @@ func (s *Store) EventPages(ctx context.Context, f Filter, yield func([]event.Eve
 				}
 				// Without a context to watch the driver steps each row in
 				// one call; a cancelled export stops at the next range.
-				q, args := eventsQueryN(r, int(pageSpan))
+				q, args := eventsQueryN(r, int(pageSpan), true)
 				p.evs, p.err = s.queryEvents(context.WithoutCancel(ctx), q, args...)
 			}
 		}

@@ -27,6 +27,7 @@ import (
 // Log is the site's log as the report reads it.
 type Log interface {
 	EventPages(ctx context.Context, f store.Filter, yield func([]event.Event) error) error
+	OfTypes(ctx context.Context, types ...string) ([]event.Event, error)
 }
 
 // Query is one report's subject: a company and a period of the site's days
