@@ -122,6 +122,9 @@ bench:
 	$(GO) test -run='^$$' -bench=EventsCSVMillion -benchtime=3x -timeout 20m ./controller/site/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='Year.*Log' -benchtime=300x -timeout 60m ./controller/store/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearVerify|YearCSV|YearOpen' -benchtime=3x -timeout 60m ./controller/store/
+	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearTreeBuildAtStart' -benchtime=1x -timeout 60m ./controller/site/
+	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearLogProof' -benchtime=300x -timeout 60m ./controller/site/
+	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearCustomerReport' -benchtime=3x -timeout 60m ./controller/site/
 
 check-config:
 	$(GO) run ./controller check-config $(CONFIG)

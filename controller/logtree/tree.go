@@ -262,7 +262,8 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 		return Checkpoint{}, errors.New("logtree: a checkpoint has an origin, a size and a root, each on a line")
 	}
 	size, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 || (lines[1] != "0" && strings.HasPrefix(lines[1], "0")) {
+	digits := lines[1] != "" && strings.Trim(lines[1], "0123456789") == ""
+	if err != nil || !digits || (lines[1] != "0" && strings.HasPrefix(lines[1], "0")) {
 		return Checkpoint{}, fmt.Errorf("logtree: checkpoint size %q is not a number", lines[1])
 	}
 	root, err := base64.StdEncoding.DecodeString(lines[2])

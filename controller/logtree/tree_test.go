@@ -286,7 +286,7 @@ func TestProofsVerifyOfflineAndTamperedOnesDoNot(t *testing.T) {
 	}
 }
 
-func witness(t *testing.T, name string) (vkey string, cosign func([]byte) []byte) {
+func witness(t testing.TB, name string) (vkey string, cosign func([]byte) []byte) {
 	t.Helper()
 	skey, plain, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {
@@ -421,4 +421,29 @@ func forged(t *testing.T, origin string, size int64) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// newFuzzTree is a small signed log for the fuzz targets.
+func newFuzzTree(f *testing.F) *logtree.Tree {
+	cvkey, _ := witness(f, "fuzz.example/witness")
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	dir := f.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "f.db"), "test-site")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	tree, err := logtree.New(st, origin, key, []string{cvkey}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for range 300 {
+		if err := st.Append(context.Background(), &event.Event{Type: event.DoorOpened, Door: "press-door"}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if _, _, err := tree.Sign(context.Background(), time.Now()); err != nil {
+		f.Fatal(err)
+	}
+	return tree
 }

@@ -13,6 +13,23 @@ import (
 	"github.com/sekisho/sekisho/controller/store"
 )
 
+// passage is the part of a logged event the report reads: decoding no more
+// of each is most of what makes a quarter's report quick.
+type passage struct {
+	ID       string            `json:"id"`
+	Seq      int64             `json:"seq"`
+	Time     time.Time         `json:"time"`
+	Type     string            `json:"type"`
+	Door     string            `json:"door"`
+	ZoneFrom string            `json:"zone_from"`
+	ZoneTo   string            `json:"zone_to"`
+	Visit    string            `json:"visit"`
+	Actor    string            `json:"actor"`
+	Person   *event.Person     `json:"person"`
+	Camera   *event.Camera     `json:"camera"`
+	Detail   map[string]string `json:"detail"`
+}
+
 // span is the earliest start and latest end of stays.
 func span(stays []Presence) (time.Time, time.Time) {
 	from, to := stays[0].From, stays[0].To
@@ -29,13 +46,13 @@ func span(stays []Presence) (time.Time, time.Time) {
 
 // readZone reads the zone's entries, exits, stills and cover checks while
 // the company's assets were in it.
-func (r *Report) readZone(ctx context.Context, cfg *config.Config, log Log, zone string, stays []Presence, q Query) error {
+func (r *Report) readZone(ctx context.Context, log *store.Store, zone string, stays []Presence, q Query) error {
 	from, to := span(stays)
 	var entries []Entry
-	exits := map[string][]event.Event{}  // person → exits from the zone
-	stills := map[string][]Still{}       // entry event id → its stills
-	covers := map[string][]event.Event{} // visit → cover confirmations for the zone
-	err := log.EventPages(ctx, store.Filter{Zone: zone, Since: from, Until: to}, func(evs []event.Event) error {
+	exits := map[string][]passage{}  // person → exits from the zone
+	stills := map[string][]Still{}   // entry event id → its stills
+	covers := map[string][]passage{} // visit → cover confirmations for the zone
+	err := store.Pages(ctx, log, store.Filter{Zone: zone, Since: from, Until: to}, func(evs []passage) error {
 		for _, ev := range evs {
 			switch {
 			case ev.Type == event.AccessGranted && ev.ZoneTo == zone && ev.Person != nil && within(stays, ev.Time):
@@ -56,7 +73,7 @@ func (r *Report) readZone(ctx context.Context, cfg *config.Config, log Log, zone
 		return err
 	}
 	for _, list := range exits {
-		slices.SortFunc(list, func(a, b event.Event) int { return cmp.Compare(a.Seq, b.Seq) })
+		slices.SortFunc(list, func(a, b passage) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
 	for i := range entries {
 		e := &entries[i]
@@ -78,14 +95,18 @@ func (r *Report) readZone(ctx context.Context, cfg *config.Config, log Log, zone
 			r.Visits = append(r.Visits, r.cover(e, covers[e.Visit], stays))
 		}
 	}
-	r.Entries = append(r.Entries, entries...)
+	if len(r.Entries) == 0 && len(entries) > 0 {
+		r.Entries = entries // a zone's entries, newest first, as read
+	} else {
+		r.Entries = append(r.Entries, entries...)
+	}
 	return nil
 }
 
 // cover is the cover check for a visitor's entry: the latest confirmation
 // for the visit and zone before the entry that covered every one of the
 // company's assets there at that moment.
-func (r *Report) cover(e Entry, confirmed []event.Event, stays []Presence) Cover {
+func (r *Report) cover(e Entry, confirmed []passage, stays []Presence) Cover {
 	c := Cover{Visit: e.Visit, Visitor: e.Person.Name, Company: e.Person.Company, Zone: e.Zone, Entered: e.Time, EntrySeq: e.Seq, Missing: true}
 	var here []string
 	for _, p := range stays {
@@ -112,7 +133,7 @@ func (r *Report) cover(e Entry, confirmed []event.Event, stays []Presence) Cover
 // readAlarms keeps the alarms raised in the zones while the company's
 // assets were there: an alarm's zone is its own, or the one its door
 // leads into.
-func (r *Report) readAlarms(ctx context.Context, cfg *config.Config, log Log, byZone map[string][]Presence, q Query) error {
+func (r *Report) readAlarms(ctx context.Context, cfg *config.Config, log *store.Store, byZone map[string][]Presence) error {
 	if len(byZone) == 0 {
 		return nil
 	}
@@ -130,7 +151,7 @@ func (r *Report) readAlarms(ctx context.Context, cfg *config.Config, log Log, by
 	for _, d := range cfg.Doors {
 		into[d.ID] = d.To
 	}
-	return log.EventPages(ctx, store.Filter{Type: event.AlarmRaised, Since: from, Until: to}, func(evs []event.Event) error {
+	return store.Pages(ctx, log, store.Filter{Type: event.AlarmRaised, Since: from, Until: to}, func(evs []passage) error {
 		for _, ev := range evs {
 			zone := cmp.Or(ev.ZoneTo, ev.ZoneFrom, into[ev.Door])
 			if stays, ok := byZone[zone]; !ok || !within(stays, ev.Time) {
