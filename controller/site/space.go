@@ -126,6 +126,9 @@ type checkpointer struct {
 	alarms  *alarms.Alarms
 	notices chan<- outbox.Notice
 	log     *slog.Logger
+	// alarmed: log_inconsistent is raised, once, until the tree is signed
+	// again (sign runs on its one goroutine).
+	alarmed bool
 }
 
 func (c *checkpointer) sign(ctx context.Context) {
@@ -136,13 +139,18 @@ func (c *checkpointer) sign(ctx context.Context) {
 	}
 	tcp, tmade, terr := c.tree.Sign(ctx, time.Now())
 	switch err := terr; {
+	case errors.Is(err, logtree.ErrInconsistent) && c.alarmed:
 	case errors.Is(err, logtree.ErrInconsistent):
+		c.alarmed = true
 		c.log.Error("the log does not extend the checkpoint it last signed; nothing more is signed", "err", err)
 		c.alarms.Raise(sekisho.Alarm{Kind: sekisho.AlarmLogInconsistent, Severity: sekisho.SeverityOf(sekisho.AlarmLogInconsistent),
 			Detail: err.Error() + " — check with `controller verify`; keep the old checkpoints"})
 	case err != nil:
 		c.log.Warn("tree checkpoint not signed", "err", err)
-	case tmade:
+	default:
+		c.alarmed = false
+	}
+	if terr == nil && tmade {
 		c.log.Info("tree checkpoint signed", "size", tcp.Size)
 	}
 	if !made && !tmade {
