@@ -48,11 +48,17 @@ func span(stays []Presence) (time.Time, time.Time) {
 // the company's assets were in it.
 func (r *Report) readZone(ctx context.Context, log *store.Store, zone string, stays []Presence, q Query) error {
 	from, to := span(stays)
+	// Each page's entries in a slice of their own, made to size, and all of
+	// them put together once at the end: a quarter is hundreds of
+	// thousands, and growing one slice to that copies them over and over.
+	var pages [][]Entry
 	var entries []Entry
 	exits := map[string][]passage{}  // person → exits from the zone
 	stills := map[string][]Still{}   // entry event id → its stills
 	covers := map[string][]passage{} // visit → cover confirmations for the zone
 	err := store.Pages(ctx, log, store.Filter{Zone: zone, Since: from, Until: to}, func(evs []passage) error {
+		entries = make([]Entry, 0, len(evs))
+		defer func() { pages = append(pages, entries) }()
 		for _, ev := range evs {
 			switch {
 			case ev.Type == event.AccessGranted && ev.ZoneTo == zone && ev.Person != nil && within(stays, ev.Time):
@@ -71,6 +77,14 @@ func (r *Report) readZone(ctx context.Context, log *store.Store, zone string, st
 	})
 	if err != nil {
 		return err
+	}
+	total := 0
+	for _, p := range pages {
+		total += len(p)
+	}
+	entries = make([]Entry, 0, total)
+	for _, p := range pages {
+		entries = append(entries, p...)
 	}
 	for _, list := range exits {
 		slices.SortFunc(list, func(a, b passage) int { return cmp.Compare(a.Seq, b.Seq) })
