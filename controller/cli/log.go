@@ -14,13 +14,14 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/sekisho/sekisho/controller/camera"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
-	"golang.org/x/mod/sumdb/note"
 )
 
 // The log's own commands: verify, checkpoints, backup, fill.

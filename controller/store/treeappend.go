@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/sekisho/sekisho/controller/event"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sekisho/sekisho/controller/event"
 )
 
 // The Merkle tree grows inside each append, on the log's own writer and in
