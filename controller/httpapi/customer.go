@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -82,7 +83,12 @@ func (s *Server) customerReport(format string) http.HandlerFunc {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_ = trustreport.WriteHTML(w, rep, loc, r.URL.Query().Get("lang"))
 		case "bundle":
-			first, last, err := trustreport.Vouch(r.Context(), rep, s.Proofs, q.From, q.To, now)
+			vctx, cancel := context.WithTimeout(r.Context(), signWait)
+			first, last, err := trustreport.Vouch(vctx, rep, s.Proofs, q.From, q.To, now)
+			cancel()
+			if s.storageBusy(w, r, "customer bundle", err) {
+				return
+			}
 			if err != nil {
 				s.internal(w, "customer bundle", err)
 				return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/logtree"
 	"github.com/sekisho/sekisho/controller/sekisho"
+	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/controller/trustreport"
 )
 
@@ -62,8 +63,27 @@ func (s *Server) needAuditor(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// signWait bounds a request that may have to sign a checkpoint first (no
+// checkpoint covers what it asks yet): a locked or full database answers
+// as busy, promptly, rather than holding the request.
+const signWait = 3 * time.Second
+
+// storageBusy answers a request whose signing ran out of time.
+func (s *Server) storageBusy(w http.ResponseWriter, r *http.Request, what string, err error) bool {
+	if (errors.Is(err, context.DeadlineExceeded) || store.Transient(err)) && r.Context().Err() == nil {
+		writeError(w, http.StatusServiceUnavailable, "storage_busy", what+": the log could not be signed just now (the database is busy or full); try again shortly")
+		return true
+	}
+	return false
+}
+
 func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
-	b, err := s.Proofs.Latest(r.Context(), s.Clock.Now())
+	ctx, cancel := context.WithTimeout(r.Context(), signWait)
+	defer cancel()
+	b, err := s.Proofs.Latest(ctx, s.Clock.Now())
+	if s.storageBusy(w, r, "checkpoint", err) {
+		return
+	}
 	if err != nil {
 		s.internal(w, "checkpoint", err)
 		return
@@ -120,7 +140,12 @@ func (s *Server) logProof(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_seq", "seq: want the event's seq, 1 or more")
 		return
 	}
-	b, err := s.Proofs.Proof(r.Context(), seq, s.Clock.Now())
+	ctx, cancel := context.WithTimeout(r.Context(), signWait)
+	defer cancel()
+	b, err := s.Proofs.Proof(ctx, seq, s.Clock.Now())
+	if s.storageBusy(w, r, "proof", err) {
+		return
+	}
 	switch {
 	case errors.Is(err, sekisho.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no_such_event", err.Error())

@@ -3,6 +3,7 @@ package site_test
 import (
 	"database/sql"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -58,5 +59,44 @@ func TestRewrittenLogGetsNoCheckpointAndAnAlarm(t *testing.T) {
 	waitFor(t, "the tree level with the log once more", func() bool { return ts.Store.TreeLag() == 0 })
 	if after, _, _ := ts.Store.LastTreeCheckpoint(t.Context()); after.Size != signed.Size {
 		t.Fatalf("a checkpoint of %d was signed over the rewritten log (last honest: %d)", after.Size, signed.Size)
+	}
+}
+
+// A proof that needs a checkpoint signed first, asked while something
+// holds the database's write lock: a prompt 503 that says so, and the
+// proof once the lock is gone.
+func TestProofWhileTheDatabaseIsLocked(t *testing.T) {
+	t.Parallel()
+	ts := startSite(t, "")
+	live := ts.stream()
+	if code, _ := ts.raw("GET", "/log/checkpoint", nil, ""); code != http.StatusOK {
+		t.Fatalf("checkpoint: %d", code)
+	}
+	ts.swipe("r-press-out", 9, 800)
+	ev := await(t, live, "the swipe", isType(event.AccessDenied, func(ev event.Event) bool { return ev.Credential != nil && ev.Credential.Number == 800 }))
+	waitFor(t, "the swipe's leaf", func() bool { return ts.Store.TreeLag() == 0 })
+	db, err := sql.Open("sqlite3", ts.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/api/log/proof?seq=%d", ev.Seq)
+	started := time.Now()
+	code, word, _ := ts.refusal(t, "GET", path, "", "")
+	if code != http.StatusServiceUnavailable || word != "storage_busy" {
+		t.Fatalf("proof under a held lock: %d %s", code, word)
+	}
+	t.Logf("answered in %s", time.Since(started).Round(time.Millisecond))
+	conn.ExecContext(t.Context(), `ROLLBACK`)
+	conn.Close()
+	if code, b := ts.raw("GET", path, nil, ""); code != http.StatusOK || !strings.HasPrefix(string(b), "c2sp.org/tlog-proof@v1\n") {
+		t.Fatalf("proof after the lock: %d %.100s", code, b)
 	}
 }

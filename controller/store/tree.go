@@ -187,7 +187,25 @@ type TreeCheckpoint struct {
 // SaveTreeCheckpoint keeps a signed checkpoint. One at a size already kept
 // is left as it was (a restart signing the same tree again).
 func (s *Store) SaveTreeCheckpoint(ctx context.Context, size int64, note []byte, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tree_checkpoints (size, note, time) VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING`,
+	return s.onWriter(func(w *sql.Conn) error {
+		return s.saveTreeCheckpoint(ctx, w, size, note, at)
+	})
+}
+
+// onWriter runs f on the log's writer: the log's tables have one writer,
+// whose short busy wait keeps a request that writes from hanging on a
+// database something else holds.
+func (s *Store) onWriter(f func(w *sql.Conn) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writer == nil {
+		return errors.New("store: closed")
+	}
+	return f(s.writer)
+}
+
+func (s *Store) saveTreeCheckpoint(ctx context.Context, w *sql.Conn, size int64, note []byte, at time.Time) error {
+	_, err := w.ExecContext(ctx, `INSERT INTO tree_checkpoints (size, note, time) VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING`,
 		size, string(note), stamp(at))
 	if err != nil {
 		return fmt.Errorf("store: tree checkpoint at %d: %w", size, err)
@@ -293,7 +311,11 @@ func (s *Store) cosignatures(ctx context.Context, size int64) ([]string, error) 
 // size; a newer one from the same cosigner replaces the older (a witness
 // signs the same checkpoint again with a fresh time).
 func (s *Store) AddCosignature(ctx context.Context, size int64, name, line string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tree_cosignatures (size, name, line, received) VALUES (?, ?, ?, ?)
+	return s.onWriter(func(w *sql.Conn) error { return s.addCosignature(ctx, w, size, name, line, at) })
+}
+
+func (s *Store) addCosignature(ctx context.Context, w *sql.Conn, size int64, name, line string, at time.Time) error {
+	_, err := w.ExecContext(ctx, `INSERT INTO tree_cosignatures (size, name, line, received) VALUES (?, ?, ?, ?)
 		ON CONFLICT (size, name) DO UPDATE SET line = excluded.line, received = excluded.received`,
 		size, name, line, at.UTC().Format(time.RFC3339Nano))
 	if err != nil {
