@@ -35,7 +35,9 @@ type Batcher interface {
 	AppendAll(ctx context.Context, evs []*event.Event) []error
 }
 
-// maxGroup is the most events appended together.
+// maxGroup is the most events appended together: enough to carry a busy
+// site's burst in one transaction, few enough that the first of them does
+// not wait long on the last.
 const maxGroup = 64
 
 // Faults reads the log's errors: Transient says which a later try may mend

@@ -12,11 +12,6 @@ import (
 	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
-// maxBatch bounds one group of appends: long enough to carry a busy
-// site's burst in one transaction, short enough that the first of them is
-// not kept waiting on the last.
-const maxBatch = 64
-
 // AppendAll appends evs in order in one transaction, as Append appends
 // one: at a busy moment a transaction an event costs the writer most of
 // its time. errs[i] is each event's outcome; a duplicate (a door Pi's
@@ -88,6 +83,3 @@ func (s *Store) AppendAll(ctx context.Context, evs []*event.Event) []error {
 	s.announce()
 	return errs
 }
-
-// MaxBatch is how many events AppendAll takes at once.
-func MaxBatch() int { return maxBatch }
