@@ -28,6 +28,7 @@ import (
 
 	tnote "github.com/transparency-dev/formats/note"
 
+	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
 )
 
@@ -155,6 +156,20 @@ func (t *Tree) Grow(ctx context.Context) (int64, error) {
 }
 
 func (t *Tree) grow(ctx context.Context, batch int) (int64, error) {
+	for tries := 0; ; tries++ {
+		size, err := t.growFrom(ctx, batch)
+		// An append keeps its own leaf once the tree is level with the
+		// log, and may have kept the very one this growth was about to:
+		// then the tree is that much bigger, and the growth goes on from
+		// there.
+		if errors.Is(err, sekisho.ErrConflict) && tries < 8 {
+			continue
+		}
+		return size, err
+	}
+}
+
+func (t *Tree) growFrom(ctx context.Context, batch int) (int64, error) {
 	size, err := t.Store.TreeSize(ctx)
 	if err != nil {
 		return 0, err
@@ -286,6 +301,13 @@ func (t *Tree) Sign(ctx context.Context, now time.Time) (store.TreeCheckpoint, b
 	last, had, err := t.Store.LastTreeCheckpoint(ctx)
 	if err != nil {
 		return store.TreeCheckpoint{}, false, err
+	}
+	if had && last.Size > size {
+		// Another process (the command line's proof) may have grown the
+		// tree and signed it since this one looked.
+		if now, err := t.Store.TreeSize(ctx); err == nil && now >= last.Size {
+			size = now
+		}
 	}
 	if had && last.Size == size {
 		return last, false, t.consistent(ctx, last)

@@ -447,3 +447,39 @@ func newFuzzTree(f *testing.F) *logtree.Tree {
 	}
 	return tree
 }
+
+// Signing while the log is appended to (each append keeping its own leaf)
+// never trips over a leaf an append kept first.
+func TestSignBesideAppends(t *testing.T) {
+	f := newFixture(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 1500 {
+			if err := f.st.Append(context.Background(), &event.Event{Type: event.DoorOpened, Door: "press-door"}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	signs := 0
+	for {
+		select {
+		case <-done:
+			if signs == 0 {
+				t.Fatal("nothing was signed beside the appends")
+			}
+			f.sign()
+			size, _ := checkpointOf(t, f.tree.VerifierKey(), f.sign())
+			if size != 1500 {
+				t.Fatalf("last checkpoint at %d", size)
+			}
+			return
+		default:
+		}
+		if _, _, err := f.tree.Sign(context.Background(), time.Now()); err != nil {
+			t.Fatalf("sign %d: %v", signs, err)
+		}
+		signs++
+	}
+}
