@@ -19,6 +19,7 @@ import (
 	"github.com/sekisho/sekisho/controller/camera"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/logtree"
 	"github.com/sekisho/sekisho/controller/site"
 	"github.com/sekisho/sekisho/controller/sitekeys"
 	"github.com/sekisho/sekisho/controller/store"
@@ -67,6 +68,25 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			v.From.Seq, v.From.Time.Format(time.RFC3339), v.Count, v.Head)
 	} else {
 		fmt.Fprintf(stdout, "ok: %d events, chain intact, head %s (%s, %.0f events/s)\n", v.Count, v.Head, took.Round(time.Millisecond), float64(v.Count)/max(took.Seconds(), 1e-9))
+	}
+	if !*incremental {
+		// The Merkle tree beside the chain, made again from the events: what
+		// the proofs an auditor checks rest on.
+		tc, err := logtree.CheckTree(ctx, st, progressBar(stderr, "tree"))
+		if err != nil {
+			return err
+		}
+		if tc.BadSeq != 0 || tc.Problem != "" {
+			fmt.Fprintf(stdout, "TREE TAMPERED: from seq %d: %s\n", tc.BadSeq, tc.Problem)
+			return errFailed
+		}
+		if tc.Leaves > 0 {
+			fmt.Fprintf(stdout, "ok: the Merkle tree's %d leaves and every hash above them are the events' own", tc.Leaves)
+			if tc.Signed > 0 {
+				fmt.Fprintf(stdout, "; the newest checkpoint's root (%d events) is the tree's", tc.Signed)
+			}
+			fmt.Fprintln(stdout)
+		}
 	}
 	if *kept != "" {
 		cps, err := readCheckpoints(*kept)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sekisho/sekisho/controller/cli"
 	"github.com/sekisho/sekisho/controller/config"
@@ -136,6 +137,20 @@ func TestBackupRestoreAndCheckpointsKeptElsewhere(t *testing.T) {
 		`DROP TRIGGER events_append_only_delete`, `DROP TRIGGER checkpoints_append_only_delete`,
 		"DELETE FROM events WHERE seq > " + itoaT(cut), "DELETE FROM checkpoints WHERE seq > " + itoaT(cut),
 		"UPDATE outbox SET last_seq = " + itoaT(cut),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// The Merkle tree still holds the cut events: verify alone catches it.
+	if code, out := runCLI(t, "verify", "--db", ts.db); code != 1 || !strings.Contains(out, "TREE TAMPERED") {
+		t.Fatalf("a tail cut from the events but not the tree: %d %s", code, out)
+	}
+	// A thorough insider cuts the tree and its checkpoints too.
+	for _, q := range []string{
+		`DROP TRIGGER tree_hashes_append_only_delete`, `DROP TRIGGER tree_checkpoints_append_only_delete`, `DROP TRIGGER tree_cosignatures_append_only_delete`,
+		"DELETE FROM tree_hashes WHERE id >= " + itoaT(tlog.StoredHashCount(cut)), "UPDATE tree_size SET size = " + itoaT(cut),
+		"DELETE FROM tree_cosignatures WHERE size > " + itoaT(cut), "DELETE FROM tree_checkpoints WHERE size > " + itoaT(cut),
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

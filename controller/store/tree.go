@@ -323,3 +323,32 @@ func (s *Store) addCosignature(ctx context.Context, w *sql.Conn, size int64, nam
 	}
 	return nil
 }
+
+// TreeHashRange is the stored hashes with ids in [from, to), in order; a
+// missing one is an error.
+func (s *Store) TreeHashRange(ctx context.Context, from, to int64) ([]tlog.Hash, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, hash FROM tree_hashes WHERE id >= ? AND id < ? ORDER BY id`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: tree hashes %d–%d: %w", from, to, err)
+	}
+	defer rows.Close()
+	out := make([]tlog.Hash, 0, to-from)
+	for rows.Next() {
+		var id int64
+		var h []byte
+		if err := rows.Scan(&id, &h); err != nil {
+			return nil, fmt.Errorf("store: tree hashes: %w", err)
+		}
+		if want := from + int64(len(out)); id != want || len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("store: tree hash %d is missing or not %d bytes: %w", want, tlog.HashSize, sekisho.ErrNotFound)
+		}
+		out = append(out, tlog.Hash(h))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: tree hashes: %w", err)
+	}
+	if int64(len(out)) != to-from {
+		return nil, fmt.Errorf("store: tree hashes %d–%d: %d of them kept: %w", from, to, len(out), sekisho.ErrNotFound)
+	}
+	return out, nil
+}
