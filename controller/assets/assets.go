@@ -28,9 +28,11 @@ const (
 	SourceAdmin  = "admin"  // an admin at /assets or the API
 )
 
-// Journal logs the register's changes and says when they are on record.
+// Journal logs the register's changes: Logged says when one is on record,
+// Record hands it over without waiting.
 type Journal interface {
 	Logged(ctx context.Context, ev *event.Event) error
+	Record(ev *event.Event) <-chan error
 }
 
 // History reads the log's events of some types.
@@ -87,7 +89,9 @@ func stepOf(ev event.Event) (Step, bool) {
 // config: an asset the log has never seen is registered, and one whose
 // zone in the config differs from the config's zone at the last start is
 // moved there. A move an admin made since stands until the config's zone
-// changes again. Both are logged before Load returns.
+// changes again. Both are handed to the journal without waiting for the
+// disk: a site starting on a full card still opens its doors, and the
+// events follow in order once the card takes writes.
 func Load(ctx context.Context, cfg *config.Config, h History, j Journal) (*Register, error) {
 	r := &Register{cfg: cfg, journal: j}
 	steps, err := Steps(ctx, h)
@@ -113,15 +117,11 @@ func Load(ctx context.Context, cfg *config.Config, h History, j Journal) (*Regis
 		a, known := places[c.ID]
 		switch {
 		case !known:
-			if err := r.log(ctx, event.AssetRegistered, c, "", c.Zone, "config", SourceConfig); err != nil {
-				return nil, err
-			}
+			r.journal.Record(change(event.AssetRegistered, c, "", c.Zone, "config", SourceConfig))
 			order = append(order, c.ID)
 		case configZone[c.ID] != c.Zone:
 			if a.Zone != c.Zone {
-				if err := r.log(ctx, event.AssetMoved, c, a.Zone, c.Zone, "config", SourceConfig); err != nil {
-					return nil, err
-				}
+				r.journal.Record(change(event.AssetMoved, c, a.Zone, c.Zone, "config", SourceConfig))
 			}
 		default:
 			c.Zone = a.Zone // an admin's move stands
@@ -136,12 +136,18 @@ func Load(ctx context.Context, cfg *config.Config, h History, j Journal) (*Regis
 	return r, nil
 }
 
+// log records an admin's change and waits until it is on record: the
+// admin is told it is done only then.
 func (r *Register) log(ctx context.Context, typ string, a config.Asset, from, to, by, source string) error {
+	return r.journal.Logged(ctx, change(typ, a, from, to, by, source))
+}
+
+func change(typ string, a config.Asset, from, to, by, source string) *event.Event {
 	d := map[string]string{"asset": a.ID, "owner": a.Owner, "source": source}
 	if a.Description != "" {
 		d["description"] = a.Description
 	}
-	return r.journal.Logged(ctx, &event.Event{Type: typ, ZoneFrom: from, ZoneTo: to, Actor: by, Detail: d})
+	return &event.Event{Type: typ, ZoneFrom: from, ZoneTo: to, Actor: by, Detail: d}
 }
 
 // Assets is every asset where it is now (memory only: the door's path

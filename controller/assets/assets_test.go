@@ -1,6 +1,7 @@
 package assets_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/sekisho/sekisho/controller/journal"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/testtool"
 )
 
 type quiet struct{}
@@ -73,6 +75,7 @@ func TestTheRegisterKeepsHistoryAndFollowsTheConfig(t *testing.T) {
 	}
 	s := &site{t: t, path: filepath.Join(t.TempDir(), "a.db"), cfg: cfg}
 	s.start()
+	testtool.WaitFor(t, 30*time.Second, "the config's assets in the log", func() bool { return len(s.steps()) == 2 })
 	if got := s.steps(); len(got) != 2 || got[0].Asset != "die-a-100" || got[0].To != "die-press" || got[0].Source != assets.SourceConfig || got[0].Owner != "Toyo Auto" {
 		t.Fatalf("first start: %+v", got)
 	}
@@ -112,6 +115,7 @@ func TestTheRegisterKeepsHistoryAndFollowsTheConfig(t *testing.T) {
 	s.stop()
 	cfg.Assets[1].Zone = "floor"
 	s.start()
+	testtool.WaitFor(t, 30*time.Second, "the config's move in the log", func() bool { return len(s.steps()) == 5 })
 	steps := s.steps()
 	last := steps[len(steps)-1]
 	if s.where("die-b-220") != "floor" || last.Asset != "die-b-220" || last.From != "die-press" || last.To != "floor" || last.Source != assets.SourceConfig || last.By != "config" {
@@ -123,4 +127,36 @@ func TestTheRegisterKeepsHistoryAndFollowsTheConfig(t *testing.T) {
 		t.Fatal("the admin's move was undone by an unchanged config")
 	}
 	s.stop()
+}
+
+// stuck is a journal whose disk never takes a write: Logged waits for ever.
+type stuck struct{ recorded []*event.Event }
+
+func (j *stuck) Logged(ctx context.Context, ev *event.Event) error { <-ctx.Done(); return ctx.Err() }
+func (j *stuck) Record(ev *event.Event) <-chan error {
+	j.recorded = append(j.recorded, ev)
+	return make(chan error, 1)
+}
+
+// A site starting on a full card: the register comes up from the config
+// at once, its registrations queued for the log, and no start waits on
+// the disk.
+func TestTheRegisterLoadsWhileTheLogCannotBeWritten(t *testing.T) {
+	cfg, err := config.Load("../../configs/demo-factory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "a.db"), cfg.Site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	j := &stuck{}
+	reg, err := assets.Load(t.Context(), cfg, st, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := reg.Asset("die-a-100"); !ok || a.Zone != "die-press" || len(j.recorded) != 2 || j.recorded[0].Type != event.AssetRegistered {
+		t.Fatalf("register %+v, queued %d", a, len(j.recorded))
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/testtool"
 )
 
 // csvBenchRows is the manager's export: a million rows of one zone. The
@@ -68,9 +69,7 @@ func BenchmarkEventsCSVMillion(b *testing.B) {
 	defer s.Stop()
 	// The log's tree is built once, at the first start on this log (as
 	// after an upgrade), and kept: the export is not timed beside it.
-	for s.Store.TreeLag() > 0 {
-		time.Sleep(100 * time.Millisecond)
-	}
+	testtool.WaitFor(b, 10*time.Minute, "the log's tree built", func() bool { return s.Store.TreeLag() == 0 })
 	token, _, err := s.Store.CreateToken(context.Background(), sekisho.RoleManager, nil, "bench", time.Now().Add(time.Hour))
 	if err != nil {
 		b.Fatal(err)

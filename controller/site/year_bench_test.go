@@ -24,6 +24,7 @@ import (
 	"github.com/sekisho/sekisho/controller/outbox"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/controller/store"
+	"github.com/sekisho/sekisho/controller/testtool"
 	"github.com/sekisho/sekisho/controller/trustreport"
 )
 
@@ -90,9 +91,7 @@ func yearSite(b *testing.B) (*Site, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Stop() })
-	for s.Store.TreeLag() > 0 {
-		time.Sleep(100 * time.Millisecond)
-	}
+	testtool.WaitFor(b, 10*time.Minute, "the log's tree built", func() bool { return s.Store.TreeLag() == 0 })
 	token, _, err := s.Store.CreateToken(context.Background(), sekisho.RoleManager, nil, "bench", time.Now().Add(time.Hour))
 	if err != nil {
 		b.Fatal(err)
@@ -144,9 +143,7 @@ func BenchmarkYearTreeBuildAtStart(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for s.Store.TreeLag() > 0 {
-			time.Sleep(20 * time.Millisecond)
-		}
+		testtool.WaitFor(b, 10*time.Minute, "the log's tree built", func() bool { return s.Store.TreeLag() == 0 })
 		took := time.Since(started)
 		b.StopTimer()
 		b.ReportMetric(took.Seconds(), "build-s")
