@@ -131,12 +131,12 @@ func TestStorageFailingIsToldAtOnceThenCleared(t *testing.T) {
 	a, st, j, notices := fixture(t)
 	s := &alarms.Storage{Alarms: a}
 	s.Failing("disk full: no room", errors.New("full"))
-	n := <-notices
+	n := testtool.Recv(t, notices, 10*time.Second, "the storage alarm over MQTT")
 	var told event.Event
 	if err := json.Unmarshal(n.Alarm, &told); err != nil || told.Type != event.AlarmRaised || told.Detail["kind"] != "storage" || told.Site != "test" {
 		t.Fatalf("told over MQTT: %s %v", n.Alarm, err)
 	}
-	if n := <-notices; n.Storage == nil {
+	if n := testtool.Recv(t, notices, 10*time.Second, "the log's health over MQTT"); n.Storage == nil {
 		t.Fatal("the log's health was not sent with it")
 	}
 	if held := a.Held(); !slices.ContainsFunc(held, func(h sekisho.Alarm) bool { return h.Kind == sekisho.AlarmStorage }) {

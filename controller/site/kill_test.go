@@ -124,9 +124,9 @@ func TestPersistentSubscriberGetsEveryEventAcrossKill9(t *testing.T) {
 				}
 			}
 		}()
-		<-pull
+		testtool.Recv(t, pull, time.Minute, "the burst to reach the pull")
 		kill()
-		<-done
+		testtool.Recv(t, done, time.Minute, "the burst to end")
 		start()
 	}
 

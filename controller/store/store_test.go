@@ -11,6 +11,7 @@ import (
 
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/sekisho"
+	"github.com/sekisho/sekisho/controller/testtool"
 )
 
 func openTest(t *testing.T) (*Store, string) {
@@ -304,12 +305,12 @@ func TestVerifyWhileEventsArePublished(t *testing.T) {
 	for range 50 {
 		if v, err := s.Verify(t.Context()); err != nil || !v.OK {
 			cancel()
-			<-done
+			testtool.Recv(t, done, 10*time.Second, "the publisher to stop")
 			t.Fatalf("verify while publishing: %+v %v", v, err)
 		}
 	}
 	cancel()
-	<-done
+	testtool.Recv(t, done, 10*time.Second, "the publisher to stop")
 }
 
 // An export's pages, read in ranges on every core, are every selected

@@ -207,3 +207,20 @@ func (m *Mosquitto) Stop() {
 		m.cmd = nil
 	}
 }
+
+// Recv waits for a value on ch and fails the test naming what it waited
+// for once limit has passed: no wait in the suite holds it until go test's
+// own timeout.
+func Recv[T any](t testing.TB, ch <-chan T, limit time.Duration, what string) T {
+	t.Helper()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("timed out after %s waiting for %s", limit, what)
+	}
+	var zero T
+	return zero
+}

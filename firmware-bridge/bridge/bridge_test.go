@@ -47,6 +47,32 @@ func next(t *testing.T, signals chan bridge.Signal, kind string) bridge.Signal {
 	return nextOf(t, signals, kind)
 }
 
+// recv waits for a value on ch; a test fails naming what it waited for
+// rather than hanging the suite.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}
+
+// waitUntil asks ok until it holds, failing the test after 10 s.
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // nextOf returns the next signal of any of kinds.
 func nextOf(t *testing.T, signals chan bridge.Signal, kinds ...string) bridge.Signal {
 	t.Helper()
@@ -276,15 +302,18 @@ func TestFeedbackLines(t *testing.T) {
 	if err := l.Feedback("r1", "", false, 0); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(600 * time.Millisecond)
-	beeps := 0
-	for _, c := range r.Buzzer.History() {
-		if c.Level == gpio.High {
-			beeps++
+	beeps := func() (n int) {
+		for _, c := range r.Buzzer.History() {
+			if c.Level == gpio.High {
+				n++
+			}
 		}
+		return n
 	}
-	if beeps != 1+3 { // one for the grant, three for the denial
-		t.Fatalf("%d beeps, want 4", beeps)
+	// One for the grant, three for the denial; then the buzzer falls silent.
+	waitUntil(t, "the denial's three beeps", func() bool { return beeps() >= 1+3 && r.Buzzer.Read() == gpio.Low })
+	if n := beeps(); n != 1+3 {
+		t.Fatalf("%d beeps, want 4", n)
 	}
 	if err := l.Feedback("nobody", "", true, time.Second); err == nil {
 		t.Fatal("feedback on an unknown reader")
@@ -306,20 +335,24 @@ func TestNoPulseOnStartStopOrRestart(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- l.Run(ctx, func(bridge.Signal) {}) }()
-		<-l.Ready()
+		recv(t, l.Ready(), "the bridge to be ready")
 		return l, cancel, done
 	}
 	l, stop, done := run()
 	if err := l.Unlock("d1", 50*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	strike := board.Door("d1").Strike
+	waitUntil(t, "the 50 ms grant to end", func() bool {
+		h := strike.History()
+		return len(h) >= 2 && h[len(h)-1].Level == gpio.Low && slices.ContainsFunc(h, func(c simhw.Change) bool { return c.Level == gpio.High })
+	})
 	stop()
-	<-done
+	recv(t, done, "the bridge to stop")
 	_, _, _ = run() // restarted after a clean stop; then abandoned like a crash
 	_, stop, done = run()
 	stop()
-	<-done
+	recv(t, done, "the restarted bridge to stop")
 
 	var levels []gpio.Level
 	for _, c := range board.Door("d1").Strike.History() {

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // A listener stuck on one signal with others behind it is seen as stuck;
@@ -22,21 +23,34 @@ func TestQueueProgressing(t *testing.T) {
 		}
 	})
 	q.add(Signal{Door: "a"})
-	<-got
+	took(t, got)
 	q.add(Signal{Door: "hang"})
-	<-got
+	took(t, got)
 	q.progressing() // the first signal's hand-off counted once
 	q.add(Signal{Door: "behind"})
 	if q.progressing() {
 		t.Fatal("a listener stuck with a signal behind it is progressing")
 	}
 	close(stuck)
-	<-got // "behind"
+	took(t, got)
 	// Once the next signal reaches the listener, the one before was handed
 	// on and counted.
 	q.add(Signal{Door: "after"})
-	<-got
+	took(t, got)
 	if !q.progressing() {
 		t.Fatal("a queue moving again is still stuck")
 	}
+}
+
+// took waits for the listener to be handed a signal; a test fails rather
+// than hanging the suite.
+func took(t *testing.T, got <-chan Signal) Signal {
+	t.Helper()
+	select {
+	case s := <-got:
+		return s
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener was handed no signal")
+	}
+	return Signal{}
 }
