@@ -3,8 +3,9 @@ GO     ?= go
 CONFIG ?= configs/demo-factory.yaml
 # Debian packages the tests drive for real: a Mosquitto broker, Chromium,
 # and a Japanese font so the pages (and failure screenshots) are readable.
-# systemd-analyze checks the service units.
-TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk systemd
+# systemd-analyze checks the service units. Head office's tests run a
+# private PostgreSQL server.
+TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk systemd postgresql
 # The tests run on a machine clock that is not the demo site's (Asia/Tokyo):
 # whatever reads the machine's day instead of the site's fails at any hour.
 TEST_TZ ?= America/Los_Angeles
@@ -103,6 +104,7 @@ test-deps:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list :lang=ja 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing test tools:$$missing"; \
 		$(SUDO) apt-get update -qq && \

@@ -48,6 +48,44 @@ func Load(path string) (*Config, error) {
 
 // Parse checks config text; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
+	cfg := &Config{File: file}
+	c, err := decode(file, data, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.validate(cfg)
+	if len(c.problems) > 0 {
+		return nil, c.problems
+	}
+	return cfg, nil
+}
+
+// Checker notes the mistakes of one file at its keys' lines.
+type Checker struct{ c *checker }
+
+// At notes a mistake at key (its names and list indexes from the top, as
+// "sites", 0, "key"), on the line the key is written.
+func (k Checker) At(key []any, format string, args ...any) { k.c.at(path(key), format, args...) }
+
+// Decode reads YAML into v (a pointer to a struct with yaml tags) the way
+// a site's config is read: unknown keys and values of the wrong type are
+// noted, then validate notes its own; every mistake of the file at once,
+// as Problems. Other Sekisho configs (head office's) read through it.
+func Decode(file string, data []byte, v any, validate func(Checker)) error {
+	c, err := decode(file, data, v)
+	if err != nil {
+		return err
+	}
+	if validate != nil {
+		validate(Checker{c})
+	}
+	if len(c.problems) > 0 {
+		return c.problems
+	}
+	return nil
+}
+
+func decode(file string, data []byte, v any) (*checker, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, Problems{{File: file, Line: yamlLine(err), Key: "(syntax)", Msg: yamlMsg(err)}}
@@ -58,9 +96,8 @@ func Parse(file string, data []byte) (*Config, error) {
 	// Every mistake in one pass: unknown keys and values of the wrong type
 	// are noted, and the rest of the file is still decoded and checked.
 	c := &checker{file: file, root: &root}
-	c.known(root.Content[0], reflect.TypeOf(Config{}), nil)
-	cfg := &Config{File: file}
-	if err := root.Decode(cfg); err != nil {
+	c.known(root.Content[0], reflect.TypeOf(v), nil)
+	if err := root.Decode(v); err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return nil, append(c.problems, Problem{File: file, Line: 1, Key: "(document)", Msg: err.Error()})
@@ -75,11 +112,7 @@ func Parse(file string, data []byte) (*Config, error) {
 			}
 		}
 	}
-	c.validate(cfg)
-	if len(c.problems) > 0 {
-		return nil, c.problems
-	}
-	return cfg, nil
+	return c, nil
 }
 
 var lineRE = regexp.MustCompile(`line (\d+): `)
