@@ -37,6 +37,9 @@ Usage:
                                                             catch a cut or re-hashed log)
   controller checkpoints key [--config F | --data-dir D [--origin O]]  (the key that signs the checkpoints: hex, then the note verifier key)
   controller checkpoints export [--config F | --db F]       (every checkpoint, JSON lines, for keeping elsewhere)
+  controller hq run [--config hq.yaml] [--client-id ID]     (head office: hears every site, keeps their logs in PostgreSQL)
+  controller hq check-config F                              (every mistake of hq.yaml at once)
+  controller hq key [--config hq.yaml] [--name N]           (makes head office's signing key if missing; prints its verifier key)
   controller proof --seq N [--seq M …] --out FILE [--config F | --db F --data-dir D --origin O]
                                                             (C2SP tlog-proof files a customer verifies offline;
                                                             a .zip for more than one event)
@@ -116,6 +119,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fill(ctx, rest, stdout, stderr)
 	case "backup":
 		return backup(ctx, rest, stdout, stderr)
+	case "hq":
+		return hqCmd(ctx, rest, stdout, stderr)
 	case "checkpoints":
 		switch s, r := sub(); s {
 		case "key":

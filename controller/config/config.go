@@ -33,6 +33,7 @@ type Config struct {
 	Frigate      *FrigateSite        `yaml:"frigate"`
 	Stills       Stills              `yaml:"stills"`
 	Storage      Storage             `yaml:"storage"`
+	HQ           *HQ                 `yaml:"hq"`
 
 	// Filled by Load.
 	File     string              `yaml:"-"`

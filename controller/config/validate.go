@@ -326,6 +326,7 @@ func (c *checker) validate(cfg *Config) {
 	} else if st.CheckpointEvery < time.Second {
 		c.at(path{"storage", "checkpoint_every"}, "%s: want 1s or more", st.CheckpointEvery)
 	}
+	c.hq(cfg)
 	c.logProof(cfg)
 	if st.MinFreePercent == 0 {
 		st.MinFreePercent = 10

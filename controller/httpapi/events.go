@@ -63,6 +63,15 @@ func (s *Server) parseFilter(w http.ResponseWriter, r *http.Request) (store.Filt
 		}
 		f.AfterSeq = n
 	}
+	// before_seq with after_seq reads a run of seqs whole (newest first):
+	// how head office fills a gap in its copy of the log.
+	if v := q.Get("before_seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return bad("before_seq", "a seq number, 1 or more")
+		}
+		f.BeforeSeq = n
+	}
 	f.Limit = 100
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

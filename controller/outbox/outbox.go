@@ -60,6 +60,15 @@ type Outbox struct {
 	// Notices are published at once, not read from the log: a storage
 	// alarm while the log cannot be written, the log's signed checkpoints.
 	Notices <-chan Notice
+	// Delivery names the outbox's mark in the store's delivery table
+	// (Name when empty): each broker it publishes to resumes from its own.
+	Delivery string
+	// Uplink publishes the log, its alarms and its checkpoints only, not
+	// the doors' states and head counts: head office's copy.
+	Uplink bool
+	// Hear are topics the outbox subscribes to on its broker (QoS 1) and
+	// what to do with what comes: handlers must not block.
+	Hear map[string]func(payload []byte)
 
 	lastStorage []byte         // for the next connect (Run's goroutine only)
 	fresh       int64          // the delivered mark at start: swipes after it are news, before it replays
@@ -75,6 +84,13 @@ type Notice struct {
 	Alarm      []byte // an alarm event, on the alarms topic (no seq: not logged yet)
 	Storage    []byte // the log's health, retained
 	Checkpoint []byte // a signed checkpoint, retained
+}
+
+func (o *Outbox) delivery() string {
+	if o.Delivery == "" {
+		return Name
+	}
+	return o.Delivery
 }
 
 // Topics.
@@ -97,6 +113,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 	connected, rediscover := make(chan struct{}, 1), make(chan struct{}, 1)
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		o.connected.Store(true)
+		for topic, f := range o.Hear {
+			c.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) { f(m.Payload()) })
+		}
 		if o.HomeAssistant != nil {
 			o.watchHomeAssistant(c, rediscover)
 		}
@@ -113,7 +132,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 	defer o.connected.Store(false)
 	client.Connect() // with ConnectRetry it keeps trying; the loop waits for connected
 
-	last, err := o.Store.Delivered(ctx, Name)
+	last, err := o.Store.Delivered(ctx, o.delivery())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // the site stopped as it started: nothing was left undone
@@ -180,7 +199,9 @@ func (o *Outbox) publishNotice(client paho.Client, n Notice) {
 		client.Publish(o.alarmsTopic(), 1, false, n.Alarm)
 	case n.Storage != nil:
 		client.Publish(o.topics().Storage(), 1, true, n.Storage)
-		o.publishOpenAlarms(context.Background(), client)
+		if !o.Uplink {
+			o.publishOpenAlarms(context.Background(), client)
+		}
 	case n.Checkpoint != nil:
 		client.Publish(o.topics().Checkpoints(), 1, true, n.Checkpoint)
 	}
@@ -229,10 +250,10 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		if ev.Alarm {
 			s.tokens = append(s.tokens, client.Publish(o.alarmsTopic(), 1, false, ev.JSON))
 		}
-		if strings.HasPrefix(ev.Type, "door.") && ev.Door != "" {
+		if strings.HasPrefix(ev.Type, "door.") && ev.Door != "" && !o.Uplink {
 			doorsMoved[ev.Door] = true
 		}
-		if ev.Alarm {
+		if ev.Alarm && !o.Uplink {
 			alarmsMoved = true
 		}
 		if strings.HasPrefix(ev.Type, "access.") && ev.Door != "" && ev.Seq > o.fresh && o.HomeAssistant != nil {
@@ -284,7 +305,7 @@ func (o *Outbox) publishFrom(ctx context.Context, client paho.Client, last *int6
 		}
 	}
 	if delivered > *last {
-		if err := o.Store.SetDelivered(ctx, Name, delivered); err != nil {
+		if err := o.Store.SetDelivered(ctx, o.delivery(), delivered); err != nil {
 			return 0, err
 		}
 		*last = delivered
@@ -328,7 +349,9 @@ func (o *Outbox) publishDoor(client paho.Client, id string) paho.Token {
 func (o *Outbox) announce(client paho.Client) error {
 	tokens := []paho.Token{client.Publish(o.statusTopic(), 1, true, "online")}
 	for _, st := range o.Doors.States() {
-		tokens = append(tokens, o.publishDoor(client, st.ID))
+		if !o.Uplink {
+			tokens = append(tokens, o.publishDoor(client, st.ID))
+		}
 	}
 	for _, z := range o.ZoneNames {
 		tokens = append(tokens, o.publishZone(client, z.ID))
@@ -336,8 +359,10 @@ func (o *Outbox) announce(client paho.Client) error {
 	for topic, payload := range o.discovery() {
 		tokens = append(tokens, client.Publish(topic, 1, true, payload))
 	}
-	if t := o.publishOpenAlarms(context.Background(), client); t != nil {
-		tokens = append(tokens, t)
+	if !o.Uplink {
+		if t := o.publishOpenAlarms(context.Background(), client); t != nil {
+			tokens = append(tokens, t)
+		}
 	}
 	if o.lastStorage != nil {
 		tokens = append(tokens, client.Publish(o.topics().Storage(), 1, true, o.lastStorage))

@@ -188,7 +188,11 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 		st.Close()
 		return nil, err
 	}
-	s.checkpoints = &checkpointer{store: st, key: logKey, tree: tree, alarms: s.alarms, notices: s.notices, log: log}
+	var toHQ chan outbox.Notice // head office's link hears of checkpoints too
+	if cfg.HQ != nil {
+		toHQ = make(chan outbox.Notice, 16)
+	}
+	s.checkpoints = &checkpointer{store: st, key: logKey, tree: tree, alarms: s.alarms, notices: s.notices, uplink: toHQ, log: log}
 	s.afterLog.storage = &alarms.Storage{Alarms: s.alarms}
 	s.engine = access.NewEngine(access.Decider{Config: cfg, Cards: heldCards{st}})
 	s.desk = desk.New(cfg, st, s.journal, s.clock, loopRunner(s.onLoop), s.engine, log)
@@ -322,6 +326,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 			Locks: s.commandsHeard(), Version: release.Running().Version, URL: s.dashboardURL(), Language: cfg.Language}
 	}
 	s.goRun("outbox", ob.Run, ctx)
+	if up := hqUplink(cfg, st, s.Doors, tree, toHQ, log); up != nil {
+		s.goRun("hq-uplink", up.Run, ctx)
+	}
 	s.goRun("home-assistant", s.doCommands, ctx)
 	s.goRun("watchdog", s.watchLoop, ctx)
 

@@ -125,7 +125,9 @@ type checkpointer struct {
 	tree    *logtree.Tree
 	alarms  *alarms.Alarms
 	notices chan<- outbox.Notice
-	log     *slog.Logger
+	// uplink, when set, has head office's link told of each checkpoint too.
+	uplink chan<- outbox.Notice
+	log    *slog.Logger
 	// alarmed: log_inconsistent is raised, once, until the tree is signed
 	// again (sign runs on its one goroutine).
 	alarmed bool
@@ -165,8 +167,13 @@ func (c *checkpointer) sign(ctx context.Context) {
 		cp.Note = string(logtree.WithCosignatures(tcp))
 	}
 	b, _ := json.Marshal(cp)
-	select {
-	case c.notices <- outbox.Notice{Checkpoint: b}:
-	default:
+	for _, to := range []chan<- outbox.Notice{c.notices, c.uplink} {
+		if to == nil {
+			continue
+		}
+		select {
+		case to <- outbox.Notice{Checkpoint: b}:
+		default:
+		}
 	}
 }

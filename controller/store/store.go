@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -128,6 +129,14 @@ func Open(ctx context.Context, path, site string) (*Store, error) {
 	if err := s.loadHead(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if s.site == "" {
+		// Opened by its file alone (the CLI's --db): what it appends is
+		// still the site's, named as the log's first event names it.
+		if s.site, err = s.siteOfLog(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if s.cards.seen, err = s.cardsVersion(ctx); err != nil {
 		db.Close()
@@ -382,4 +391,23 @@ func (s *Store) announce() {
 	if old := s.changed.Swap(&next); old != nil {
 		close(*old)
 	}
+}
+
+// siteOfLog is the site the log's first event names ("" for an empty log).
+func (s *Store) siteOfLog(ctx context.Context) (string, error) {
+	var body []byte
+	err := s.db.QueryRowContext(ctx, `SELECT body FROM events ORDER BY seq LIMIT 1`).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: the log's site: %w", err)
+	}
+	var first struct {
+		Site string `json:"site"`
+	}
+	if err := json.Unmarshal(body, &first); err != nil {
+		return "", fmt.Errorf("store: the log's first event: %w", err)
+	}
+	return first.Site, nil
 }

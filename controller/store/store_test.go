@@ -367,3 +367,27 @@ func TestEventPagesAcrossRanges(t *testing.T) {
 		}
 	}
 }
+
+// A log opened by its file alone (the CLI's --db) appends in the site's
+// name all the same: head office refuses an event of no site.
+func TestOpenedByFileKeepsTheSite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "log.db")
+	s, err := Open(ctx, path, "hamamatsu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, &event.Event{Type: event.SystemStarted}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ev := &event.Event{Type: event.TokenCreated}
+	if err := s.Append(ctx, ev); err != nil || ev.Site != "hamamatsu" {
+		t.Fatalf("appended as %q: %v", ev.Site, err)
+	}
+}

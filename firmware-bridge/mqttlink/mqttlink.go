@@ -109,7 +109,12 @@ func (t Topics) DoorSwipe(id string) string { return t.Prefix + "/doors/" + id +
 
 // OpenAlarms is the count of open alarms by kind, retained.
 func (t Topics) OpenAlarms() string { return t.Prefix + "/alarms/open" }
-func (t Topics) Bridges() string    { return t.Prefix + "/bridges/#" }
+
+// Cosignature is where head office sends back its countersignature of the
+// site's newest checkpoint (a signed note), for the site to keep.
+func (t Topics) Cosignature() string { return t.Prefix + "/hq/cosignature" }
+
+func (t Topics) Bridges() string { return t.Prefix + "/bridges/#" }
 func (t Topics) Bridge(id, leaf string) string {
 	return t.Prefix + "/bridges/" + id + "/" + leaf
 }

@@ -26,15 +26,18 @@ const (
 var ErrForked = errors.New("the site signed a history other than the one it signed before")
 
 // Confirm holds a checkpoint the site signed (its signature already
-// checked) — that its log at seq ended in hash — to the chain held. Held
+// checked) — that its log at seq ended in hash — to the chain held, and
+// keeps raw, the checkpoint as sent (nil: one kept before, again). Held
 // events it contradicts, heard but never signed, are refused and the
 // site's own claims put in their place.
 func (l *Ledger) Confirm(ctx context.Context, site string, seq int64, hash string, signedAt time.Time, raw []byte) (Verdict, error) {
 	var v Verdict
 	err := l.onSite(ctx, site, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO checkpoints (site, seq, hash, signed_at, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-			site, seq, hash, signedAt, raw); err != nil {
-			return err
+		if raw != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO checkpoints (site, seq, hash, signed_at, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+				site, seq, hash, signedAt, raw); err != nil {
+				return err
+			}
 		}
 		c, err := loadChain(ctx, tx, site)
 		if err != nil {
@@ -55,7 +58,7 @@ func (c *chain) confirm(ctx context.Context, tx pgx.Tx, seq int64, hash string, 
 		return 0, err
 	}
 	if ok && held == hash {
-		return Confirmed, c.verify(ctx, tx, seq, signedAt)
+		return c.settle(ctx, tx, seq, signedAt, Confirmed)
 	}
 	if ok && seq <= c.verified {
 		return Forked, nil
@@ -124,7 +127,7 @@ func (c *chain) confirm(ctx context.Context, tx pgx.Tx, seq int64, hash string, 
 	for i := len(path) - 1; i >= 0; i-- {
 		c.add(path[i])
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM candidates WHERE site = $1 AND seq <= $2`, c.site, seq); err != nil {
+	if err := c.save(ctx, tx); err != nil {
 		return 0, err
 	}
 	if err := c.extendFromCandidates(ctx, tx); err != nil {
@@ -136,7 +139,28 @@ func (c *chain) confirm(ctx context.Context, tx pgx.Tx, seq int64, hash string, 
 	if _, err := tx.Exec(ctx, `UPDATE sites SET head_seq = $2, head_hash = $3 WHERE id = $1`, c.site, c.head, c.headHash); err != nil {
 		return 0, err
 	}
-	return verdict, c.verify(ctx, tx, seq, signedAt)
+	return c.settle(ctx, tx, seq, signedAt, verdict)
+}
+
+// settle marks the chain verified to seq and refuses every other claim to
+// a seq up to it: the site's signature says they are not its own.
+func (c *chain) settle(ctx context.Context, tx pgx.Tx, seq int64, at time.Time, v Verdict) (Verdict, error) {
+	if err := c.verify(ctx, tx, seq, at); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, `WITH gone AS (
+			DELETE FROM candidates c WHERE c.site = $1 AND c.seq <= $2
+			RETURNING c.seq, c.hash, c.body)
+		INSERT INTO refused (site, seq, hash, reason, body)
+		SELECT $1, g.seq, g.hash, 'contradicted_by_checkpoint', g.body FROM gone g
+		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.site = $1 AND e.seq = g.seq AND e.hash = g.hash)`, c.site, seq)
+	if err != nil {
+		return 0, err
+	}
+	if tag.RowsAffected() > 0 && v == Confirmed {
+		v = Replaced
+	}
+	return v, nil
 }
 
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"

@@ -72,10 +72,11 @@ func (l *Ledger) Offer(ctx context.Context, site string, evs []Incoming) (Offere
 		if err := c.extendFromCandidates(ctx, tx); err != nil {
 			return err
 		}
+		o.Added = len(c.added)
 		if err := c.save(ctx, tx); err != nil {
 			return err
 		}
-		o.Head, o.Added = c.head, len(c.added)
+		o.Head = c.head
 		o.Held = len(held)
 		return nil
 	})

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/sekisho/sekisho/controller/hq"
+)
+
+// hqCmd is head office's commands: `controller hq run|check-config|key`.
+func hqCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: controller hq run|check-config|key", errUsage)
+	}
+	switch args[0] {
+	case "run":
+		return hqRun(ctx, args[1:], stderr)
+	case "check-config":
+		return hqCheckConfig(args[1:], stdout, stderr)
+	case "key":
+		return hqKey(args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("%w: unknown command \"hq %s\"", errUsage, args[0])
+}
+
+func hqCheckConfig(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("hq check-config", stderr)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: hq check-config takes one file", errUsage)
+	}
+	cfg, err := hq.Load(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errFailed
+	}
+	fmt.Fprintf(stdout, "%s: ok — head office of %d sites\n", pos[0], len(cfg.Sites))
+	return nil
+}
+
+// hqKey makes head office's signing key if its file is missing and prints
+// its verifier key: what each site's config names as hq.key.
+func hqKey(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("hq key", stderr)
+	cfgPath := fs.String("config", "hq.yaml", "head office's config file")
+	name := fs.String("name", "sekisho-hq", "the key's name in countersignatures (a new key only)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := hq.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(cfg.KeyFile); errors.Is(err, os.ErrNotExist) {
+		skey, _, err := note.GenerateKey(rand.Reader, *name)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(cfg.KeyFile), 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(cfg.KeyFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(f, skey); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "made head office's signing key in %s (keep it; a new one is trusted by no site)\n", cfg.KeyFile)
+	}
+	vkey, err := hq.VerifierKey(cfg.KeyFile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, vkey)
+	return nil
+}
+
+func hqRun(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("hq run", stderr)
+	cfgPath := fs.String("config", "hq.yaml", "head office's config file")
+	clientID := fs.String("client-id", "", "head office's MQTT client id (sekisho-hq-<host>; two head offices need two)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := hq.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errFailed
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	o := &hq.Office{Config: cfg, Log: log, ClientID: *clientID}
+	return o.Run(ctx)
+}

@@ -1,0 +1,275 @@
+package hq
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	tnote "github.com/transparency-dev/formats/note"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/sekisho/sekisho/controller/hq/ledger"
+	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
+)
+
+// Office is a running head office.
+type Office struct {
+	Config *Config
+	Log    *slog.Logger
+	// ClientID is head office's MQTT client id: its session on the broker
+	// is kept across restarts (sekisho-hq-<host>). Two head offices on one
+	// broker need two.
+	ClientID string
+
+	ledger *ledger.Ledger
+	signer note.Signer
+	feeds  map[string]*feed // by topic
+	client paho.Client
+
+	mu    sync.Mutex
+	ready bool
+}
+
+// message is one MQTT message for a site's worker.
+type message struct {
+	checkpoint bool
+	payload    []byte
+}
+
+// feed is one site's messages, handled in order by its own worker.
+type feed struct {
+	site Site
+	in   chan message
+	// note is a tree checkpoint that was beyond the events held when it
+	// came: held to them again once they arrive.
+	note []byte
+}
+
+// Signer reads head office's signing key from its file.
+func Signer(path string) (note.Signer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("hq: signing key: %w (make it with `controller hq key`)", err)
+	}
+	s, err := tnote.NewSignerForCosignatureV1(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("hq: signing key %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Ready says whether head office is connected to its broker and database.
+func (o *Office) Ready() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ready
+}
+
+// Ledger is the database head office keeps (nil before Run has opened it).
+func (o *Office) Ledger() *ledger.Ledger { return o.ledger }
+
+// Run hears the sites until ctx ends.
+func (o *Office) Run(ctx context.Context) error {
+	cfg := o.Config
+	signer, err := Signer(cfg.KeyFile)
+	if err != nil {
+		return err
+	}
+	o.signer = signer
+	l, err := ledger.Open(ctx, cfg.Postgres)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	o.ledger = l
+	if o.ClientID == "" {
+		host, _ := os.Hostname()
+		o.ClientID = "sekisho-hq-" + host
+	}
+	o.feeds = map[string]*feed{}
+	var feeds []*feed
+	for _, s := range cfg.Sites {
+		f := &feed{site: s, in: make(chan message, 4096)}
+		feeds = append(feeds, f)
+		t := mqttlink.Topics{Prefix: s.Prefix}
+		o.feeds[t.Events()] = f
+		o.feeds[t.Checkpoints()] = f
+	}
+	opts, err := cfg.Broker.Link().ClientOptions(o.ClientID, mqttlink.RetryLog)
+	if err != nil {
+		return err
+	}
+	// A kept session: what the sites published while head office was away
+	// waits for it on the broker.
+	opts.SetCleanSession(false).SetOrderMatters(true)
+	opts.SetOnConnectHandler(func(c paho.Client) {
+		filters := map[string]byte{}
+		for topic := range o.feeds {
+			filters[topic] = 1
+		}
+		c.SubscribeMultiple(filters, o.heard(ctx))
+		o.Log.Info("head office hears its sites", "broker", cfg.Broker.URL, "sites", len(cfg.Sites))
+		o.mu.Lock()
+		o.ready = true
+		o.mu.Unlock()
+	})
+	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
+		o.mu.Lock()
+		o.ready = false
+		o.mu.Unlock()
+		o.Log.Warn("head-office broker lost", "err", err)
+	})
+	o.client = paho.NewClient(opts)
+	o.client.Connect()
+	defer o.client.Disconnect(500)
+	var wg sync.WaitGroup
+	for _, f := range feeds {
+		wg.Add(1)
+		go func() { defer wg.Done(); o.work(ctx, f) }()
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+// heard hands each message to its site's worker, in order. It waits when
+// a worker is behind: the broker keeps the rest in head office's session.
+func (o *Office) heard(ctx context.Context) paho.MessageHandler {
+	return func(_ paho.Client, m paho.Message) {
+		f := o.feeds[m.Topic()]
+		if f == nil {
+			return
+		}
+		msg := message{checkpoint: strings.HasSuffix(m.Topic(), "/checkpoints"), payload: m.Payload()}
+		select {
+		case f.in <- msg:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// work takes one site's messages: events in batches, each checkpoint
+// after the events before it; a gap or silence is looked at every second.
+func (o *Office) work(ctx context.Context, f *feed) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var batch []ledger.Incoming
+	lastHeard := time.Time{}
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		o.offer(ctx, f, batch)
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			flush()
+			o.watch(ctx, f)
+		case m := <-f.in:
+			if now := time.Now(); now.Sub(lastHeard) > time.Second {
+				lastHeard = now
+				if err := o.ledger.Heard(ctx, f.site.ID, now); err != nil {
+					o.Log.Warn("head office: site heard", "site", f.site.ID, "err", err)
+				}
+				o.clear(ctx, f.site.ID, ledger.AlarmSilent)
+			}
+			if m.checkpoint {
+				flush()
+				o.checkpoint(ctx, f, m.payload)
+				continue
+			}
+			in, err := ParseEvent(m.payload)
+			if err == nil && in.Event.Site != f.site.ID {
+				err = fmt.Errorf("an event of site %q on %s's topic: %w", in.Event.Site, f.site.ID, ErrBadMessage)
+			}
+			if err != nil {
+				o.Log.Warn("head office: a message refused", "site", f.site.ID, "err", err)
+				o.raise(ctx, f.site.ID, ledger.AlarmRefused, "a message in the site's name that is not one of its events: "+err.Error())
+				continue
+			}
+			batch = append(batch, in)
+			if len(batch) >= 1000 || len(f.in) == 0 {
+				flush()
+			}
+		}
+	}
+}
+
+func (o *Office) offer(ctx context.Context, f *feed, evs []ledger.Incoming) {
+	res, err := o.ledger.Offer(ctx, f.site.ID, evs)
+	if err != nil {
+		if ctx.Err() == nil {
+			o.Log.Error("head office: events not kept", "site", f.site.ID, "err", err)
+		}
+		return
+	}
+	if res.Refused > 0 {
+		o.raise(ctx, f.site.ID, ledger.AlarmRefused, fmt.Sprintf("%d events in the site's name do not hash or contradict what it signed", res.Refused))
+	}
+	if res.Added > 0 {
+		o.retry(ctx, f)
+	}
+}
+
+// retry holds the checkpoints that waited for events to them again.
+func (o *Office) retry(ctx context.Context, f *feed) {
+	if seq, hash, at, ok, err := o.ledger.Pending(ctx, f.site.ID); err == nil && ok {
+		o.confirm(ctx, f, seq, hash, at, nil)
+	}
+	if f.note != nil {
+		n := f.note
+		f.note = nil
+		o.witness(ctx, f, n)
+	}
+}
+
+func (o *Office) raise(ctx context.Context, site, kind, detail string) {
+	opened, err := o.ledger.Raise(ctx, site, kind, detail)
+	if err != nil {
+		o.Log.Error("head office: alarm not kept", "site", site, "kind", kind, "err", err)
+		return
+	}
+	if opened {
+		o.Log.Warn("head office alarm", "site", site, "kind", kind, "detail", detail)
+	}
+}
+
+func (o *Office) clear(ctx context.Context, site, kind string) {
+	if err := o.ledger.Clear(ctx, site, kind); err != nil && ctx.Err() == nil {
+		o.Log.Warn("head office: alarm not cleared", "site", site, "kind", kind, "err", err)
+	}
+}
+
+// ErrNotSigned marks a checkpoint the site's key did not sign.
+var ErrNotSigned = errors.New("not signed by the site's key")
+
+// VerifierKey is the verifier key of head office's signing key file: what
+// each site names as hq.key (and a witness of its checkpoints).
+func VerifierKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("hq: signing key: %w", err)
+	}
+	parts := strings.Split(strings.TrimSpace(string(b)), "+")
+	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
+		return "", fmt.Errorf("hq: signing key %s: not a note signer key", path)
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 1+ed25519.SeedSize {
+		return "", fmt.Errorf("hq: signing key %s: not an Ed25519 key", path)
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	return note.NewEd25519VerifierKey(parts[2], pub)
+}
