@@ -157,7 +157,7 @@ func TestPeopleImportIsAllOrNothing(t *testing.T) {
 		t.Fatalf("re-import: %s", out)
 	}
 	_, out, _ = run("people", "export", "--db", db)
-	if lines := strings.Count(out, "\n"); lines != 5 || !strings.Contains(out, "p-8,遠州 太郎,contractor,遠州設備,staff,H10301,12,508,,,,2027-03-31T14:59:59Z,true") {
+	if lines := strings.Count(out, "\n"); lines != 5 || !strings.Contains(out, "p-8,遠州 太郎,contractor,遠州設備,,staff,H10301,12,508,,,,2027-03-31T14:59:59Z,true") {
 		t.Fatalf("export (%d lines):\n%s", lines, out)
 	}
 	st, _ = store.Open(context.Background(), db, "s")

@@ -18,7 +18,7 @@ import (
 // hqCmd is head office's commands: `controller hq run|check-config|key`.
 func hqCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: controller hq run|check-config|key", errUsage)
+		return fmt.Errorf("%w: controller hq run|check-config|key|revoke", errUsage)
 	}
 	switch args[0] {
 	case "run":
@@ -27,6 +27,8 @@ func hqCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return hqCheckConfig(args[1:], stdout, stderr)
 	case "key":
 		return hqKey(args[1:], stdout, stderr)
+	case "revoke":
+		return hqRevoke(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown command \"hq %s\"", errUsage, args[0])
 }
@@ -106,4 +108,28 @@ func hqRun(ctx context.Context, args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	o := &hq.Office{Config: cfg, Log: log, ClientID: *clientID}
 	return o.Run(ctx)
+}
+
+// hqRevoke disables an employee at every plant.
+func hqRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("hq revoke", stderr)
+	cfgPath := fs.String("config", "hq.yaml", "head office's config file")
+	number := fs.String("employee", "", "the employee number to disable at every plant")
+	by := fs.String("by", "", "who gives the revocation (logged at each plant as hq:<by>)")
+	reason := fs.String("reason", "", "why, for the plants' logs")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *number == "" || *by == "" {
+		return fmt.Errorf("%w: hq revoke needs --employee and --by", errUsage)
+	}
+	cfg, err := hq.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	r, err := hq.RevokeOnce(ctx, cfg, *number, *by, *reason)
+	if r.ID != "" {
+		fmt.Fprintf(stdout, "%s: employee %s disabled at every plant as each hears it (controller hq run shows who has not yet)\n", r.ID, r.EmployeeNumber)
+	}
+	return err
 }

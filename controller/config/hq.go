@@ -12,7 +12,8 @@ import (
 // head office's countersignatures taken back. The site keeps working
 // without it; what head office missed goes out when the link is back.
 type HQ struct {
-	// Broker is the head-office broker and this site's login there.
+	// Broker is the head-office broker and this site's login there; none
+	// when the site's own Mosquitto bridges to head office.
 	Broker ExternalBroker `yaml:"broker"`
 	// Key is head office's verifier key (as `controller hq key` prints it):
 	// its countersignatures of this site's checkpoints are kept.
@@ -26,10 +27,12 @@ func (c *checker) hq(cfg *Config) {
 	if h == nil {
 		return
 	}
-	if h.Broker.URL == "" {
-		c.at(path{"hq", "broker", "url"}, "required: the head-office broker, as tls://hq.example:8883")
-	} else if u, err := url.Parse(h.Broker.URL); err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "mqtt", "tls", "ssl", "mqtts"}, u.Scheme) {
-		c.at(path{"hq", "broker", "url"}, "%q: want tcp://host:port or tls://host:port", h.Broker.URL)
+	// No broker: the site's Mosquitto bridges its topics to head office
+	// (configs/mosquitto/bridge-to-hq.conf) and head office's back in.
+	if h.Broker.URL != "" {
+		if u, err := url.Parse(h.Broker.URL); err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "mqtt", "tls", "ssl", "mqtts"}, u.Scheme) {
+			c.at(path{"hq", "broker", "url"}, "%q: want tcp://host:port or tls://host:port", h.Broker.URL)
+		}
 	}
 	if h.Key == "" {
 		c.at(path{"hq", "key"}, "required: head office's verifier key (`controller hq key` at head office)")

@@ -152,6 +152,23 @@ func (p *plant) enrol(name string) {
 	}
 }
 
+// call sends an admin's request to the plant's API and decodes the answer.
+func (p *plant) call(method, path string, body, into any) int {
+	p.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, p.base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if into != nil {
+		_ = json.NewDecoder(res.Body).Decode(into)
+	}
+	return res.StatusCode
+}
+
 // config is hq.yaml for the plants, read as `controller hq run` reads it.
 func (o *office) config(plants ...*plant) *hq.Config {
 	o.t.Helper()
@@ -172,7 +189,7 @@ func (o *office) config(plants ...*plant) *hq.Config {
 }
 
 // run starts a head-office process on cfg until the test ends.
-func (o *office) run(cfg *hq.Config, clientID string) {
+func (o *office) run(cfg *hq.Config, clientID string) *hq.Office {
 	o.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -185,6 +202,7 @@ func (o *office) run(cfg *hq.Config, clientID string) {
 		}
 	})
 	testtool.WaitFor(o.t, 30*time.Second, "head office to hear its broker", h.Ready)
+	return h
 }
 
 // status is where head office stands with a site.

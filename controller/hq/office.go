@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/sekisho/sekisho/controller/hq/ledger"
+	"github.com/sekisho/sekisho/controller/hqcommand"
 	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
@@ -31,7 +32,9 @@ type Office struct {
 
 	ledger *ledger.Ledger
 	signer note.Signer
-	feeds  map[string]*feed // by topic
+	key    ed25519.PrivateKey // signs revocations
+	feeds  map[string]*feed   // by topic
+	acks   map[string]*feed   // by the prefix of its acknowledgements' topics
 	client paho.Client
 
 	mu    sync.Mutex
@@ -40,9 +43,16 @@ type Office struct {
 
 // message is one MQTT message for a site's worker.
 type message struct {
-	checkpoint bool
-	payload    []byte
+	kind    int // what it is: one of the kinds below
+	payload []byte
 }
+
+// Kinds of message from a site.
+const (
+	kindEvent = iota
+	kindCheckpoint
+	kindAck
+)
 
 // feed is one site's messages, handled in order by its own worker.
 type feed struct {
@@ -84,6 +94,13 @@ func (o *Office) Run(ctx context.Context) error {
 		return err
 	}
 	o.signer = signer
+	skey, err := os.ReadFile(cfg.KeyFile)
+	if err != nil {
+		return err
+	}
+	if o.key, _, err = hqcommand.PrivateKey(string(skey)); err != nil {
+		return err
+	}
 	l, err := ledger.Open(ctx, cfg.Postgres)
 	if err != nil {
 		return err
@@ -94,7 +111,7 @@ func (o *Office) Run(ctx context.Context) error {
 		host, _ := os.Hostname()
 		o.ClientID = "sekisho-hq-" + host
 	}
-	o.feeds = map[string]*feed{}
+	o.feeds, o.acks = map[string]*feed{}, map[string]*feed{}
 	var feeds []*feed
 	for _, s := range cfg.Sites {
 		f := &feed{site: s, in: make(chan message, 4096)}
@@ -102,6 +119,7 @@ func (o *Office) Run(ctx context.Context) error {
 		t := mqttlink.Topics{Prefix: s.Prefix}
 		o.feeds[t.Events()] = f
 		o.feeds[t.Checkpoints()] = f
+		o.acks[s.Prefix+"/hq/acks/"] = f
 	}
 	opts, err := cfg.Broker.Link().ClientOptions(o.ClientID, mqttlink.RetryLog)
 	if err != nil {
@@ -115,11 +133,17 @@ func (o *Office) Run(ctx context.Context) error {
 		for topic := range o.feeds {
 			filters[topic] = 1
 		}
+		for prefix := range o.acks {
+			filters[prefix+"+"] = 1
+		}
 		c.SubscribeMultiple(filters, o.heard(ctx))
 		o.Log.Info("head office hears its sites", "broker", cfg.Broker.URL, "sites", len(cfg.Sites))
 		o.mu.Lock()
 		o.ready = true
 		o.mu.Unlock()
+		// Revocations a plant has not acknowledged are sent again: a
+		// broker restarted without its retained messages forgot them.
+		go o.resend(ctx)
 	})
 	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
 		o.mu.Lock()
@@ -144,11 +168,17 @@ func (o *Office) Run(ctx context.Context) error {
 // a worker is behind: the broker keeps the rest in head office's session.
 func (o *Office) heard(ctx context.Context) paho.MessageHandler {
 	return func(_ paho.Client, m paho.Message) {
+		msg := message{kind: kindEvent, payload: m.Payload()}
 		f := o.feeds[m.Topic()]
+		if strings.HasSuffix(m.Topic(), "/checkpoints") {
+			msg.kind = kindCheckpoint
+		}
+		if i := strings.LastIndex(m.Topic(), "/"); f == nil && i >= 0 {
+			f, msg.kind = o.acks[m.Topic()[:i+1]], kindAck
+		}
 		if f == nil {
 			return
 		}
-		msg := message{checkpoint: strings.HasSuffix(m.Topic(), "/checkpoints"), payload: m.Payload()}
 		select {
 		case f.in <- msg:
 		case <-ctx.Done():
@@ -185,9 +215,13 @@ func (o *Office) work(ctx context.Context, f *feed) {
 				}
 				o.clear(ctx, f.site.ID, ledger.AlarmSilent)
 			}
-			if m.checkpoint {
+			switch m.kind {
+			case kindCheckpoint:
 				flush()
 				o.checkpoint(ctx, f, m.payload)
+				continue
+			case kindAck:
+				o.acknowledged(ctx, f, m.payload)
 				continue
 			}
 			in, err := ParseEvent(m.payload)

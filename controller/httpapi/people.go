@@ -17,12 +17,14 @@ import (
 )
 
 type personRequest struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Kind    string   `json:"kind"`
-	Company string   `json:"company"`
-	Levels  []string `json:"levels"`
-	Photo   string   `json:"photo"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Company string `json:"company"`
+	// EmployeeNumber names them across the company's plants.
+	EmployeeNumber string   `json:"employee_number"`
+	Levels         []string `json:"levels"`
+	Photo          string   `json:"photo"`
 }
 
 // personWithCards is a person as the admin page lists them.
@@ -65,7 +67,7 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &sekisho.Person{ID: strings.TrimSpace(req.ID), Name: strings.TrimSpace(req.Name), Kind: req.Kind,
-		Company: strings.TrimSpace(req.Company), Levels: req.Levels, Photo: req.Photo}
+		Company: strings.TrimSpace(req.Company), EmployeeNumber: strings.TrimSpace(req.EmployeeNumber), Levels: req.Levels, Photo: req.Photo}
 	if problems := sekisho.CheckPerson(p, s.importRules()); len(problems) > 0 {
 		writeError(w, http.StatusBadRequest, "invalid_person", strings.Join(problems, "; "))
 		return
@@ -85,11 +87,13 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 
 // personChange is an edit of a person: only the fields sent change.
 type personChange struct {
-	Name    *string   `json:"name"`
-	Kind    *string   `json:"kind"`
-	Company *string   `json:"company"`
-	Levels  *[]string `json:"levels"`
-	Photo   *string   `json:"photo"`
+	Name    *string `json:"name"`
+	Kind    *string `json:"kind"`
+	Company *string `json:"company"`
+	// EmployeeNumber names them across the company's plants.
+	EmployeeNumber *string   `json:"employee_number"`
+	Levels         *[]string `json:"levels"`
+	Photo          *string   `json:"photo"`
 }
 
 // updatePerson edits a person with the import's checks; the log names each
@@ -108,7 +112,7 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) {
 	for _, f := range []struct {
 		in  *string
 		out *string
-	}{{req.Name, &after.Name}, {req.Kind, &after.Kind}, {req.Company, &after.Company}, {req.Photo, &after.Photo}} {
+	}{{req.Name, &after.Name}, {req.Kind, &after.Kind}, {req.Company, &after.Company}, {req.EmployeeNumber, &after.EmployeeNumber}, {req.Photo, &after.Photo}} {
 		if f.in != nil {
 			*f.out = strings.TrimSpace(*f.in)
 		}
@@ -124,6 +128,7 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) {
 		field{"name", before.Name, after.Name},
 		field{"kind", before.Kind, after.Kind},
 		field{"company", before.Company, after.Company},
+		field{"employee_number", before.EmployeeNumber, after.EmployeeNumber},
 		field{"levels", strings.Join(before.Levels, ","), strings.Join(after.Levels, ",")},
 		field{"photo", photoMark(before.Photo), photoMark(after.Photo)})
 	if len(changes) == 0 {

@@ -66,9 +66,6 @@ type Outbox struct {
 	// Uplink publishes the log, its alarms and its checkpoints only, not
 	// the doors' states and head counts: head office's copy.
 	Uplink bool
-	// Hear are topics the outbox subscribes to on its broker (QoS 1) and
-	// what to do with what comes: handlers must not block.
-	Hear map[string]func(payload []byte)
 
 	lastStorage []byte         // for the next connect (Run's goroutine only)
 	fresh       int64          // the delivered mark at start: swipes after it are news, before it replays
@@ -113,9 +110,6 @@ func (o *Outbox) Run(ctx context.Context) error {
 	connected, rediscover := make(chan struct{}, 1), make(chan struct{}, 1)
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		o.connected.Store(true)
-		for topic, f := range o.Hear {
-			c.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) { f(m.Payload()) })
-		}
 		if o.HomeAssistant != nil {
 			o.watchHomeAssistant(c, rediscover)
 		}

@@ -20,13 +20,16 @@ const (
 
 // Person is someone who carries a card: an employee, contractor or visitor.
 type Person struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name"`
-	Kind      string   `json:"kind"`
-	Company   string   `json:"company"`
-	Levels    []string `json:"levels"`
-	Photo     string   `json:"photo,omitempty"`
-	CreatedAt string   `json:"created_at"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Company string `json:"company"`
+	// EmployeeNumber is the company's number for them, the same at every
+	// plant: how head office names them in a revocation for all.
+	EmployeeNumber string   `json:"employee_number,omitempty"`
+	Levels         []string `json:"levels"`
+	Photo          string   `json:"photo,omitempty"`
+	CreatedAt      string   `json:"created_at"`
 	// Disabled: every card of theirs is refused until they are enabled again.
 	Disabled bool `json:"disabled"`
 	// DeletedAt is set once the person is deleted: the row stays so the
@@ -112,6 +115,9 @@ func CheckPerson(p *Person, rules Rules) []string {
 	}
 	if p.Kind != KindEmployee && p.Kind != KindContractor && p.Kind != KindVisitor {
 		problems = append(problems, fmt.Sprintf("kind %q: want employee, contractor or visitor", p.Kind))
+	}
+	if len(p.EmployeeNumber) > 64 || strings.ContainsFunc(p.EmployeeNumber, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		problems = append(problems, "employee_number: at most 64 characters, no control characters")
 	}
 	for _, lv := range p.Levels {
 		if !rules.Level(lv) {

@@ -326,8 +326,13 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 			Locks: s.commandsHeard(), Version: release.Running().Version, URL: s.dashboardURL(), Language: cfg.Language}
 	}
 	s.goRun("outbox", ob.Run, ctx)
-	if up := hqUplink(cfg, st, s.Doors, tree, toHQ, log); up != nil {
+	if up := hqUplink(cfg, st, s.Doors, toHQ, log); up != nil {
 		s.goRun("hq-uplink", up.Run, ctx)
+	}
+	if hear, err := hqListener(cfg, brokerURL, st, s.journal, tree, logKey, log); err != nil {
+		return fail(err)
+	} else if hear != nil {
+		s.goRun("hq-link", hear.Run, ctx)
 	}
 	s.goRun("home-assistant", s.doCommands, ctx)
 	s.goRun("watchdog", s.watchLoop, ctx)

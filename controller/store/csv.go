@@ -17,7 +17,7 @@ import (
 // CSVHeader is the people file's columns: one row per card; a person with
 // no card has one row with the card columns empty, and a person with two
 // cards has two rows (the person's columns repeated).
-var CSVHeader = []string{"id", "name", "kind", "company", "levels", "format", "facility", "number", "raw_hex", "pin", "valid_from", "valid_until", "enabled"}
+var CSVHeader = []string{"id", "name", "kind", "company", "employee_number", "levels", "format", "facility", "number", "raw_hex", "pin", "valid_from", "valid_until", "enabled"}
 
 // RowError is one bad row of an import.
 type RowError struct {
@@ -117,7 +117,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules sekisho.Rules)
 		bad := func(format string, args ...any) {
 			errs.add(RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
 		}
-		p := sekisho.Person{ID: get("id"), Name: get("name"), Kind: get("kind"), Company: get("company")}
+		p := sekisho.Person{ID: get("id"), Name: get("name"), Kind: get("kind"), Company: get("company"), EmployeeNumber: get("employee_number")}
 		if l := get("levels"); l != "" {
 			for _, lv := range strings.Split(l, ";") {
 				p.Levels = append(p.Levels, strings.TrimSpace(lv))
@@ -181,9 +181,10 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader, rules sekisho.Rules)
 				errs.add(RowError{Line: rw.line, Msg: fmt.Sprintf("person %s was deleted at %s; give them a new id to add them again", p.ID, deleted)})
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, created_at) VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, company = excluded.company, levels = excluded.levels`,
-				p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), now()); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, employee_number, levels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, company = excluded.company,
+					employee_number = excluded.employee_number, levels = excluded.levels`,
+				p.ID, p.Name, p.Kind, p.Company, p.EmployeeNumber, strings.Join(p.Levels, ","), now()); err != nil {
 				errs.add(RowError{Line: rw.line, Msg: err.Error()})
 				continue
 			}
@@ -252,12 +253,12 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
 	for _, h := range holders {
 		hasCard[h.Person.ID] = true
 		p := h.Person
-		cw.Write([]string{p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ";"), h.Format,
+		cw.Write([]string{p.ID, p.Name, p.Kind, p.Company, p.EmployeeNumber, strings.Join(p.Levels, ";"), h.Format,
 			strconv.FormatUint(h.Facility, 10), strconv.FormatUint(h.Number, 10), h.RawHex, "", h.ValidFrom, h.ValidUntil, strconv.FormatBool(h.Enabled)})
 	}
 	for _, p := range people {
 		if !hasCard[p.ID] {
-			cw.Write([]string{p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ";"), "", "", "", "", "", "", "", ""})
+			cw.Write([]string{p.ID, p.Name, p.Kind, p.Company, p.EmployeeNumber, strings.Join(p.Levels, ";"), "", "", "", "", "", "", "", ""})
 		}
 	}
 	return cw.Flush()

@@ -11,12 +11,12 @@ import (
 	"github.com/sekisho/sekisho/controller/sekisho"
 )
 
-const selectPerson = `SELECT id, name, kind, company, levels, photo, created_at, disabled, deleted_at FROM people`
+const selectPerson = `SELECT id, name, kind, company, employee_number, levels, photo, created_at, disabled, deleted_at FROM people`
 
 func scanPerson(row interface{ Scan(...any) error }) (sekisho.Person, error) {
 	var p sekisho.Person
 	var levels string
-	if err := row.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &levels, &p.Photo, &p.CreatedAt, &p.Disabled, &p.DeletedAt); err != nil {
+	if err := row.Scan(&p.ID, &p.Name, &p.Kind, &p.Company, &p.EmployeeNumber, &levels, &p.Photo, &p.CreatedAt, &p.Disabled, &p.DeletedAt); err != nil {
 		return p, err
 	}
 	p.Levels = splitList(levels)
@@ -29,8 +29,8 @@ func (s *Store) CreatePerson(ctx context.Context, p *sekisho.Person) error {
 		p.ID = "p-" + uuid.NewString()[:8]
 	}
 	p.CreatedAt = now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, levels, photo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.Photo, p.CreatedAt)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO people (id, name, kind, company, employee_number, levels, photo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.Name, p.Kind, p.Company, p.EmployeeNumber, strings.Join(p.Levels, ","), p.Photo, p.CreatedAt)
 	if err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("store: person %s: %w", p.ID, sekisho.ErrDuplicate)
@@ -71,10 +71,10 @@ func (s *Store) People(ctx context.Context) ([]sekisho.Person, error) {
 	return out, rows.Err()
 }
 
-// UpdatePerson writes p's name, kind, company, levels and photo.
+// UpdatePerson writes p's name, kind, company, employee number, levels and photo.
 func (s *Store) UpdatePerson(ctx context.Context, p sekisho.Person) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE people SET name = ?, kind = ?, company = ?, levels = ?, photo = ? WHERE id = ? AND deleted_at = ''`,
-		p.Name, p.Kind, p.Company, strings.Join(p.Levels, ","), p.Photo, p.ID)
+	res, err := s.db.ExecContext(ctx, `UPDATE people SET name = ?, kind = ?, company = ?, employee_number = ?, levels = ?, photo = ? WHERE id = ? AND deleted_at = ''`,
+		p.Name, p.Kind, p.Company, p.EmployeeNumber, strings.Join(p.Levels, ","), p.Photo, p.ID)
 	if err != nil {
 		return fmt.Errorf("store: update person %s: %w", p.ID, err)
 	}

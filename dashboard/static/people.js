@@ -37,7 +37,7 @@
 
   function draw() {
     const q = $("#p-filter").value.trim().toLowerCase();
-    const shown = people.filter(p => !q || [p.name, p.company, ...p.cards.map(printed)].some(v => (v || "").toLowerCase().includes(q)));
+    const shown = people.filter(p => !q || [p.name, p.company, p.employee_number, ...p.cards.map(printed)].some(v => (v || "").toLowerCase().includes(q)));
     $("#people tbody").replaceChildren(...shown.map(p => {
       const tr = el("tr");
       tr.dataset.person = p.id;
@@ -91,6 +91,7 @@
     $("#e-msg").textContent = "";
     $("#e-name").value = p.name;
     $("#e-company").value = p.company || "";
+    $("#e-employee").value = p.employee_number || "";
     $("#e-kind").value = p.kind;
     $("#e-levels").querySelectorAll("input").forEach(i => { i.checked = p.levels.includes(i.value); });
     drawCards(p);
@@ -134,6 +135,8 @@
     const lv = checkedLevels($("#e-levels"));
     if (name !== p.name) edit.name = name;
     if (company !== (p.company || "")) edit.company = company;
+    const employee = $("#e-employee").value.trim();
+    if (employee !== (p.employee_number || "")) edit.employee_number = employee;
     if (kind !== p.kind) edit.kind = kind;
     if (lv.join(",") !== p.levels.join(",")) edit.levels = lv;
     try {
@@ -175,7 +178,7 @@
     e.preventDefault();
     try {
       const p = await Site.api("/api/people", { method: "POST", body: JSON.stringify({
-        name: $("#n-name").value.trim(), company: $("#n-company").value.trim(), kind: $("#n-kind").value, levels: checkedLevels($("#n-levels")) }) });
+        name: $("#n-name").value.trim(), company: $("#n-company").value.trim(), employee_number: $("#n-employee").value.trim(), kind: $("#n-kind").value, levels: checkedLevels($("#n-levels")) }) });
       if ($("#n-number").value) {
         await Site.api(`/api/people/${encodeURIComponent(p.id)}/credentials`, { method: "POST",
           body: JSON.stringify(cardFrom($("#n-format"), $("#n-facility"), $("#n-number"))) });
