@@ -41,6 +41,7 @@ Usage:
   controller hq check-config F                              (every mistake of hq.yaml at once)
   controller hq key [--config hq.yaml] [--name N]           (makes head office's signing key if missing; prints its verifier key)
   controller hq revoke --employee N --by USER [--reason R] [--config hq.yaml]  (disables employee N at every plant)
+  controller hq user add [--config hq.yaml] [--role hq-admin|hq-auditor] NAME   (prints the new user's password once)
   controller proof --seq N [--seq M …] --out FILE [--config F | --db F --data-dir D --origin O]
                                                             (C2SP tlog-proof files a customer verifies offline;
                                                             a .zip for more than one event)

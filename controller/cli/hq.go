@@ -13,12 +13,13 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/sekisho/sekisho/controller/hq"
+	"github.com/sekisho/sekisho/controller/hq/ledger"
 )
 
 // hqCmd is head office's commands: `controller hq run|check-config|key`.
 func hqCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: controller hq run|check-config|key|revoke", errUsage)
+		return fmt.Errorf("%w: controller hq run|check-config|key|revoke|user add", errUsage)
 	}
 	switch args[0] {
 	case "run":
@@ -29,6 +30,10 @@ func hqCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return hqKey(args[1:], stdout, stderr)
 	case "revoke":
 		return hqRevoke(ctx, args[1:], stdout, stderr)
+	case "user":
+		if len(args) > 1 && args[1] == "add" {
+			return hqUserAdd(ctx, args[2:], stdout, stderr)
+		}
 	}
 	return fmt.Errorf("%w: unknown command \"hq %s\"", errUsage, args[0])
 }
@@ -132,4 +137,34 @@ func hqRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "%s: employee %s disabled at every plant as each hears it (controller hq run shows who has not yet)\n", r.ID, r.EmployeeNumber)
 	}
 	return err
+}
+
+// hqUserAdd adds one of head office's people and prints their password,
+// once.
+func hqUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("hq user add", stderr)
+	cfgPath := fs.String("config", "hq.yaml", "head office's config file")
+	role := fs.String("role", ledger.RoleAuditor, "hq-admin (reads everything, revokes for all) or hq-auditor (reads everything)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: hq user add takes one name", errUsage)
+	}
+	cfg, err := hq.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	l, err := ledger.Open(ctx, cfg.Postgres)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	password := ledger.NewSecret(12)
+	if err := l.AddUser(ctx, pos[0], *role, password); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s (%s): password %s\n", pos[0], *role, password)
+	return nil
 }

@@ -25,6 +25,10 @@ type Config struct {
 	File string `yaml:"-"`
 	// Name is the head office's name on its pages.
 	Name string `yaml:"name"`
+	// Listen is where head office's pages are served (127.0.0.1:8090);
+	// anywhere but this machine needs TLS.
+	Listen string `yaml:"listen"`
+	TLS    *TLS   `yaml:"tls"`
 	// Postgres is the database's DSN (postgres://user@host/db?sslmode=…).
 	Postgres string `yaml:"postgres"`
 	// Broker is the head-office MQTT broker the sites publish to.
@@ -38,6 +42,12 @@ type Config struct {
 	// it has one, and are an alarm (30s).
 	GapWait time.Duration `yaml:"gap_wait"`
 	Sites   []Site        `yaml:"sites"`
+}
+
+// TLS is the pages' certificate.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Broker is the head-office broker and head office's own login there.
@@ -110,6 +120,19 @@ func (c *Config) check(k config.Checker) {
 	}
 	if c.KeyFile == "" {
 		k.At([]any{"key_file"}, "required: where head office's signing key is kept (`controller hq key` makes it)")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8090"
+	}
+	var tls *config.TLS
+	if c.TLS != nil {
+		tls = &config.TLS{CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile}
+		if c.TLS.CertFile == "" || c.TLS.KeyFile == "" {
+			k.At([]any{"tls"}, "cert_file and key_file are both needed")
+		}
+	}
+	if err := config.CheckHTTPExposure(c.Listen, tls); err != nil {
+		k.At([]any{"listen"}, "%v", err)
 	}
 	if c.SilentAfter == 0 {
 		c.SilentAfter = 15 * time.Minute

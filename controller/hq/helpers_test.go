@@ -173,7 +173,7 @@ func (p *plant) call(method, path string, body, into any) int {
 func (o *office) config(plants ...*plant) *hq.Config {
 	o.t.Helper()
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "name: Head office\npostgres: %s\nkey_file: %s\ngap_wait: 2s\nsilent_after: 1h\nbroker:\n  url: %s\nsites:\n", o.dsn, o.keyFile, o.broker.URL)
+	fmt.Fprintf(&sb, "name: Head office\nlisten: 127.0.0.1:0\npostgres: %s\nkey_file: %s\ngap_wait: 2s\nsilent_after: 1h\nbroker:\n  url: %s\nsites:\n", o.dsn, o.keyFile, o.broker.URL)
 	for _, p := range plants {
 		fmt.Fprintf(&sb, "  - id: %s\n    key: %s\n    api: %s\n    token: %s\n", p.id, p.vkey, p.base, p.token)
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -37,8 +40,64 @@ type Office struct {
 	acks   map[string]*feed   // by the prefix of its acknowledgements' topics
 	client paho.Client
 
-	mu    sync.Mutex
-	ready bool
+	mu     sync.Mutex
+	ready  bool
+	online map[string]bool           // site → its retained status says online
+	counts map[string]map[string]int // site → zone → head count, as last published
+	addr   string
+}
+
+// Addr is where head office's pages listen, once Run has started them.
+func (o *Office) Addr() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.addr
+}
+
+func (o *Office) linkUp(site string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.online[site]
+}
+
+func (o *Office) zones(site string) map[string]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string]int{}
+	for z, n := range o.counts[site] {
+		out[z] = n
+	}
+	return out
+}
+
+// status keeps a site's retained status and head counts: memory only,
+// on the MQTT client's goroutine.
+func (o *Office) status(f *feed, topic string, payload []byte) bool {
+	rest, ok := strings.CutPrefix(topic, f.site.Prefix+"/")
+	if !ok {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case rest == "status":
+		o.online[f.site.ID] = string(payload) == "online"
+	case strings.HasPrefix(rest, "zones/") && strings.HasSuffix(rest, "/occupancy"):
+		var c struct {
+			Count int `json:"count"`
+		}
+		if json.Unmarshal(payload, &c) != nil || c.Count < 0 {
+			return true
+		}
+		zone := strings.TrimSuffix(strings.TrimPrefix(rest, "zones/"), "/occupancy")
+		if o.counts[f.site.ID] == nil {
+			o.counts[f.site.ID] = map[string]int{}
+		}
+		o.counts[f.site.ID][zone] = c.Count
+	default:
+		return false
+	}
+	return true
 }
 
 // message is one MQTT message for a site's worker.
@@ -112,6 +171,8 @@ func (o *Office) Run(ctx context.Context) error {
 		o.ClientID = "sekisho-hq-" + host
 	}
 	o.feeds, o.acks = map[string]*feed{}, map[string]*feed{}
+	o.online, o.counts = map[string]bool{}, map[string]map[string]int{}
+	bySite := map[string]*feed{}
 	var feeds []*feed
 	for _, s := range cfg.Sites {
 		f := &feed{site: s, in: make(chan message, 4096)}
@@ -120,6 +181,7 @@ func (o *Office) Run(ctx context.Context) error {
 		o.feeds[t.Events()] = f
 		o.feeds[t.Checkpoints()] = f
 		o.acks[s.Prefix+"/hq/acks/"] = f
+		bySite[s.Prefix] = f
 	}
 	opts, err := cfg.Broker.Link().ClientOptions(o.ClientID, mqttlink.RetryLog)
 	if err != nil {
@@ -136,7 +198,11 @@ func (o *Office) Run(ctx context.Context) error {
 		for prefix := range o.acks {
 			filters[prefix+"+"] = 1
 		}
-		c.SubscribeMultiple(filters, o.heard(ctx))
+		for prefix := range bySite {
+			filters[prefix+"/status"] = 1
+			filters[prefix+"/zones/+/occupancy"] = 1
+		}
+		c.SubscribeMultiple(filters, o.heard(ctx, bySite))
 		o.Log.Info("head office hears its sites", "broker", cfg.Broker.URL, "sites", len(cfg.Sites))
 		o.mu.Lock()
 		o.ready = true
@@ -155,19 +221,29 @@ func (o *Office) Run(ctx context.Context) error {
 	o.client.Connect()
 	defer o.client.Disconnect(500)
 	var wg sync.WaitGroup
+	srv, err := o.serve(ctx, &wg)
+	if err != nil {
+		return err
+	}
 	for _, f := range feeds {
 		wg.Add(1)
 		go func() { defer wg.Done(); o.work(ctx, f) }()
 	}
 	<-ctx.Done()
+	srv.Close()
 	wg.Wait()
 	return nil
 }
 
 // heard hands each message to its site's worker, in order. It waits when
 // a worker is behind: the broker keeps the rest in head office's session.
-func (o *Office) heard(ctx context.Context) paho.MessageHandler {
+func (o *Office) heard(ctx context.Context, bySite map[string]*feed) paho.MessageHandler {
 	return func(_ paho.Client, m paho.Message) {
+		for prefix, f := range bySite {
+			if strings.HasPrefix(m.Topic(), prefix+"/") && o.status(f, m.Topic(), m.Payload()) {
+				return
+			}
+		}
 		msg := message{kind: kindEvent, payload: m.Payload()}
 		f := o.feeds[m.Topic()]
 		if strings.HasSuffix(m.Topic(), "/checkpoints") {
@@ -296,7 +372,7 @@ func VerifierKey(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hq: signing key: %w", err)
 	}
-	parts := strings.Split(strings.TrimSpace(string(b)), "+")
+	parts := strings.SplitN(strings.TrimSpace(string(b)), "+", 5)
 	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
 		return "", fmt.Errorf("hq: signing key %s: not a note signer key", path)
 	}
@@ -306,4 +382,32 @@ func VerifierKey(path string) (string, error) {
 	}
 	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
 	return note.NewEd25519VerifierKey(parts[2], pub)
+}
+
+// serve starts head office's pages on the config's listen address.
+func (o *Office) serve(ctx context.Context, wg *sync.WaitGroup) (*http.Server, error) {
+	ln, err := net.Listen("tcp", o.Config.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("hq: listen %s: %w", o.Config.Listen, err)
+	}
+	o.mu.Lock()
+	o.addr = ln.Addr().String()
+	o.mu.Unlock()
+	w := &web{o: o, failed: map[string][]time.Time{}}
+	srv := &http.Server{Handler: w.routes(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var err error
+		if t := o.Config.TLS; t != nil {
+			err = srv.ServeTLS(ln, t.CertFile, t.KeyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			o.Log.Error("head office's pages stopped", "err", err)
+		}
+	}()
+	o.Log.Info("head office's pages listening", "addr", o.addr)
+	return srv, nil
 }

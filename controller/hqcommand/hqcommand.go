@@ -140,7 +140,7 @@ func PublicKey(vkey string) (ed25519.PublicKey, error) {
 
 // PrivateKey is the Ed25519 key of a note signer key (PRIVATE+KEY+…).
 func PrivateKey(skey string) (ed25519.PrivateKey, string, error) {
-	parts := strings.Split(strings.TrimSpace(skey), "+")
+	parts := strings.SplitN(strings.TrimSpace(skey), "+", 5)
 	if len(parts) != 5 || parts[0] != "PRIVATE" || parts[1] != "KEY" {
 		return nil, "", errors.New("hqcommand: not a note signer key")
 	}

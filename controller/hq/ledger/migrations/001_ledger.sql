@@ -31,8 +31,8 @@ CREATE TABLE events (
     PRIMARY KEY (site, seq)
 );
 CREATE INDEX events_person  ON events (person_id, time) WHERE person_id <> '';
-CREATE INDEX events_name    ON events (lower(person), time) WHERE person <> '';
-CREATE INDEX events_company ON events (lower(company), time) WHERE company <> '';
+CREATE INDEX events_name    ON events (lower(person) text_pattern_ops) WHERE person <> '';
+CREATE INDEX events_company ON events (lower(company) text_pattern_ops) WHERE company <> '';
 CREATE INDEX events_card    ON events (card, time) WHERE card <> '';
 CREATE INDEX events_time    ON events (time);
 

@@ -1,0 +1,5 @@
+// Head office's login page: says when the last try failed or must wait.
+const params = new URLSearchParams(location.search);
+if (params.has("failed")) document.getElementById("failed").hidden = false;
+if (params.has("locked")) document.getElementById("locked").hidden = false;
+I18N.apply();
