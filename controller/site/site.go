@@ -326,7 +326,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Site, error)
 			Locks: s.commandsHeard(), Version: release.Running().Version, URL: s.dashboardURL(), Language: cfg.Language}
 	}
 	s.goRun("outbox", ob.Run, ctx)
-	if up := hqUplink(cfg, st, s.Doors, toHQ, log); up != nil {
+	if up := hqUplink(cfg, ob, toHQ, log); up != nil {
 		s.goRun("hq-uplink", up.Run, ctx)
 	}
 	if hear, err := hqListener(cfg, brokerURL, st, s.journal, tree, logKey, log); err != nil {

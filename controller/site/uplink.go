@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sekisho/sekisho/controller/config"
-	"github.com/sekisho/sekisho/controller/doors"
 	"github.com/sekisho/sekisho/controller/event"
 	"github.com/sekisho/sekisho/controller/hqcommand"
 	"github.com/sekisho/sekisho/controller/hqlink"
@@ -28,14 +27,15 @@ const hqDelivery = "hq"
 // hq block, or when a Mosquitto bridge carries the site's topics there):
 // the log, its alarms and checkpoints published to the head-office broker
 // as the site's own outbox publishes them locally.
-func hqUplink(cfg *config.Config, st *store.Store, tracker *doors.Tracker, notices <-chan outbox.Notice, log *slog.Logger) *outbox.Outbox {
+func hqUplink(cfg *config.Config, local *outbox.Outbox, notices <-chan outbox.Notice, log *slog.Logger) *outbox.Outbox {
 	h := cfg.HQ
 	if h == nil || h.Broker.URL == "" {
 		return nil
 	}
-	return &outbox.Outbox{Store: st, Doors: tracker, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Log: log.With("link", "hq"),
+	// Head counts go too: head office shows each plant's zones.
+	return &outbox.Outbox{Store: local.Store, Doors: local.Doors, Prefix: cfg.MQTT.TopicPrefix, Site: cfg.Site, Log: log.With("link", "hq"),
 		Broker: hqBroker(h), Delivery: hqDelivery, Uplink: true, Notices: notices,
-		Occupancy: func() map[string]int { return nil }}
+		ZoneNames: local.ZoneNames, Occupancy: local.Occupancy}
 }
 
 func hqBroker(h *config.HQ) mqttlink.Broker {
