@@ -95,3 +95,11 @@ sites:
 		t.Errorf("lines: %v", got)
 	}
 }
+
+// The example hq.yaml the README starts from is a config head office takes.
+func TestExampleConfig(t *testing.T) {
+	cfg, err := hq.Load("../../configs/hq.yaml")
+	if err != nil || len(cfg.Sites) != 1 || cfg.Sites[0].Prefix != "sekisho/hamamatsu-press" {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+}
