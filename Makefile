@@ -116,7 +116,7 @@ test-deps:
 ## about 6 GB for 10 million; the first run spends a minute filling)
 BENCH_EVENTS ?= 10000000
 bench:
-	$(GO) test -run='^$$' -bench=. -skip='LastBitToStrike|Year|Fleet|CSVMillion' -benchmem ./...
+	$(GO) test -run='^$$' -bench=. -skip='LastBitToStrike|Year|Fleet|CSVMillion|HQ|Ingest' -benchmem ./...
 	SEKISHO_BIG_CORPUS=1 $(GO) test -count=1 -run=TestRobustness ./firmware-bridge/wiegand/
 	$(GO) test -run='^$$' -bench=Fleet -benchtime=1x -timeout 20m ./controller/fleet/
 	$(GO) test -run='^$$' -bench='FleetCardAnswer|FleetSoak' -benchtime=1x -timeout 30m ./controller/site/
@@ -127,6 +127,8 @@ bench:
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearTreeBuildAtStart' -benchtime=1x -timeout 60m ./controller/site/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearLogProof' -benchtime=300x -timeout 60m ./controller/site/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearCustomerReport' -benchtime=3x -timeout 60m ./controller/site/
+	SEKISHO_HQ_BENCH_EVENTS=$$(( $(BENCH_EVENTS) / 20 )) $(GO) test -run='^$$' -bench='HQYear' -benchtime=1x -timeout 60m ./controller/hq/
+	$(GO) test -run='^$$' -bench='HQCatchUp' -benchtime=1x -timeout 20m ./controller/hq/
 
 check-config:
 	$(GO) run ./controller check-config $(CONFIG)

@@ -31,10 +31,15 @@ import (
 	"github.com/sekisho/sekisho/controller/testtool"
 )
 
+// HQBroker is what a head office's Mosquitto adds to its config: a
+// session's queue without Mosquitto's limit of 1,000 (which drops a burst
+// head office has not yet taken) and a wider in-flight window.
+const HQBroker = "max_queued_messages 0\nmax_inflight_messages 100\n"
+
 // office is a head office for a test: its broker, database, key and the
 // plants that report to it.
 type office struct {
-	t       *testing.T
+	t       testing.TB
 	broker  *testtool.Mosquitto
 	pg      *testtool.Postgres
 	dsn     string
@@ -44,9 +49,9 @@ type office struct {
 	ledger  *ledger.Ledger
 }
 
-func newOffice(t *testing.T) *office {
+func newOffice(t testing.TB) *office {
 	t.Helper()
-	o := &office{t: t, broker: testtool.StartMosquitto(t), pg: testtool.StartPostgres(t), dir: t.TempDir()}
+	o := &office{t: t, broker: testtool.StartMosquittoWith(t, HQBroker), pg: testtool.StartPostgres(t), dir: t.TempDir()}
 	o.dsn = o.pg.NewDatabase(t)
 	skey, vkey, err := note.GenerateKey(rand.Reader, "hq.example")
 	if err != nil {
@@ -68,56 +73,77 @@ func newOffice(t *testing.T) *office {
 // plant is one site reporting to head office.
 type plant struct {
 	*site.Site
-	t      *testing.T
-	id     string
-	base   string
-	token  string
-	key    ed25519.PrivateKey
-	vkey   string
-	link   *cuttable
-	dataDp string
+	t       testing.TB
+	id      string
+	base    string
+	token   string
+	key     ed25519.PrivateKey
+	vkey    string
+	link    *cuttable
+	dataDp  string
+	stopped bool
 }
 
 // startPlant runs the demo factory as site id, linked to head office
 // through a connection the test can cut.
 func (o *office) startPlant(id string) *plant {
+	o.t.Helper()
+	link := newCuttable(o.t, fmt.Sprintf("127.0.0.1:%d", o.broker.Port))
+	return o.startPlantIn(id, o.t.TempDir(), link)
+}
+
+// restartPlant starts a stopped plant again on its data dir and line.
+func (o *office) restartPlant(p *plant) *plant {
+	o.t.Helper()
+	return o.startPlantIn(p.id, p.dataDp, p.link)
+}
+
+// Stop stops the plant's controller (once; the test's end stops it
+// otherwise).
+func (p *plant) Stop() error {
+	if p.stopped {
+		return nil
+	}
+	p.stopped = true
+	return p.Site.Stop()
+}
+
+func (o *office) startPlantIn(id, dir string, link *cuttable) *plant {
 	t := o.t
 	t.Helper()
 	cfg, err := config.Load("../../configs/demo-factory.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := newCuttable(t, fmt.Sprintf("127.0.0.1:%d", o.broker.Port))
 	cfg.Site, cfg.Name = id, "Plant "+id
 	cfg.MQTT.TopicPrefix = "sekisho/" + id
 	cfg.Storage.Origin = "sekisho/" + id
 	cfg.Storage.CheckpointEvery = 200 * time.Millisecond
 	cfg.Storage.Witnesses = append(cfg.Storage.Witnesses, o.vkey)
 	cfg.HQ = &config.HQ{Broker: config.ExternalBroker{URL: "tcp://" + link.addr}, Key: o.vkey}
-	dir := t.TempDir()
 	s, err := site.Start(context.Background(), cfg, site.Options{DataDir: dir, HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0",
 		Out: io.Discard, ClockSynced: func() (bool, error) { return true, nil }, Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := &plant{Site: s, t: t, id: id, base: "http://" + s.HTTPAddr(), link: link, dataDp: dir}
 	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
+		if err := p.Stop(); err != nil {
 			t.Errorf("stop %s: %v", id, err)
 		}
 	})
-	key, _, err := sitekeys.Log(dir)
-	if err != nil {
+	if p.key, _, err = sitekeys.Log(dir); err != nil {
 		t.Fatal(err)
 	}
-	_, _, vkey, err := logtree.NoteKeys(cfg.Storage.Origin, key)
-	if err != nil {
+	if _, _, p.vkey, err = logtree.NoteKeys(cfg.Storage.Origin, p.key); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
 	if code := cli.Run(context.Background(), []string{"token", "create", "--role", "admin", "--db", site.DBPath(dir, id)}, &out, &errOut); code != 0 {
 		t.Fatalf("token create: %s", errOut.String())
 	}
-	return &plant{Site: s, t: t, id: id, base: "http://" + s.HTTPAddr(), token: strings.TrimSpace(out.String()), key: key, vkey: vkey, link: link, dataDp: dir}
+	p.token = strings.TrimSpace(out.String())
+	return p
 }
 
 // swipe presents an unknown card at the site's main entrance: one event.
@@ -253,7 +279,7 @@ type cuttable struct {
 	open map[net.Conn]bool
 }
 
-func newCuttable(t *testing.T, to string) *cuttable {
+func newCuttable(t testing.TB, to string) *cuttable {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

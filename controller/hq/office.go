@@ -100,6 +100,10 @@ func (o *Office) status(f *feed, topic string, payload []byte) bool {
 	return true
 }
 
+// gather is how long a worker waits for more events before it writes
+// the ones it has: one transaction a run, not one an event.
+const gather = 20 * time.Millisecond
+
 // message is one MQTT message for a site's worker.
 type message struct {
 	kind    int // what it is: one of the kinds below
@@ -189,7 +193,7 @@ func (o *Office) Run(ctx context.Context) error {
 	}
 	// A kept session: what the sites published while head office was away
 	// waits for it on the broker.
-	opts.SetCleanSession(false).SetOrderMatters(true)
+	opts.SetCleanSession(false).SetOrderMatters(true).SetDefaultPublishHandler(o.heard(ctx, bySite))
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		filters := map[string]byte{}
 		for topic := range o.feeds {
@@ -202,7 +206,9 @@ func (o *Office) Run(ctx context.Context) error {
 			filters[prefix+"/status"] = 1
 			filters[prefix+"/zones/+/occupancy"] = 1
 		}
-		c.SubscribeMultiple(filters, o.heard(ctx, bySite))
+		// No handler per filter: paho would match every message against
+		// each of them; the default handler routes by prefix once.
+		c.SubscribeMultiple(filters, nil)
 		o.Log.Info("head office hears its sites", "broker", cfg.Broker.URL, "sites", len(cfg.Sites))
 		o.mu.Lock()
 		o.ready = true
@@ -268,6 +274,7 @@ func (o *Office) work(ctx context.Context, f *feed) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var batch []ledger.Incoming
+	var due <-chan time.Time
 	lastHeard := time.Time{}
 	flush := func() {
 		if len(batch) == 0 {
@@ -280,6 +287,9 @@ func (o *Office) work(ctx context.Context, f *feed) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-due:
+			flush()
+			due = nil
 		case <-tick.C:
 			flush()
 			o.watch(ctx, f)
@@ -310,8 +320,13 @@ func (o *Office) work(ctx context.Context, f *feed) {
 				continue
 			}
 			batch = append(batch, in)
-			if len(batch) >= 1000 || len(f.in) == 0 {
+			// A run of events goes in one transaction: gathered for a
+			// moment, as the site's outbox gathers its reads.
+			if len(batch) >= 1000 {
 				flush()
+				due = nil
+			} else if due == nil {
+				due = time.After(gather)
 			}
 		}
 	}

@@ -21,13 +21,13 @@ import (
 
 // browser is one of head office's people at the pages.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
 }
 
-func (o *office) browse(t *testing.T, base, name, password string) *browser {
+func (o *office) browse(t testing.TB, base, name, password string) *browser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, base: base, c: &http.Client{Jar: jar}}

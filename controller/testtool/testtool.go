@@ -86,13 +86,17 @@ type Mosquitto struct {
 
 // StartMosquitto runs a private Mosquitto on a free loopback port (anonymous,
 // no persistence) and stops it when the test ends.
-func StartMosquitto(t testing.TB) *Mosquitto {
+func StartMosquitto(t testing.TB) *Mosquitto { return StartMosquittoWith(t, "") }
+
+// StartMosquittoWith is StartMosquitto with more lines of Mosquitto's
+// config (a head office's queue limits).
+func StartMosquittoWith(t testing.TB, extra string) *Mosquitto {
 	t.Helper()
 	bin := Need(t, "mosquitto", "/usr/sbin/mosquitto")
 	dir := t.TempDir()
 	m := &Mosquitto{conf: filepath.Join(dir, "mosquitto.conf"), log: filepath.Join(dir, "mosquitto.log")}
 	m.confFor = func(port int) string {
-		return asRoot() + fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file %s\n", port, m.log)
+		return asRoot() + fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file %s\n", port, m.log) + extra
 	}
 	m.Start(t, bin)
 	t.Cleanup(m.Stop)

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -205,4 +206,50 @@ func TestTwoHeadOfficesOneDatabase(t *testing.T) {
 	if signs != 1 {
 		t.Fatalf("countersigned %d times", signs)
 	}
+}
+
+// A search finds a person by a name's beginning (any case) or their id,
+// a company by its name's beginning, across plants; a search naming
+// nobody is refused.
+func TestSearchAcrossPlants(t *testing.T) {
+	ctx := context.Background()
+	l, _ := open(t)
+	for _, site := range []string{"a", "b"} {
+		if _, err := l.Offer(ctx, site, chainOf(t, site, 1, event.GenesisHash, 5, "Sato_%")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Offer(ctx, "a", chainOf(t, "a", 6, mustHead(t, l, "a"), 3, "Suzuki")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		q    ledger.Query
+		want int
+	}{
+		{ledger.Query{Person: "sato"}, 10},
+		{ledger.Query{Person: "SATO_%"}, 10},
+		{ledger.Query{Person: "sato_x"}, 0},
+		{ledger.Query{Person: "ato"}, 0},
+		{ledger.Query{Person: "p-Suzuki"}, 3},
+		{ledger.Query{Person: "sato", Site: "b"}, 5},
+		{ledger.Query{Company: "hamamatsu"}, 13},
+		{ledger.Query{Person: "su", Since: time.Date(2026, 12, 1, 9, 0, 1, 0, time.UTC)}, 2},
+	} {
+		found, err := l.Search(ctx, tt.q)
+		if err != nil || len(found) != tt.want {
+			t.Errorf("%+v: %d found, want %d: %v", tt.q, len(found), tt.want, err)
+		}
+	}
+	if _, err := l.Search(ctx, ledger.Query{Site: "a"}); !errors.Is(err, ledger.ErrBroadQuery) {
+		t.Fatalf("a search naming nobody: %v", err)
+	}
+}
+
+func mustHead(t *testing.T, l *ledger.Ledger, site string) string {
+	t.Helper()
+	var h string
+	if err := l.Pool().QueryRow(context.Background(), `SELECT head_hash FROM sites WHERE id = $1`, site).Scan(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

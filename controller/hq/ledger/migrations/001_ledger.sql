@@ -30,10 +30,12 @@ CREATE TABLE events (
     body      bytea  NOT NULL, -- the event's canonical bytes, as the site hashed them
     PRIMARY KEY (site, seq)
 );
-CREATE INDEX events_person  ON events (person_id, time) WHERE person_id <> '';
-CREATE INDEX events_name    ON events (lower(person) text_pattern_ops) WHERE person <> '';
-CREATE INDEX events_company ON events (lower(company) text_pattern_ops) WHERE company <> '';
-CREATE INDEX events_card    ON events (card, time) WHERE card <> '';
+-- Not partial: a search's parameters must be able to use them in a
+-- generic plan, where nothing proves a column non-empty.
+CREATE INDEX events_person  ON events (person_id, time);
+CREATE INDEX events_name    ON events (lower(person) text_pattern_ops);
+CREATE INDEX events_company ON events (lower(company) text_pattern_ops);
+CREATE INDEX events_card    ON events (card, time);
 CREATE INDEX events_time    ON events (time);
 
 -- Events heard that do not (yet) extend the chain: after a gap, or a
