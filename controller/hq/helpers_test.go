@@ -109,6 +109,11 @@ func (p *plant) Stop() error {
 }
 
 func (o *office) startPlantIn(id, dir string, link *cuttable) *plant {
+	o.t.Helper()
+	return o.startPlantWith(id, dir, link, nil)
+}
+
+func (o *office) startPlantWith(id, dir string, link *cuttable, tweak func(*config.Config)) *plant {
 	t := o.t
 	t.Helper()
 	cfg, err := config.Load("../../configs/demo-factory.yaml")
@@ -121,6 +126,9 @@ func (o *office) startPlantIn(id, dir string, link *cuttable) *plant {
 	cfg.Storage.CheckpointEvery = 200 * time.Millisecond
 	cfg.Storage.Witnesses = append(cfg.Storage.Witnesses, o.vkey)
 	cfg.HQ = &config.HQ{Broker: config.ExternalBroker{URL: "tcp://" + link.addr}, Key: o.vkey}
+	if tweak != nil {
+		tweak(cfg)
+	}
 	s, err := site.Start(context.Background(), cfg, site.Options{DataDir: dir, HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0",
 		Out: io.Discard, ClockSynced: func() (bool, error) { return true, nil }, Log: quiet()})
 	if err != nil {
