@@ -2,10 +2,6 @@ package hq_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,9 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/sekisho/sekisho/controller/hq"
 	"github.com/sekisho/sekisho/controller/hq/ledger"
-	"github.com/sekisho/sekisho/controller/logtree"
 	"github.com/sekisho/sekisho/controller/testtool"
 )
 
@@ -25,21 +19,7 @@ import (
 // English, with no Japanese label left.
 func TestHeadOfficePageInABrowser(t *testing.T) {
 	hqo := newOffice(t)
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	_, _, vkey, err := logtree.NoteKeys("sekisho/plant-a", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(hqo.dir, "hq.yaml")
-	text := "name: 本社\nlisten: 127.0.0.1:0\npostgres: " + hqo.dsn + "\nkey_file: " + hqo.keyFile + "\nbroker:\n  url: " + hqo.broker.URL +
-		"\nsites:\n  - id: plant-a\n    name: 浜松工場\n    key: " + vkey + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := hq.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := hqo.pagesOnly("浜松工場")
 	office := hqo.run(cfg, "hq-page")
 	if err := hqo.ledger.AddUser(context.Background(), "kacho", ledger.RoleAdmin, "pw-kacho-123"); err != nil {
 		t.Fatal(err)
@@ -53,7 +33,7 @@ func TestHeadOfficePageInABrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	base := "http://" + office.Addr()
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/hq"),
 		chromedp.SendKeys(chromedp.ID("name"), "kacho"),
 		chromedp.SendKeys(chromedp.ID("password"), "pw-kacho-123"),

@@ -75,21 +75,7 @@ func (b *browser) do(method, path, body string, into any) int {
 // and revocation is logged; guessing a password slows that address.
 func TestHeadOfficePages(t *testing.T) {
 	hqo := newOffice(t)
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	_, _, vkey, err := logtree.NoteKeys("sekisho/plant-a", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(hqo.dir, "hq.yaml")
-	text := "listen: 127.0.0.1:0\npostgres: " + hqo.dsn + "\nkey_file: " + hqo.keyFile + "\nbroker:\n  url: " + hqo.broker.URL +
-		"\nsites:\n  - id: plant-a\n    key: " + vkey + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := hq.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := hqo.pagesOnly("plant-a")
 	office := hqo.run(cfg, "hq-web")
 	base := "http://" + office.Addr()
 	ctx := context.Background()
@@ -172,4 +158,26 @@ func TestHeadOfficePages(t *testing.T) {
 	if err != nil || res.Request.URL.Query().Get("locked") == "" {
 		t.Fatalf("the right password right after guesses: %v %v", res.Request.URL, err)
 	}
+}
+
+// pagesOnly is hq.yaml for head office's pages alone: one plant, named,
+// that never reports (a key nobody keeps).
+func (o *office) pagesOnly(plantName string) *hq.Config {
+	o.t.Helper()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	_, _, vkey, err := logtree.NoteKeys("sekisho/plant-a", key)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	path := filepath.Join(o.dir, "hq.yaml")
+	text := "name: 本社\nlisten: 127.0.0.1:0\npostgres: " + o.dsn + "\nkey_file: " + o.keyFile + "\nbroker:\n  url: " + o.broker.URL +
+		"\nsites:\n  - id: plant-a\n    name: " + plantName + "\n    key: " + vkey + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		o.t.Fatal(err)
+	}
+	cfg, err := hq.Load(path)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return cfg
 }
