@@ -20,6 +20,7 @@ import (
 // reaches head office and is verified, head office's countersignature
 // comes back through the bridge and is kept, and so does a revocation.
 func TestPlantBridgedByMosquitto(t *testing.T) {
+	t.Parallel()
 	hq := newOffice(t)
 	conf, err := os.ReadFile("../../configs/mosquitto/bridge-to-hq.conf")
 	if err != nil {

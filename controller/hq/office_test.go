@@ -35,6 +35,7 @@ func (o *office) seqsOf(id string) (n, distinct, max int64) {
 // plant's line cut for a thousand events loses nothing and doubles
 // nothing once it is back.
 func TestTwoPlantsReachHeadOffice(t *testing.T) {
+	t.Parallel()
 	hq := newOffice(t)
 	a, b := hq.startPlant("plant-a"), hq.startPlant("plant-b")
 	hq.run(hq.config(a, b), "hq-1")
@@ -93,6 +94,7 @@ func TestTwoPlantsReachHeadOffice(t *testing.T) {
 // signed checkpoint contradicts it, and an alarm says so; a checkpoint
 // the plant's key did not sign is an alarm and changes nothing.
 func TestForgedEventIsRefused(t *testing.T) {
+	t.Parallel()
 	hq := newOffice(t)
 	a := hq.startPlant("plant-a")
 	hq.run(hq.config(a), "hq-1")
@@ -141,6 +143,7 @@ func TestForgedEventIsRefused(t *testing.T) {
 // insider with the key — gets no countersignature: head office raises a
 // fork and says which seq it last vouched for.
 func TestRechainedLogIsAForkAndNotCountersigned(t *testing.T) {
+	t.Parallel()
 	hq := newOffice(t)
 	a := hq.startPlant("plant-a")
 	hq.run(hq.config(a), "hq-1")
@@ -194,6 +197,7 @@ func TestRechainedLogIsAForkAndNotCountersigned(t *testing.T) {
 // Two head-office processes on one database and one broker hold each
 // event once and countersign each checkpoint once.
 func TestTwoHeadOfficeProcesses(t *testing.T) {
+	t.Parallel()
 	hq := newOffice(t)
 	a := hq.startPlant("plant-a")
 	cfg := hq.config(a)

@@ -18,6 +18,7 @@ import (
 // page and finds it pending at the plant; the page speaks English in
 // English, with no Japanese label left.
 func TestHeadOfficePageInABrowser(t *testing.T) {
+	t.Parallel()
 	hqo := newOffice(t)
 	cfg := hqo.pagesOnly("浜松工場")
 	office := hqo.run(cfg, "hq-page")

@@ -20,6 +20,7 @@ import (
 // it, the card opens nothing, and head office shows who has not yet
 // said so until they have.
 func TestRevocationReachesEveryPlant(t *testing.T) {
+	t.Parallel()
 	hq := newOffice(t)
 	a, b := hq.startPlant("plant-a"), hq.startPlant("plant-b")
 	ids := map[string]string{}

@@ -74,6 +74,7 @@ func (b *browser) do(method, path, body string, into any) int {
 // needs the page's token; a search names someone; every search, export
 // and revocation is logged; guessing a password slows that address.
 func TestHeadOfficePages(t *testing.T) {
+	t.Parallel()
 	hqo := newOffice(t)
 	cfg := hqo.pagesOnly("plant-a")
 	office := hqo.run(cfg, "hq-web")

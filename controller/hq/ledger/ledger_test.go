@@ -49,6 +49,7 @@ func open(t testing.TB) (*ledger.Ledger, string) {
 // that hashes and links is held only until the site's signed checkpoint
 // says which is the site's, then refused.
 func TestOfferChecksTheChainAndACheckpointDecides(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l, _ := open(t)
 	real := chainOf(t, "a", 1, event.GenesisHash, 10, "sato")
@@ -100,6 +101,7 @@ func TestOfferChecksTheChainAndACheckpointDecides(t *testing.T) {
 // The witness countersigns a tree the events held make, once, and never
 // one they do not.
 func TestWitnessHoldsTheRootToTheEvents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l, _ := open(t)
 	evs := chainOf(t, "a", 1, event.GenesisHash, 37, "sato")
@@ -154,6 +156,7 @@ func rootOf(t testing.TB, evs []ledger.Incoming) tlog.Hash {
 // Two head offices on one database add each event once and countersign
 // each checkpoint once.
 func TestTwoHeadOfficesOneDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l1, dsn := open(t)
 	l2, err := ledger.Open(ctx, dsn)
@@ -212,6 +215,7 @@ func TestTwoHeadOfficesOneDatabase(t *testing.T) {
 // a company by its name's beginning, across plants; a search naming
 // nobody is refused.
 func TestSearchAcrossPlants(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l, _ := open(t)
 	for _, site := range []string{"a", "b"} {
