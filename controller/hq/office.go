@@ -194,6 +194,7 @@ func (o *Office) Run(ctx context.Context) error {
 	// A kept session: what the sites published while head office was away
 	// waits for it on the broker.
 	opts.SetCleanSession(false).SetOrderMatters(true).SetDefaultPublishHandler(o.heard(ctx, bySite))
+	resend := make(chan struct{}, 1)
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		filters := map[string]byte{}
 		for topic := range o.feeds {
@@ -215,7 +216,10 @@ func (o *Office) Run(ctx context.Context) error {
 		o.mu.Unlock()
 		// Revocations a plant has not acknowledged are sent again: a
 		// broker restarted without its retained messages forgot them.
-		go o.resend(ctx)
+		select {
+		case resend <- struct{}{}:
+		default:
+		}
 	})
 	opts.SetConnectionLostHandler(func(_ paho.Client, err error) {
 		o.mu.Lock()
@@ -235,6 +239,18 @@ func (o *Office) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); o.work(ctx, f) }()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-resend:
+				o.resend(ctx)
+			}
+		}
+	}()
 	<-ctx.Done()
 	srv.Close()
 	wg.Wait()

@@ -66,6 +66,9 @@ func (o *Office) witness(ctx context.Context, f *feed, text []byte) {
 		return
 	}
 	c, err := logtree.ParseCheckpoint(n.Text)
+	if err == nil && c.Origin != f.site.Verifier().Name() {
+		err = fmt.Errorf("a checkpoint of the log %q, not %q", c.Origin, f.site.Verifier().Name())
+	}
 	if err != nil {
 		o.raise(ctx, f.site.ID, ledger.AlarmBadSig, "a tree checkpoint that cannot be read: "+err.Error())
 		return
