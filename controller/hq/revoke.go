@@ -37,10 +37,10 @@ func revoke(ctx context.Context, l *ledger.Ledger, key ed25519.PrivateKey, sites
 		IssuedAt: time.Now().UTC().Truncate(time.Second)}
 	msg, err := hqcommand.Sign(r, key)
 	if err != nil {
-		return r, err
+		return hqcommand.Revocation{}, err
 	}
 	if err := l.AddRevocation(ctx, r, msg); err != nil {
-		return r, err
+		return hqcommand.Revocation{}, err // not kept: nothing was given
 	}
 	var errs []error
 	for _, s := range sites {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,7 +42,7 @@ type Offered struct {
 func (l *Ledger) Offer(ctx context.Context, site string, evs []Incoming) (Offered, error) {
 	var o Offered
 	evs = slices.Clone(evs)
-	slices.SortFunc(evs, func(a, b Incoming) int { return int(a.Seq - b.Seq) })
+	slices.SortFunc(evs, func(a, b Incoming) int { return cmp.Compare(a.Seq, b.Seq) })
 	err := l.onSite(ctx, site, func(tx pgx.Tx) error {
 		o = Offered{}
 		c, err := loadChain(ctx, tx, site)
