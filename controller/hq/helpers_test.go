@@ -92,12 +92,6 @@ func (o *office) startPlant(id string) *plant {
 	return o.startPlantIn(id, o.t.TempDir(), link)
 }
 
-// restartPlant starts a stopped plant again on its data dir and line.
-func (o *office) restartPlant(p *plant) *plant {
-	o.t.Helper()
-	return o.startPlantIn(p.id, p.dataDp, p.link)
-}
-
 // Stop stops the plant's controller (once; the test's end stops it
 // otherwise).
 func (p *plant) Stop() error {
