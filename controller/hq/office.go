@@ -359,7 +359,10 @@ func (o *Office) offer(ctx context.Context, f *feed, evs []ledger.Incoming) {
 	if res.Refused > 0 {
 		o.raise(ctx, f.site.ID, ledger.AlarmRefused, fmt.Sprintf("%d events in the site's name do not hash or contradict what it signed", res.Refused))
 	}
-	if res.Added > 0 {
+	// New events may extend the chain to a checkpoint that came before
+	// them (a plant publishes its checkpoint at once, its events a moment
+	// later), or complete the claims one needs to choose between.
+	if res.Added > 0 || res.Held > 0 {
 		o.retry(ctx, f)
 	}
 }

@@ -97,9 +97,11 @@ func (o *Office) witness(ctx context.Context, f *feed, text []byte) {
 	}
 }
 
-// watch looks at a site's gap and silence.
+// watch looks at a site's gap and silence, and holds a checkpoint still
+// waiting to the events again.
 func (o *Office) watch(ctx context.Context, f *feed) {
 	site := f.site.ID
+	o.retry(ctx, f)
 	head, wanted, since, err := o.ledger.Gap(ctx, site)
 	if err != nil {
 		return
