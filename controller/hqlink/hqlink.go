@@ -7,6 +7,7 @@ package hqlink
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/ed25519"
 	"errors"
 	"log/slog"
@@ -15,7 +16,6 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/sekisho/sekisho/controller/hqcommand"
-	"github.com/sekisho/sekisho/controller/store"
 	"github.com/sekisho/sekisho/firmware-bridge/mqttlink"
 )
 
@@ -46,7 +46,7 @@ type heard struct {
 // Run listens until ctx ends. Messages are handled in order on one
 // goroutine of its own, never on the MQTT client's.
 func (l *Link) Run(ctx context.Context) error {
-	opts, err := l.Broker.ClientOptions("sekisho-"+l.Site+"-hq-"+store.NewSecret(4), mqttlink.RetryLog)
+	opts, err := l.Broker.ClientOptions("sekisho-"+l.Site+"-hq-"+rand.Text()[:8], mqttlink.RetryLog)
 	if err != nil {
 		return err
 	}
