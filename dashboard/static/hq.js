@@ -103,6 +103,17 @@
     I18N.apply();
     I18N.onChange(refresh);
     await refresh();
-    setInterval(refresh, 5000);
+    // The page's own refreshes keep the session alive; a screen nobody has
+    // touched for 15 minutes signs itself out, as the site's board does.
+    let touched = Date.now();
+    for (const e of ["click", "keydown"]) addEventListener(e, () => { touched = Date.now(); });
+    setInterval(async () => {
+      if (Date.now() - touched > 15 * 60 * 1000) {
+        await api("/hq/logout", { method: "POST" }).catch(() => {});
+        location.href = "/hq/login?idle=1";
+        return;
+      }
+      await refresh();
+    }, 5000);
   })();
 })();

@@ -257,3 +257,40 @@ func mustHead(t *testing.T, l *ledger.Ledger, site string) string {
 	}
 	return h
 }
+
+// A head-office session opens with the right password only, and ends when
+// it is left unused for the idle time or logged out.
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l, _ := open(t)
+	if err := l.AddUser(ctx, "kansa", ledger.RoleAuditor, "pw-kansa"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Login(ctx, "kansa", "guess", time.Hour); !errors.Is(err, ledger.ErrBadLogin) {
+		t.Fatalf("a wrong password: %v", err)
+	}
+	if _, _, err := l.Login(ctx, "nobody", "pw-kansa", time.Hour); !errors.Is(err, ledger.ErrBadLogin) {
+		t.Fatalf("an unknown name: %v", err)
+	}
+	token, role, err := l.Login(ctx, "kansa", "pw-kansa", time.Hour)
+	if err != nil || role != ledger.RoleAuditor {
+		t.Fatalf("login: %q %v", role, err)
+	}
+	if name, _, err := l.Session(ctx, token); err != nil || name != "kansa" {
+		t.Fatalf("session: %q %v", name, err)
+	}
+	if _, err := l.Pool().Exec(ctx, `UPDATE sessions SET last_seen = now() - interval '16 minutes'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Session(ctx, token); !errors.Is(err, ledger.ErrNoSession) {
+		t.Fatalf("a session idle past its time: %v", err)
+	}
+	token, _, _ = l.Login(ctx, "kansa", "pw-kansa", time.Hour)
+	if err := l.Logout(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Session(ctx, token); !errors.Is(err, ledger.ErrNoSession) {
+		t.Fatalf("a session logged out: %v", err)
+	}
+}

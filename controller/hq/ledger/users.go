@@ -78,10 +78,17 @@ func (l *Ledger) Login(ctx context.Context, name, password string, ttl time.Dura
 	return token, role, nil
 }
 
-// Session is who a session's token belongs to and their role.
+// SessionIdle ends a session unused for this long, as the site's
+// dashboard does (http.session_idle): a screen left signed in at head
+// office is not left open for the next person.
+const SessionIdle = 15 * time.Minute
+
+// Session is who a session's token belongs to and their role; using it
+// keeps it alive.
 func (l *Ledger) Session(ctx context.Context, token string) (name, role string, err error) {
-	err = l.pool.QueryRow(ctx, `SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.name
-		WHERE s.token_hash = $1 AND s.expires_at > now() AND u.revoked_at IS NULL`, tokenHash(token)).Scan(&name, &role)
+	err = l.pool.QueryRow(ctx, `UPDATE sessions s SET last_seen = now() FROM users u
+		WHERE u.name = s.name AND s.token_hash = $1 AND s.expires_at > now() AND s.last_seen > now() - $2::interval AND u.revoked_at IS NULL
+		RETURNING u.name, u.role`, tokenHash(token), fmt.Sprintf("%d seconds", int(SessionIdle.Seconds()))).Scan(&name, &role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", ErrNoSession
 	}

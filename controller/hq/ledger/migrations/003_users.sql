@@ -11,7 +11,8 @@ CREATE TABLE users (
 CREATE TABLE sessions (
     token_hash text PRIMARY KEY, -- SHA-256 of the cookie's token: a copy of the table opens no session
     name       text NOT NULL REFERENCES users (name),
-    expires_at timestamptz NOT NULL
+    expires_at timestamptz NOT NULL,
+    last_seen  timestamptz NOT NULL DEFAULT now() -- a session unused for the idle time ends
 );
 
 CREATE TABLE audit (
