@@ -7,8 +7,8 @@ package hqlink
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"time"
