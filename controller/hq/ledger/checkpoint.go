@@ -21,10 +21,6 @@ const (
 	Replaced                 // held events it contradicts were refused; the site's took their place
 )
 
-// ErrForked marks a checkpoint that contradicts what the site signed
-// before: the log was cut or rewritten.
-var ErrForked = errors.New("the site signed a history other than the one it signed before")
-
 // Confirm holds a checkpoint the site signed (its signature already
 // checked) — that its log at seq ended in hash — to the chain held, and
 // keeps raw, the checkpoint as sent (nil: one kept before, again). Held

@@ -9,7 +9,6 @@ package ledger
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
@@ -126,12 +125,11 @@ func (l *Ledger) onSite(ctx context.Context, site string, f func(tx pgx.Tx) erro
 
 // Alarm kinds head office raises.
 const (
-	AlarmFork        = "fork"          // the site signed a history other than the one it signed before
-	AlarmBadSig      = "bad_signature" // a checkpoint in the site's name its key did not sign
-	AlarmRefused     = "event_refused" // an event in the site's name a signed checkpoint contradicts, or that does not hash
-	AlarmGap         = "gap"           // events missing for longer than the wait
-	AlarmSilent      = "site_silent"   // nothing heard from the site for too long
-	AlarmUnconfirmed = "unconfirmed"   // a revocation not applied by the site in time
+	AlarmFork    = "fork"          // the site signed a history other than the one it signed before
+	AlarmBadSig  = "bad_signature" // a checkpoint in the site's name its key did not sign
+	AlarmRefused = "event_refused" // an event in the site's name a signed checkpoint contradicts, or that does not hash
+	AlarmGap     = "gap"           // events missing for longer than the wait
+	AlarmSilent  = "site_silent"   // nothing heard from the site for too long
 )
 
 // Alarm is one of head office's alarms.
@@ -224,6 +222,3 @@ func (l *Ledger) Heard(ctx context.Context, site string, at time.Time) error {
 	}
 	return nil
 }
-
-// ErrUnknown is returned for what head office does not hold.
-var ErrUnknown = errors.New("ledger: not held")
