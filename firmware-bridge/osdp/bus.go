@@ -20,7 +20,7 @@ const (
 	// again, with its own key only: nothing less than Secure Channel is
 	// accepted.
 	DefaultInsecureRetry = 5 * time.Second
-	maxOutputs    = 8
+	maxOutputs           = 8
 )
 
 // Port is the bus's serial line.

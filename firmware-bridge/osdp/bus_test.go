@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-		"sync"
+	"sync"
 	"testing"
 	"time"
 )

@@ -47,7 +47,9 @@ type FrameError struct {
 	Bytes  []byte
 }
 
-func (e *FrameError) Error() string { return fmt.Sprintf("osdp: bad frame: %s (% x)", e.Reason, e.Bytes) }
+func (e *FrameError) Error() string {
+	return fmt.Sprintf("osdp: bad frame: %s (% x)", e.Reason, e.Bytes)
+}
 
 // ErrShort says more bytes are needed to finish the packet.
 var ErrShort = errors.New("osdp: packet incomplete")
@@ -190,7 +192,9 @@ func Parse(b []byte) (Packet, int, error) {
 }
 
 // hasMAC says whether the security block is one that carries a MAC.
-func (p *Packet) hasMAC() bool { return len(p.SCB) >= 2 && p.SCB[1] >= scsCmdMAC && p.SCB[1] <= scsReplyEnc }
+func (p *Packet) hasMAC() bool {
+	return len(p.SCB) >= 2 && p.SCB[1] >= scsCmdMAC && p.SCB[1] <= scsReplyEnc
+}
 
 // secType is the security block's type, 0 without one.
 func (p *Packet) secType() byte {
