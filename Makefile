@@ -4,8 +4,9 @@ CONFIG ?= configs/demo-factory.yaml
 # Debian packages the tests drive for real: a Mosquitto broker, Chromium,
 # and a Japanese font so the pages (and failure screenshots) are readable.
 # systemd-analyze checks the service units. Head office's tests run a
-# private PostgreSQL server.
-TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk systemd postgresql
+# private PostgreSQL server. The OSDP tests build libosdp's reader, whose
+# Secure Channel uses OpenSSL's libcrypto.
+TEST_PACKAGES := mosquitto mosquitto-clients chromium fonts-noto-cjk systemd postgresql libssl-dev
 # The tests run on a machine clock that is not the demo site's (Asia/Tokyo):
 # whatever reads the machine's day instead of the site's fails at any hour.
 TEST_TZ ?= America/Los_Angeles
@@ -105,6 +106,7 @@ test-deps:
 	fc-list :lang=ja 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -f /usr/include/openssl/aes.h ] || missing="$$missing libssl-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing test tools:$$missing"; \
 		$(SUDO) apt-get update -qq && \

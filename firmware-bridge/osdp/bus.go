@@ -213,6 +213,11 @@ func (b *Bus) Run(ctx context.Context) error {
 	readDone := make(chan error, 1)
 	go func() { readDone <- readInto(b.Port, rx) }()
 	defer func() {
+		// A pseudo-terminal's read is not ended by Close alone; a deadline
+		// ends it. A serial port's Close ends its read.
+		if d, ok := b.Port.(interface{ SetReadDeadline(time.Time) error }); ok {
+			d.SetReadDeadline(time.Now())
+		}
 		b.Port.Close()
 		<-readDone
 	}()

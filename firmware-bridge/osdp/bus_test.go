@@ -159,6 +159,10 @@ func (e *events) snapshot() []string {
 	defer e.mu.Unlock()
 	var s []string
 	for _, ev := range e.got {
+		if ev.Err != nil {
+			s = append(s, ev.Kind.String()+": "+ev.Err.Error())
+			continue
+		}
 		s = append(s, ev.Kind.String())
 	}
 	return s
