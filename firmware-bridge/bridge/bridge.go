@@ -22,6 +22,25 @@ const (
 	SignalREX      = "rex"       // exit button; On = pressed
 	SignalTamper   = "tamper"    // tamper loop; On = tampered
 	SignalStrike   = "strike"    // lock relay changed; On = unlocked
+	SignalReader   = "reader"    // a supervised reader's own state: State says which
+)
+
+// States a supervised (OSDP) reader reports in a SignalReader.
+const (
+	ReaderOnline     = "online"      // it answers over Secure Channel
+	ReaderOffline    = "offline"     // it has not answered for 8 s
+	ReaderInsecure   = "insecure"    // it answered in clear, failed a MAC or a key; Error says which
+	ReaderTamper     = "tamper"      // its own tamper switch opened
+	ReaderIntact     = "intact"      // its tamper switch closed again
+	ReaderPowerFault = "power_fault" // it reports a power fault
+	ReaderPowerOK    = "power_ok"    // its power is back
+	ReaderKeyed      = "keyed"       // install mode gave it its own key
+)
+
+// Channels a card came over.
+const (
+	ChannelWiegand = "wiegand" // two wires, in clear
+	ChannelOSDPSC  = "osdp-sc" // OSDP over Secure Channel
 )
 
 // Signal is one thing the hardware sensed or did.
@@ -35,6 +54,10 @@ type Signal struct {
 	PINMissing bool          `json:"pin_missing,omitempty"` // card+PIN reader, no PIN came
 	Error      string        `json:"error,omitempty"`
 	On         bool          `json:"on"`
+	// Channel is what a card came over (ChannelWiegand, ChannelOSDPSC);
+	// State is a SignalReader's.
+	Channel string `json:"channel,omitempty"`
+	State   string `json:"state,omitempty"`
 	At         time.Time     `json:"at"`
 
 	// From a remote bridge: ID is its envelope id, which the event keeps, and
@@ -89,12 +112,16 @@ type Layout struct {
 	Decoder *wiegand.Decoder
 	// FrameGap ends a frame; wiegand.DefaultGap when zero.
 	FrameGap time.Duration
+	// KeyDir keeps each OSDP reader's own Secure Channel key.
+	KeyDir string
 }
 
-// ReaderLayout is one Wiegand reader and the door it sits at.
+// ReaderLayout is one reader and the door it sits at: Wiegand on pins, or
+// OSDP on a serial bus when OSDP is set.
 type ReaderLayout struct {
 	ID         string
 	Door       string
+	OSDP       *OSDPPlace
 	CardAndPIN bool          // a card is followed by its PIN, ended with #
 	PINTimeout time.Duration // DefaultPINTimeout when zero
 }
@@ -208,16 +235,29 @@ func (l *Local) Run(ctx context.Context, emit func(Signal)) error {
 
 	// Every line is set up before any goroutine starts, so no edge sent
 	// after Ready is lost.
-	var runs []func(context.Context) error
+	runs, osdpReaders, err := l.openBuses()
+	if err != nil {
+		return err
+	}
 	for _, r := range l.layout.Readers {
-		rd, err := l.openReader(r.ID)
-		if err != nil {
-			return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
+		rd, ok := osdpReaders[r.ID]
+		if !ok {
+			if rd, err = l.openReader(r.ID); err != nil {
+				return fmt.Errorf("bridge: reader %s: %w", r.ID, err)
+			}
 		}
 		l.mu.Lock()
 		l.readers[r.ID] = rd
 		l.mu.Unlock()
 		pad := newPINPad(r, l.send)
+		pad.channel = ChannelWiegand
+		if sv, ok := rd.(Supervised); ok {
+			pad.channel = sv.Channel()
+			sv.Supervise(func(s Signal) {
+				s.Reader, s.Door = r.ID, r.Door
+				l.send(s)
+			})
+		}
 		runs = append(runs, func(ctx context.Context) error {
 			return rd.Run(ctx, func(res wiegand.Result) { pad.frame(res, l.layout.Decoder) })
 		})

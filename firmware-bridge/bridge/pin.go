@@ -18,6 +18,7 @@ const maxPINDigits = 12
 // with the card presented before it.
 type pinPad struct {
 	reader  ReaderLayout
+	channel string // what its cards come over
 	timeout time.Duration
 	emit    func(Signal)
 
@@ -145,5 +146,5 @@ func (p *pinPad) frame(res wiegand.Result, dec *wiegand.Decoder) {
 		bad(err)
 		return
 	}
-	p.cardRead(Signal{Kind: SignalCard, Reader: p.reader.ID, Door: p.reader.Door, Card: &card, Bits: res.Bits.String(), At: res.At})
+	p.cardRead(Signal{Kind: SignalCard, Reader: p.reader.ID, Door: p.reader.Door, Card: &card, Bits: res.Bits.String(), Channel: p.channel, At: res.At})
 }

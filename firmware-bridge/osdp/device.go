@@ -51,6 +51,16 @@ func (d *Device) PresentCard(data []byte, bits int) {
 	d.push(ReplyRaw, Card{Format: 1, Bits: bits, Data: data}.marshal())
 }
 
+// PackBits packs bits (0 or 1 each, MSB first) into bytes as osdp_RAW
+// carries them.
+func PackBits(bits []uint8) ([]byte, int) {
+	data := make([]byte, (len(bits)+7)/8)
+	for i, b := range bits {
+		data[i/8] |= (b & 1) << (7 - i%8)
+	}
+	return data, len(bits)
+}
+
 // PressKeys queues key presses.
 func (d *Device) PressKeys(keys string) { d.push(ReplyKeys, Keys{Keys: keys}.marshal()) }
 
@@ -89,6 +99,12 @@ func (d *Device) caps() []Capability {
 
 // Serve answers the panel on port until ctx ends or the port closes.
 func (d *Device) Serve(ctx context.Context, port io.ReadWriter) error {
+	return ServeDevices(ctx, port, d)
+}
+
+// ServeDevices answers the panel for several readers on one line, each at
+// its own address, as on a multi-drop bus.
+func ServeDevices(ctx context.Context, port io.ReadWriter, devs ...*Device) error {
 	var scan Scanner
 	buf := make([]byte, 512)
 	for ctx.Err() == nil {
@@ -100,7 +116,16 @@ func (d *Device) Serve(ctx context.Context, port io.ReadWriter) error {
 				if errors.Is(perr, ErrShort) {
 					break
 				}
-				if perr != nil || p.Reply || (p.Address != d.Address && p.Address != Broadcast) {
+				if perr != nil || p.Reply {
+					continue
+				}
+				var d *Device
+				for _, c := range devs {
+					if c.Address == p.Address {
+						d = c
+					}
+				}
+				if d == nil {
 					continue
 				}
 				out, after := d.answer(p)

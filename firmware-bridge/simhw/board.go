@@ -7,6 +7,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/osdp"
 )
 
 // Board is a set of simulated readers and doors, made on first use and kept
@@ -17,6 +18,8 @@ type Board struct {
 	cards   map[string]*CardReader
 	doors   map[string]*Door
 	next    int
+	lines   map[string]*osdpLine
+	osdp    map[string]*osdp.Device
 }
 
 var (
