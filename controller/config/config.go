@@ -11,29 +11,30 @@ import (
 // Config is a site's topology. People, credentials, visits and events live in
 // the database, not here.
 type Config struct {
-	Site         string              `yaml:"site"`
-	Name         string              `yaml:"name"`
-	Timezone     string              `yaml:"timezone"`
-	Language     string              `yaml:"language"` // ja | en: what the site's own words (Home Assistant's entities) are in
-	Hardware     string              `yaml:"hardware"` // sim | periph
-	Board        string              `yaml:"board"`
-	DataDir      string              `yaml:"data_dir"`
-	HTTP         HTTP                `yaml:"http"`
-	MQTT         MQTT                `yaml:"mqtt"`
-	Zones        []Zone              `yaml:"zones"`
-	Doors        []Door              `yaml:"doors"`
-	Cameras      []Camera            `yaml:"cameras"`
-	Assets       []Asset             `yaml:"assets"`
-	Schedules    map[string][]string `yaml:"schedules"`
-	AccessLevels []AccessLevel       `yaml:"access_levels"`
-	VisitorCards *VisitorCards       `yaml:"visitor_cards"`
-	Wiegand      Wiegand             `yaml:"wiegand"`
-	Access       Access              `yaml:"access"`
-	Holidays     []string            `yaml:"holidays"` // YYYY-MM-DD: only "Hol" windows apply
-	Frigate      *FrigateSite        `yaml:"frigate"`
-	Stills       Stills              `yaml:"stills"`
-	Storage      Storage             `yaml:"storage"`
-	HQ           *HQ                 `yaml:"hq"`
+	Site         string                `yaml:"site"`
+	Name         string                `yaml:"name"`
+	Timezone     string                `yaml:"timezone"`
+	Language     string                `yaml:"language"` // ja | en: what the site's own words (Home Assistant's entities) are in
+	Hardware     string                `yaml:"hardware"` // sim | periph
+	Board        string                `yaml:"board"`
+	DataDir      string                `yaml:"data_dir"`
+	HTTP         HTTP                  `yaml:"http"`
+	MQTT         MQTT                  `yaml:"mqtt"`
+	Zones        []Zone                `yaml:"zones"`
+	Doors        []Door                `yaml:"doors"`
+	Cameras      []Camera              `yaml:"cameras"`
+	Assets       []Asset               `yaml:"assets"`
+	Schedules    map[string][]string   `yaml:"schedules"`
+	AccessLevels []AccessLevel         `yaml:"access_levels"`
+	VisitorCards *VisitorCards         `yaml:"visitor_cards"`
+	Wiegand      Wiegand               `yaml:"wiegand"`
+	OSDP         map[string]OSDPReader `yaml:"osdp"` // reader id → where it is; the rest are Wiegand
+	Access       Access                `yaml:"access"`
+	Holidays     []string              `yaml:"holidays"` // YYYY-MM-DD: only "Hol" windows apply
+	Frigate      *FrigateSite          `yaml:"frigate"`
+	Stills       Stills                `yaml:"stills"`
+	Storage      Storage               `yaml:"storage"`
+	HQ           *HQ                   `yaml:"hq"`
 
 	// Filled by Load.
 	File     string              `yaml:"-"`

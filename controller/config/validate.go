@@ -90,6 +90,7 @@ func (c *checker) validate(cfg *Config) {
 		c.at(path{"http", "metrics_token"}, "a metrics token of %d characters is guessable: use 24 or more (openssl rand -hex 16)", len(t))
 	}
 	c.validateMQTT(cfg)
+	c.validateOSDP(cfg)
 
 	zones := map[string]path{}
 	for i, z := range cfg.Zones {

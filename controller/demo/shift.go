@@ -69,7 +69,7 @@ func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board, pace tim
 			if lastReader == "" {
 				continue
 			}
-			err = board.Reader(lastReader).PressKeys(ctx, st.keys, false)
+			err = board.PressKeys(ctx, lastReader, st.keys)
 		case st.swipe != "":
 			if _, _, ok := cfg.ReaderDoor(st.swipe); !ok {
 				continue
@@ -81,7 +81,7 @@ func Shift(ctx context.Context, cfg *config.Config, board *simhw.Board, pace tim
 			if st.garble {
 				bits[7] ^= 1
 			}
-			err = board.Reader(st.swipe).Send(ctx, bits)
+			err = board.Swipe(ctx, st.swipe, bits)
 			lastReader = st.swipe
 		case st.rex != "":
 			if _, ok := cfg.Door(st.rex); !ok {

@@ -23,6 +23,7 @@ const (
 	DoorHeld          = "door.held"
 	DoorREX           = "door.rex"
 	DoorTamper        = "door.tamper"
+	ReaderStatus      = "reader.status" // an OSDP reader's own state (detail.state: online, offline, insecure, tamper, intact, power_fault, power_ok, keyed)
 	VisitorRegistered = "visitor.registered"
 	VisitorCheckedIn  = "visitor.checked_in"
 	VisitorCheckedOut = "visitor.checked_out"
@@ -107,6 +108,7 @@ var Types = []string{
 	DoorHeld,
 	DoorREX,
 	DoorTamper,
+	ReaderStatus,
 	VisitorRegistered,
 	VisitorCheckedIn,
 	VisitorCheckedOut,

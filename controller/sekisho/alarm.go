@@ -23,6 +23,9 @@ const (
 	AlarmTamper          AlarmKind = "tamper"            // a reader's or the box's tamper loop opened
 	AlarmAntiPassback    AlarmKind = "anti_passback"     // a card used twice in the same direction
 	AlarmReaderLockedOut AlarmKind = "reader_locked_out" // a run of unknown cards at one reader
+	AlarmReaderInsecure  AlarmKind = "reader_insecure"   // an OSDP reader answered in clear, failed a MAC or its key
+	AlarmReaderOffline   AlarmKind = "reader_offline"    // an OSDP reader stopped answering
+	AlarmReaderPower     AlarmKind = "reader_power"      // an OSDP reader reports a power fault
 	// At the visitor desk.
 	AlarmOverstay AlarmKind = "overstay" // a visitor still checked in after hours
 	// From the cameras.
@@ -71,6 +74,9 @@ var Kinds = []KindInfo{
 	{AlarmTamper, Critical, true, "タンパー検知", "Tamper"},
 	{AlarmAntiPassback, Warning, true, "アンチパスバック違反", "Anti-passback violation"},
 	{AlarmReaderLockedOut, Critical, true, "リーダー停止（不正カードの連続）", "Reader locked out (bad cards)"},
+	{AlarmReaderInsecure, Critical, false, "リーダーの暗号通信の異常（カード拒否中）", "Reader not secure (its cards refused)"},
+	{AlarmReaderOffline, High, false, "リーダーの応答なし", "Reader offline"},
+	{AlarmReaderPower, Warning, false, "リーダーの電源異常", "Reader power fault"},
 	{AlarmOverstay, Warning, false, "退館漏れ", "Visitor not checked out"},
 	{AlarmTailgating, Critical, true, "共連れ", "Tailgating"},
 	{AlarmIntrusion, Critical, false, "侵入者（入室記録なし）", "Intruder (nobody badged in)"},

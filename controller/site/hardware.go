@@ -1,12 +1,17 @@
 package site
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/firmware-bridge/board"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/doorio"
+	"github.com/sekisho/sekisho/firmware-bridge/osdp"
 	"github.com/sekisho/sekisho/firmware-bridge/simhw"
 )
 
@@ -21,6 +26,9 @@ func (s *Site) startHardware() (*bridge.Local, error) {
 	switch s.Config.Hardware {
 	case "sim":
 		s.Sim = simhw.NewBoard()
+		if err := simOSDPReaders(s.Sim, layout); err != nil {
+			return nil, err
+		}
 		hw = s.Sim
 	case "periph":
 		f, err := board.Load(s.Config.Board)
@@ -68,7 +76,7 @@ func Binding(cfg *config.Config) board.Binding {
 
 // Layout is what the bridge needs to know of a site's doors and readers.
 func Layout(cfg *config.Config) bridge.Layout {
-	layout := bridge.Layout{Decoder: cfg.Decoder, FrameGap: cfg.Wiegand.FrameGap}
+	layout := bridge.Layout{Decoder: cfg.Decoder, FrameGap: cfg.Wiegand.FrameGap, KeyDir: filepath.Join(cfg.DataDir, "keys")}
 	for _, d := range cfg.LocalDoors() {
 		layout.Doors = append(layout.Doors, bridge.DoorLayout{
 			ID:                  d.ID,
@@ -82,9 +90,37 @@ func Layout(cfg *config.Config) bridge.Layout {
 				id = d.Readers.Inside
 			}
 			if id != "" {
-				layout.Readers = append(layout.Readers, bridge.ReaderLayout{ID: id, Door: d.ID, CardAndPIN: d.WantsPIN(side), PINTimeout: d.PINTimeout})
+				r := bridge.ReaderLayout{ID: id, Door: d.ID, CardAndPIN: d.WantsPIN(side), PINTimeout: d.PINTimeout}
+				if o, ok := cfg.OSDP[id]; ok && o.Address != nil {
+					r.OSDP = &bridge.OSDPPlace{Port: o.Port, Address: byte(*o.Address), Baud: o.Baud}
+				}
+				layout.Readers = append(layout.Readers, r)
 			}
 		}
 	}
 	return layout
+}
+
+// simOSDPReaders puts a simulated reader on each OSDP reader's line, keyed
+// as its installer would have left it: with the key kept for it, made now
+// (0600) if the site has none yet.
+func simOSDPReaders(b *simhw.Board, layout bridge.Layout) error {
+	keys := osdp.KeyStore{Dir: layout.KeyDir}
+	for _, r := range layout.Readers {
+		if r.OSDP == nil {
+			continue
+		}
+		key, err := keys.Load(r.ID)
+		if errors.Is(err, fs.ErrNotExist) {
+			key = make([]byte, 16)
+			if _, err = rand.Read(key); err == nil {
+				err = keys.Save(r.ID, key)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("site: simulated OSDP reader %s: %w", r.ID, err)
+		}
+		b.AddOSDPReader(r.ID, r.OSDP.Port, r.OSDP.Address, key)
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sekisho/sekisho/controller/alarms"
 	"github.com/sekisho/sekisho/controller/config"
 	"github.com/sekisho/sekisho/controller/event"
+	"github.com/sekisho/sekisho/controller/readerstate"
 	"github.com/sekisho/sekisho/controller/sekisho"
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/remote"
@@ -134,6 +135,16 @@ func (s *Site) handle(ctx context.Context, sig bridge.Signal) {
 	switch sig.Kind {
 	case bridge.SignalCard:
 		s.onCard(ctx, sig)
+	case bridge.SignalReader:
+		o := readerstate.Of(sig)
+		claimed(&o.Event, sig)
+		s.journal.Record(&o.Event)
+		if o.Raise != nil {
+			s.alarms.Raise(*o.Raise)
+		}
+		if len(o.Clear) > 0 {
+			s.alarms.Clear(sig.Door, o.Clear...)
+		}
 	case bridge.SignalBadFrame:
 		ev := s.readerEvent(sig)
 		ev.Type, ev.Reason = event.AccessDenied, event.ReasonBadFrame
@@ -180,6 +191,14 @@ func (s *Site) readerEvent(sig bridge.Signal) *event.Event {
 	}
 	if sig.PIN != "" || sig.PINMissing {
 		ev.Detail = map[string]string{"pin": map[bool]string{true: "entered", false: "missing"}[sig.PIN != ""]}
+	}
+	if sig.Channel != "" {
+		if ev.Detail == nil {
+			ev.Detail = map[string]string{}
+		}
+		// Which kind of reader, and whether the card came under Secure
+		// Channel: a manager can tell a Wiegand read from an OSDP one.
+		ev.Detail["channel"] = sig.Channel
 	}
 	if c := sig.Card; c != nil {
 		// FC:CN as printed, beside the raw value a reader tool shows.

@@ -18,14 +18,14 @@ func (m *simulator) Swipe(ctx context.Context, reader string, bits wiegand.Bits)
 	if _, _, ok := m.site.Config.ReaderDoor(reader); !ok {
 		return fmt.Errorf("no reader %q", reader)
 	}
-	return m.site.Sim.Reader(reader).Send(ctx, bits)
+	return m.site.Sim.Swipe(ctx, reader, bits)
 }
 
 func (m *simulator) Keys(ctx context.Context, reader, keys string) error {
 	if _, _, ok := m.site.Config.ReaderDoor(reader); !ok {
 		return fmt.Errorf("no reader %q", reader)
 	}
-	return m.site.Sim.Reader(reader).PressKeys(ctx, keys, false)
+	return m.site.Sim.PressKeys(ctx, reader, keys)
 }
 
 func (m *simulator) SetTampered(ctx context.Context, door string, tampered bool) error {

@@ -16,6 +16,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
+	"github.com/sekisho/sekisho/firmware-bridge/osdp"
 )
 
 // File is a board's pin map: one slot per door it can drive.
@@ -160,7 +161,15 @@ type Hardware struct {
 	Open    Opener
 }
 
-var _ bridge.Hardware = (*Hardware)(nil)
+var (
+	_ bridge.Hardware    = (*Hardware)(nil)
+	_ bridge.SerialLines = (*Hardware)(nil)
+)
+
+// OpenSerial implements bridge.SerialLines: an RS-485 line of the Pi.
+func (h *Hardware) OpenSerial(port string, baud int) (osdp.Port, error) {
+	return osdp.OpenSerial(port, baud)
+}
 
 func (h *Hardware) slot(door string) (Slot, error) {
 	name, ok := h.Binding.DoorSlots[door]

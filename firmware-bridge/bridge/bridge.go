@@ -56,9 +56,9 @@ type Signal struct {
 	On         bool          `json:"on"`
 	// Channel is what a card came over (ChannelWiegand, ChannelOSDPSC);
 	// State is a SignalReader's.
-	Channel string `json:"channel,omitempty"`
-	State   string `json:"state,omitempty"`
-	At         time.Time     `json:"at"`
+	Channel string    `json:"channel,omitempty"`
+	State   string    `json:"state,omitempty"`
+	At      time.Time `json:"at"`
 
 	// From a remote bridge: ID is its envelope id, which the event keeps, and
 	// Decided is the bridge's own decision when it could not ask.

@@ -61,6 +61,14 @@ func PackBits(bits []uint8) ([]byte, int) {
 	return data, len(bits)
 }
 
+// SetClear makes it drop its session and offer no Secure Channel: a
+// reader swapped or tampered with, speaking in clear.
+func (d *Device) SetClear(clear bool) {
+	d.mu.Lock()
+	d.Clear, d.sess, d.pend = clear, nil, nil
+	d.mu.Unlock()
+}
+
 // PressKeys queues key presses.
 func (d *Device) PressKeys(keys string) { d.push(ReplyKeys, Keys{Keys: keys}.marshal()) }
 

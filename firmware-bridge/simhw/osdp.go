@@ -6,6 +6,7 @@ import (
 
 	"github.com/sekisho/sekisho/firmware-bridge/bridge"
 	"github.com/sekisho/sekisho/firmware-bridge/osdp"
+	"github.com/sekisho/sekisho/firmware-bridge/wiegand"
 )
 
 var _ bridge.SerialLines = (*Board)(nil)
@@ -70,4 +71,23 @@ func (b *Board) OpenSerial(port string, _ int) (osdp.Port, error) {
 		osdp.ServeDevices(context.Background(), device, l.devices...)
 	}()
 	return panel, nil
+}
+
+// Swipe presents a card at reader id, whichever kind it is: over its
+// simulated OSDP line, or as Wiegand pulses on its pins.
+func (b *Board) Swipe(ctx context.Context, id string, bits wiegand.Bits) error {
+	if d, ok := b.OSDPReader(id); ok {
+		d.PresentCard(osdp.PackBits(bits))
+		return nil
+	}
+	return b.Reader(id).Send(ctx, bits)
+}
+
+// PressKeys enters keys at reader id, whichever kind it is.
+func (b *Board) PressKeys(ctx context.Context, id, keys string) error {
+	if d, ok := b.OSDPReader(id); ok {
+		d.PressKeys(keys)
+		return nil
+	}
+	return b.Reader(id).PressKeys(ctx, keys, false)
 }
