@@ -118,11 +118,13 @@ test-deps:
 ## about 6 GB for 10 million; the first run spends a minute filling)
 BENCH_EVENTS ?= 10000000
 bench:
-	$(GO) test -run='^$$' -bench=. -skip='LastBitToStrike|Year|Fleet|CSVMillion|HQ|Ingest' -benchmem ./...
+	$(GO) test -run='^$$' -bench=. -skip='LastBitToStrike|OSDPCardToStrike|PollCycle|Year|Fleet|CSVMillion|HQ|Ingest' -benchmem ./...
 	SEKISHO_BIG_CORPUS=1 $(GO) test -count=1 -run=TestRobustness ./firmware-bridge/wiegand/
 	$(GO) test -run='^$$' -bench=Fleet -benchtime=1x -timeout 20m ./controller/fleet/
 	$(GO) test -run='^$$' -bench='FleetCardAnswer|FleetSoak' -benchtime=1x -timeout 30m ./controller/site/
 	$(GO) test -run='^$$' -bench=LastBitToStrike -benchtime=300x ./controller/site/
+	$(GO) test -run='^$$' -bench=OSDPCardToStrike -benchtime=300x ./controller/site/
+	$(GO) test -run='^$$' -bench=PollCycle -benchtime=2000x ./firmware-bridge/osdp/
 	$(GO) test -run='^$$' -bench=EventsCSVMillion -benchtime=3x -timeout 20m ./controller/site/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='Year.*Log' -benchtime=300x -timeout 60m ./controller/store/
 	SEKISHO_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run='^$$' -bench='YearVerify|YearCSV|YearOpen' -benchtime=3x -timeout 60m ./controller/store/

@@ -348,3 +348,24 @@ func testWait(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// Install keys a fresh reader, keeps its key where the bridge finds it,
+// and closes; a reader keyed already is refused it.
+func TestInstall(t *testing.T) {
+	port, devs := newWire(t, 1)
+	d := &Device{Address: 6}
+	serve(t, d, devs[0])
+	keys := KeyStore{Dir: t.TempDir()}
+	if err := Install(context.Background(), port, 6, 115200, keys, "r-six", nil); err != nil {
+		t.Fatal(err)
+	}
+	k, err := keys.Load("r-six")
+	if err != nil || len(k) != 16 {
+		t.Fatalf("kept key: %v", err)
+	}
+	port2, devs2 := newWire(t, 1)
+	serve(t, d, devs2[0])
+	if err := Install(context.Background(), port2, 6, 115200, keys, "r-six", nil); !errors.Is(err, ErrCryptogram) {
+		t.Fatalf("a second install: %v", err)
+	}
+}

@@ -26,6 +26,8 @@ type Device struct {
 	// Shown is told each LED and buzzer command.
 	Shown func(LED)
 	Beep  func(Buzzer)
+	// Polled is told each poll (for the poll cycle's benchmark).
+	Polled func()
 
 	mu      sync.Mutex
 	queue   [][]byte // replies waiting for a poll: code then data
@@ -255,6 +257,9 @@ func (d *Device) scrypt(p Packet) []byte {
 func (d *Device) command(p Packet) (byte, []byte) {
 	switch p.Code {
 	case CmdPoll:
+		if d.Polled != nil {
+			d.after = append(d.after, d.Polled)
+		}
 		if len(d.queue) > 0 {
 			r := d.queue[0]
 			d.queue = d.queue[1:]

@@ -26,6 +26,8 @@ Usage:
 The enrolment file comes from the controller (controller bridge enroll door-pi-3 …);
 it names this door Pi and its site, and holds the keys that tell the
 controller's commands and cards from anyone else's.
+  firmware-bridge osdp install --reader R --port /dev/ttyAMA0 --address 0 --baud 9600
+      (keys a factory-fresh OSDP reader, once; stop the service first)
   firmware-bridge … --sim --sim-http 127.0.0.1:8090    (simulated doors, worked over HTTP:
       POST /sim/slots/<slot>/wiegand[?side=inside] {"format":"H10301","facility":F,"number":N},
       POST /sim/slots/<slot>/contact {"open":true}, POST /sim/slots/<slot>/rex, GET /sim/slots/<slot>/strike)
@@ -33,6 +35,9 @@ controller's commands and cards from anyone else's.
 
 // Main is the firmware-bridge command line; it returns the exit code.
 func Main(ctx context.Context, args []string, stderr io.Writer) int {
+	if len(args) >= 2 && args[0] == "osdp" && args[1] == "install" {
+		return osdpInstall(ctx, args[2:], stderr)
+	}
 	fs := flag.NewFlagSet("firmware-bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
