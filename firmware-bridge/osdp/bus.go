@@ -103,6 +103,9 @@ type Bus struct {
 	ReplyTimeout time.Duration
 	OfflineAfter time.Duration
 	Retries      int
+	// AllowChecksum accepts replies checked by the one-byte checksum;
+	// without it only CRC-16 is accepted (Secure Channel needs it anyway).
+	AllowChecksum bool
 	// InsecureRetry is how long a reader found insecure waits for its next
 	// handshake.
 	InsecureRetry time.Duration

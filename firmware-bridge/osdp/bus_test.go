@@ -369,3 +369,38 @@ func TestInstall(t *testing.T) {
 		t.Fatalf("a second install: %v", err)
 	}
 }
+
+// A reply checked only by the one-byte checksum is refused unless the bus
+// allows it: the reader never comes online on it.
+func TestBusRefusesChecksumMode(t *testing.T) {
+	port, devs := newWire(t, 1)
+	// A reader that answers every command with a checksum-mode PDID.
+	go func() {
+		var s Scanner
+		buf := make([]byte, 256)
+		for {
+			n, err := devs[0].Read(buf)
+			if err != nil {
+				return
+			}
+			s.Write(buf[:n])
+			for {
+				p, err := s.Next()
+				if errors.Is(err, ErrShort) {
+					break
+				}
+				if err != nil || p.Reply {
+					continue
+				}
+				r := Packet{Address: p.Address, Reply: true, Seq: p.Seq, Checksum: true, Code: ReplyPDID, Data: ID{}.marshal()}
+				devs[0].Write(r.Marshal())
+			}
+		}
+	}()
+	_, ev := startBus(t, port, ReaderConfig{Address: 7, Key: key(7)})
+	e := ev.wait(t, 7, EventBadFrame)
+	var fe *FrameError
+	if !errors.As(e.Err, &fe) || fe.Reason != "checksum mode refused" {
+		t.Fatalf("checksum reply: %v", e.Err)
+	}
+}

@@ -17,6 +17,8 @@ const (
 	stSCrypt                     // osdp_SCRYPT
 	stKeySet                     // install mode: send its own key
 	stStatus                     // learn its tamper and power state
+	stInputs                     // its inputs' state (osdp_ISTAT), when it has any
+	stOutputs                    // its outputs' state (osdp_OSTAT)
 	stOnline                     // poll
 	stInsecure                   // refused until retryAt
 )
@@ -135,6 +137,10 @@ func (x *exchanger) next(l *link) (code byte, data, scb []byte, isOutput bool) {
 		return CmdKeySet, keySet(l.cfg.NewKey), nil, false
 	case stStatus:
 		return CmdLStat, nil, nil, false
+	case stInputs:
+		return CmdIStat, nil, nil, false
+	case stOutputs:
+		return CmdOStat, nil, nil, false
 	}
 	x.bus.mu.Lock()
 	defer x.bus.mu.Unlock()
@@ -199,6 +205,11 @@ func (x *exchanger) await(ctx context.Context, l *link, timeout <-chan time.Time
 				}
 				if !p.Reply || (p.Address != l.cfg.Address && p.Address != Broadcast) {
 					continue // another reader's, or an echo of our own command
+				}
+				if p.Checksum && !x.bus.AllowChecksum && p.Code != ReplyBusy {
+					// A one-byte checksum misses what CRC-16 catches.
+					x.badFrame(l, &FrameError{Reason: "checksum mode refused", Bytes: clip(p.raw)})
+					continue
 				}
 				if p.Seq != l.seq && !(p.Code == ReplyBusy && p.Seq == 0) {
 					continue

@@ -86,8 +86,14 @@ func (x *exchanger) handle(l *link, p Packet) {
 		}
 		x.keyed(l)
 	case stStatus:
-		x.online(l)
 		x.report(l, p)
+		l.state = stInputs
+	case stInputs:
+		// A reader without inputs refuses osdp_ISTAT; either answer will do:
+		// the door's own contacts are read by the bridge.
+		l.state = stOutputs
+	case stOutputs:
+		x.online(l)
 	default:
 		x.report(l, p)
 	}
