@@ -77,6 +77,16 @@ type wire struct {
 
 func newWire(t *testing.T, n int) (*line, []*line) {
 	t.Helper()
+	w := emptyWire(t)
+	var devs []*line
+	for range n {
+		devs = append(devs, w.attach())
+	}
+	return w.panel, devs
+}
+
+// emptyWire is a line with the panel's end and no device yet.
+func emptyWire(t *testing.T) *wire {
 	w := &wire{panel: newLine()}
 	w.panel.send = func(p []byte) {
 		w.mu.Lock()
@@ -86,10 +96,6 @@ func newWire(t *testing.T, n int) (*line, []*line) {
 			d.deliver(p)
 		}
 	}
-	var devs []*line
-	for range n {
-		devs = append(devs, w.attach())
-	}
 	t.Cleanup(func() {
 		w.panel.Close()
 		w.mu.Lock()
@@ -98,7 +104,7 @@ func newWire(t *testing.T, n int) (*line, []*line) {
 			d.Close()
 		}
 	})
-	return w.panel, devs
+	return w
 }
 
 // attach puts another device on the line.
@@ -308,15 +314,7 @@ func TestBusRefusesInsecureReaders(t *testing.T) {
 // A reader that goes quiet is offline after OfflineAfter, and back online
 // over Secure Channel when it answers again.
 func TestBusOfflineAndBack(t *testing.T) {
-	w := &wire{panel: newLine()}
-	w.panel.send = func(p []byte) {
-		w.mu.Lock()
-		devs := append([]*line(nil), w.devices...)
-		w.mu.Unlock()
-		for _, d := range devs {
-			d.deliver(p)
-		}
-	}
+	w := emptyWire(t)
 	first := w.attach()
 	d := &Device{Address: 4, Key: key(4)}
 	ctx, cancel := context.WithCancel(context.Background())
