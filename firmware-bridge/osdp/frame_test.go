@@ -143,11 +143,6 @@ func TestAnnexESecureChannel(t *testing.T) {
 // aesZero is AES-128 of the zero block under the given key, to compare
 // derived keys without exporting them.
 func aesZero(t *testing.T, key string) string {
-	s, err := newSession(unhex(t, key), [8]byte{}, [8]byte{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = s
 	b := mustCipher(t, unhex(t, key))
 	out := make([]byte, 16)
 	b.Encrypt(out, make([]byte, 16))
