@@ -56,6 +56,13 @@ func (s *Server) parseFilter(w http.ResponseWriter, r *http.Request) (store.Filt
 			*t.dst = at
 		}
 	}
+	// What a card came over: a manager checks which entries a Wiegand
+	// line (readable by a clip on its wires) carried.
+	switch f.Channel = q.Get("channel"); f.Channel {
+	case "", "wiegand", "osdp-sc":
+	default:
+		return bad("channel", "wiegand or osdp-sc")
+	}
 	if v := q.Get("after_seq"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {

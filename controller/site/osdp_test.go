@@ -33,6 +33,19 @@ func TestOSDPReaderFullPath(t *testing.T) {
 		t.Fatalf("the OSDP card: %+v", ev)
 	}
 	waitFor(t, "the strike to open for the OSDP card", func() bool { return len(strike.History()) > before })
+	// The manager's log keeps to the cards of one kind of reader.
+	var page []event.Event
+	waitFor(t, "the OSDP card in the log", func() bool {
+		return ts.call("GET", "/api/events?channel=osdp-sc", nil, &page) == 200 && len(page) > 0
+	})
+	for _, e := range page {
+		if e.Detail["channel"] != bridge.ChannelOSDPSC {
+			t.Fatalf("channel=osdp-sc gave %+v", e)
+		}
+	}
+	if code := ts.call("GET", "/api/events?channel=carrier-pigeon", nil, nil); code != 400 {
+		t.Fatalf("an unknown channel: %d, want 400", code)
+	}
 
 	dev.SetClear(true)
 	a := await(t, live, "reader_insecure", func(ev event.Event) bool {

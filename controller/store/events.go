@@ -109,6 +109,8 @@ type Filter struct {
 	Door, Zone, Person string
 	Reason             string
 	Visit              string
+	// Channel keeps to cards that came over it (detail.channel).
+	Channel string
 	// Zones, when set, keeps to events into or out of these zones (a
 	// manager's own areas).
 	Zones []string
@@ -211,6 +213,9 @@ func eventsQueryN(f Filter, limit int, bounded bool) (string, []any) {
 	}
 	if f.Reason != "" {
 		where, args = append(where, "json_extract(body, '$.reason') = ?"), append(args, f.Reason)
+	}
+	if f.Channel != "" {
+		where, args = append(where, "json_extract(body, '$.detail.channel') = ?"), append(args, f.Channel)
 	}
 	if strings.HasSuffix(f.Type, ".") {
 		where, args = append(where, "type >= ? AND type < ?"), append(args, f.Type, f.Type[:len(f.Type)-1]+"/")

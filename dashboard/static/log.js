@@ -13,6 +13,7 @@
     if ($("#l-zone").value) q.set("zone", $("#l-zone").value);
     if ($("#l-from").value) q.set("since", $("#l-from").value);
     if ($("#l-to").value) q.set("until", Site.addDays($("#l-to").value, 1));
+    if ($("#l-channel").value) q.set("channel", $("#l-channel").value);
     return q;
   };
   let doors = [], zoneList = [];
@@ -25,12 +26,13 @@
     $("#l-csv").href = "/api/events.csv?" + q;
     try {
       const stillQ = new URLSearchParams(q), namesQ = new URLSearchParams(q);
+      stillQ.delete("channel"); namesQ.delete("channel"); // a still or a name is no card
       stillQ.set("type", "camera.snapshot");
       namesQ.set("type", "camera.recognized");
       q.set("limit", "1000"); stillQ.set("limit", "1000"); namesQ.set("limit", "1000");
       const alarmQ = new URLSearchParams(q), outQ = new URLSearchParams(q);
-      alarmQ.delete("zone"); alarmQ.set("type", "alarm.raised");
-      outQ.delete("zone"); outQ.set("type", "visitor.checked_out");
+      alarmQ.delete("zone"); alarmQ.delete("channel"); alarmQ.set("type", "alarm.raised");
+      outQ.delete("zone"); outQ.delete("channel"); outQ.set("type", "visitor.checked_out");
       const [evs, stills, names, alarms, checkouts] = await Promise.all([api("/api/events?" + q), api("/api/events?" + stillQ), api("/api/events?" + namesQ),
         api("/api/events?" + alarmQ), api("/api/events?" + outQ)]);
       const byEvent = new Map();
