@@ -35,13 +35,15 @@ func Of(sig bridge.Signal) Outcome {
 	case bridge.ReaderOffline:
 		raise(sekisho.AlarmReaderOffline, "reader "+sig.Reader+" has not answered for 8 seconds")
 	case bridge.ReaderTamper:
-		raise(sekisho.AlarmTamper, "reader "+sig.Reader+": its tamper switch opened")
+		// A kind of its own: the reader closing its switch must not clear
+		// the door's own tamper loop, still open, and its alarm.
+		raise(sekisho.AlarmReaderTamper, "reader "+sig.Reader+": its tamper switch opened")
 	case bridge.ReaderPowerFault:
 		raise(sekisho.AlarmReaderPower, "reader "+sig.Reader+" reports a power fault")
 	case bridge.ReaderOnline:
 		o.Clear = []sekisho.AlarmKind{sekisho.AlarmReaderOffline, sekisho.AlarmReaderInsecure}
 	case bridge.ReaderIntact:
-		o.Clear = []sekisho.AlarmKind{sekisho.AlarmTamper}
+		o.Clear = []sekisho.AlarmKind{sekisho.AlarmReaderTamper}
 	case bridge.ReaderPowerOK:
 		o.Clear = []sekisho.AlarmKind{sekisho.AlarmReaderPower}
 	}

@@ -16,10 +16,10 @@ func TestOf(t *testing.T) {
 	}{
 		{bridge.ReaderInsecure, sekisho.AlarmReaderInsecure, nil},
 		{bridge.ReaderOffline, sekisho.AlarmReaderOffline, nil},
-		{bridge.ReaderTamper, sekisho.AlarmTamper, nil},
+		{bridge.ReaderTamper, sekisho.AlarmReaderTamper, nil},
 		{bridge.ReaderPowerFault, sekisho.AlarmReaderPower, nil},
 		{bridge.ReaderOnline, "", []sekisho.AlarmKind{sekisho.AlarmReaderOffline, sekisho.AlarmReaderInsecure}},
-		{bridge.ReaderIntact, "", []sekisho.AlarmKind{sekisho.AlarmTamper}},
+		{bridge.ReaderIntact, "", []sekisho.AlarmKind{sekisho.AlarmReaderTamper}},
 		{bridge.ReaderPowerOK, "", []sekisho.AlarmKind{sekisho.AlarmReaderPower}},
 		{bridge.ReaderKeyed, "", nil},
 	} {

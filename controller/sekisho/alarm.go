@@ -26,6 +26,7 @@ const (
 	AlarmReaderInsecure  AlarmKind = "reader_insecure"   // an OSDP reader answered in clear, failed a MAC or its key
 	AlarmReaderOffline   AlarmKind = "reader_offline"    // an OSDP reader stopped answering
 	AlarmReaderPower     AlarmKind = "reader_power"      // an OSDP reader reports a power fault
+	AlarmReaderTamper    AlarmKind = "reader_tamper"     // an OSDP reader's own tamper switch opened
 	// At the visitor desk.
 	AlarmOverstay AlarmKind = "overstay" // a visitor still checked in after hours
 	// From the cameras.
@@ -77,6 +78,7 @@ var Kinds = []KindInfo{
 	{AlarmReaderInsecure, Critical, false, "リーダーの暗号通信の異常（カード拒否中）", "Reader not secure (its cards refused)"},
 	{AlarmReaderOffline, High, false, "リーダーの応答なし", "Reader offline"},
 	{AlarmReaderPower, Warning, false, "リーダーの電源異常", "Reader power fault"},
+	{AlarmReaderTamper, Critical, false, "リーダーのタンパー検知", "Reader tamper"},
 	{AlarmOverstay, Warning, false, "退館漏れ", "Visitor not checked out"},
 	{AlarmTailgating, Critical, true, "共連れ", "Tailgating"},
 	{AlarmIntrusion, Critical, false, "侵入者（入室記録なし）", "Intruder (nobody badged in)"},

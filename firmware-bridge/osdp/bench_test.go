@@ -17,7 +17,10 @@ type pacedPort struct {
 }
 
 func (p pacedPort) Write(b []byte) (int, error) {
-	time.Sleep(time.Duration(len(b)*10) * time.Second / time.Duration(p.baud))
+	// The wait is the line itself, what the benchmark measures against,
+	// not a wait for something to happen.
+	onWire := time.NewTimer(time.Duration(len(b)*10) * time.Second / time.Duration(p.baud))
+	<-onWire.C
 	return p.File.Write(b)
 }
 
